@@ -1,0 +1,87 @@
+"""What the sync and async clients share: settings, request specs, the exchange, ``repr``."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any, Callable, Optional
+
+import httpx
+
+from ._config import TimeoutTypes, resolve_settings
+from ._exceptions import ClientClosedError
+from ._operations import RequestSpec, status_spec
+from ._pipeline import Outcome, Result, Step, exchange, make_record
+from ._records import RequestRecord
+from ._validation import check_token
+
+__all__ = ["OnRequest", "_BaseClient"]
+
+OnRequest = Callable[[RequestRecord], Any]
+
+
+class _BaseClient:
+    """Settings and the I/O-free half of every request. Not used directly."""
+
+    def __init__(
+        self,
+        *,
+        api_key: Optional[str] = None,
+        auth_token: Optional[str] = None,
+        platform: Optional[str] = None,
+        base_url: Optional[str] = None,
+        timeout: TimeoutTypes = None,
+        max_retries: Optional[int] = None,
+        on_request: Optional[OnRequest] = None,
+    ) -> None:
+        self._settings = resolve_settings(
+            api_key=api_key,
+            auth_token=auth_token,
+            platform=platform,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        self._on_request = on_request
+        self._closed = False
+
+    @property
+    def platform(self) -> str:
+        """``"live"`` or ``"test"``: which refusal-code tables apply."""
+        return self._settings.platform
+
+    @property
+    def base_url(self) -> str:
+        """The API root requests go to (ends with ``/pay/v01/`` on LigdiCash's hosts)."""
+        return self._settings.base_url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout applied to every request."""
+        return self._settings.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a safe request is retried after the first attempt."""
+        return self._settings.max_retries
+
+    @property
+    def is_closed(self) -> bool:
+        """True once :meth:`close` (or ``aclose``) was called."""
+        return self._closed
+
+    def _exchange(self, spec: RequestSpec) -> Generator[Step, Outcome, Result]:
+        if self._closed:
+            raise ClientClosedError(operation=spec.operation.name)
+        record = make_record(self._settings, spec)
+        return exchange(self._settings, spec, record, on_request=self._on_request)
+
+    @staticmethod
+    def _status_spec(token: str, type: str) -> RequestSpec:
+        return status_spec(check_token(token), type)
+
+    def __repr__(self) -> str:
+        # Never the credentials.
+        return (
+            f"<ligdicash.{type(self).__name__} platform={self.platform!r} "
+            f"base_url={self.base_url!r}{' closed' if self._closed else ''}>"
+        )

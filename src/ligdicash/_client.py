@@ -1,0 +1,256 @@
+"""``ligdicash.Client``: one account's settings and connection pool, synchronous."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Optional, cast
+
+import httpx
+
+from ._base_client import OnRequest, _BaseClient
+from ._bulk import DEFAULT_CONCURRENCY, ProgressCallback, TransactionResult, gather_threaded
+from ._callbacks import Callback
+from ._config import TimeoutTypes
+from ._confirm import check_confirmation, check_confirmation_inputs
+from ._models import Transaction
+from ._operations import RequestSpec, TransactionType
+from ._pipeline import Outcome, Result, Sleep
+from ._polling import (
+    DEFAULT_INTERVAL,
+    DEFAULT_MAX_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    make_policy,
+    wait_sync,
+)
+from ._resources import Invoice, Withdrawal
+from ._validation import Amount
+
+__all__ = ["Client"]
+
+
+class Client(_BaseClient):
+    """A LigdiCash account: credentials, platform and one reused connection pool.
+
+    Use several clients for several accounts in one process. ``client.Invoice(...)``,
+    ``client.Withdrawal(...)`` and ``client.get_transaction(...)`` behave exactly like the
+    module-level ones, with this client's settings.
+
+    Args:
+        api_key, auth_token: the API project's credentials (fallback: ``LIGDICASH_API_KEY``,
+            ``LIGDICASH_AUTH_TOKEN``).
+        platform: ``"live"`` (default) or ``"test"`` (``LIGDICASH_PLATFORM``).
+        base_url: API root override, e.g. a local sandbox ``http://127.0.0.1:8765/pay/v01/``
+            (``LIGDICASH_BASE_URL``). Plain http only for loopback.
+        timeout: seconds (or an ``httpx.Timeout``); default 30 s to read, 5 s to connect.
+        max_retries: retries of safe requests (default 2; 0 disables).
+        http_client: your own ``httpx.Client`` (proxies, certificates); you close it.
+        on_request: called with a :class:`RequestRecord` before each operation is sent.
+
+    Raises:
+        ConfigurationError: missing credentials, unknown platform, invalid ``base_url``.
+
+    Example::
+
+        with ligdicash.Client(api_key=..., auth_token=...) as client:
+            tx = client.get_transaction(token, "payin")
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: Optional[str] = None,
+        auth_token: Optional[str] = None,
+        platform: Optional[str] = None,
+        base_url: Optional[str] = None,
+        timeout: TimeoutTypes = None,
+        max_retries: Optional[int] = None,
+        http_client: Optional[httpx.Client] = None,
+        on_request: Optional[OnRequest] = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key,
+            auth_token=auth_token,
+            platform=platform,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            on_request=on_request,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.Client()
+
+    def Invoice(
+        self,
+        currency: str = "xof",
+        description: str = "",
+        customer_firstname: str = "",
+        customer_lastname: str = "",
+        customer_email: str = "",
+        store_name: str = "",
+        store_website_url: str = "",
+        *,
+        external_id: str = "",
+    ) -> Invoice:
+        """An :class:`Invoice` whose payments use this client."""
+        invoice = Invoice(
+            currency,
+            description,
+            customer_firstname,
+            customer_lastname,
+            customer_email,
+            store_name,
+            store_website_url,
+            external_id=external_id,
+        )
+        invoice._client = self
+        return invoice
+
+    def Withdrawal(
+        self, description: str = "", amount: Optional[Amount] = None, customer: str = ""
+    ) -> Withdrawal:
+        """A :class:`Withdrawal` sent with this client."""
+        withdrawal = Withdrawal(description, amount, customer)
+        withdrawal._client = self
+        return withdrawal
+
+    def get_transaction(self, token: str, type: TransactionType = "payin") -> Transaction:
+        """Fetch a transaction's status with the token returned at creation.
+
+        ``type`` is ``"payin"``, ``"client_payout"`` or ``"merchant_payout"``. Retried on
+        network errors, 429 and 5xx (it moves no money).
+
+        Raises:
+            InvalidTokenError: ``token`` is empty (nothing sent).
+            InvalidRequestError: unknown ``type``.
+            InvoiceNotFoundError: LigdiCash does not know the token.
+            LigdicashError: any other failure, as a subclass.
+        """
+        return cast(Transaction, self._request(self._status_spec(token, type)))
+
+    def wait_for_transaction(
+        self,
+        token: str,
+        type: TransactionType = "payin",
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        interval: float = DEFAULT_INTERVAL,
+        max_interval: float = DEFAULT_MAX_INTERVAL,
+    ) -> Transaction:
+        """Poll the status until the transaction is ``completed`` or ``cancelled``.
+
+        The first check is immediate; the gap then starts at ``interval`` seconds and grows
+        by half each time up to ``max_interval``. Against LigdiCash's hosts ``interval`` is
+        at least 3 s; ``0`` is accepted for a loopback ``base_url`` (a local sandbox).
+        Network failures, 5xx and 429 do not end the wait. Returns the final transaction:
+        check ``is_completed`` (a cancelled one is returned, not raised).
+
+        Raises:
+            WaitTimeoutError: still not final at ``timeout``; ``.transaction`` is the last
+                transaction seen (``None`` if no check succeeded).
+            InvalidRequestError: bad token, type or timing arguments (nothing sent).
+            RequestRefusedError: e.g. ``InvoiceNotFoundError``; raised at once.
+            ClientClosedError: the client was closed.
+        """
+        spec = self._status_spec(token, type)
+        policy = make_policy(
+            self._settings, timeout=timeout, interval=interval, max_interval=max_interval
+        )
+        return wait_sync(lambda: cast(Transaction, self._request(spec)), policy)
+
+    def get_transactions(
+        self,
+        tokens: Iterable[str],
+        type: TransactionType = "payin",
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        on_progress: Optional[ProgressCallback] = None,
+    ) -> list[TransactionResult]:
+        """Fetch many transactions' statuses, ``concurrency`` at a time, on this client's pool.
+
+        Runs on ``concurrency`` threads sharing this client's connection pool (no event loop
+        to manage; safe to call from inside a running loop's thread, though it blocks it).
+        Returns one :class:`TransactionResult` per token, in the order given: ``.ok`` and
+        ``.transaction``, or ``.error`` with the :class:`LigdicashError` that token got (a
+        blank token gives ``InvalidTokenError`` without a request). A token given twice is
+        fetched once. ``on_progress(done, total)`` is called in this thread after each result.
+
+        Raises:
+            InvalidRequestError: unknown ``type`` or ``concurrency`` < 1 (nothing sent).
+            ClientClosedError: the client was closed.
+            Exception: whatever ``on_progress`` raised (calls not yet started are dropped).
+        """
+        return gather_threaded(
+            lambda token: self.get_transaction(token, type),
+            tokens,
+            type,
+            concurrency=concurrency,
+            on_progress=on_progress,
+        )
+
+    def confirm_callback(
+        self,
+        callback: Callback,
+        *,
+        token: str,
+        type: TransactionType = "payin",
+        expected_amount: Optional[int] = None,
+        expected_transaction_id: Optional[str] = None,
+    ) -> Transaction:
+        """Confirm a callback with a status call using the token *stored at creation*.
+
+        Returns the fetched :class:`Transaction` only when its status equals the
+        callback's, its amount equals ``expected_amount`` (and the callback's), its
+        ``custom_data["transaction_id"]`` equals ``expected_transaction_id`` and its
+        ``custom_data`` equals the callback's. Only then deliver (if ``is_completed``).
+
+        Raises:
+            InvalidRequestError: ``token`` is the callback's own token (nothing sent).
+            CallbackMismatchError: a field disagrees (``.field``); do not deliver.
+            LigdicashError: the status call failed (e.g. ``APITimeoutError``): the
+                callback is unconfirmed, not refused; confirm it again later.
+        """
+        check_confirmation_inputs(callback, token)
+        return check_confirmation(
+            self.get_transaction(token, type),
+            callback,
+            expected_amount=expected_amount,
+            expected_transaction_id=expected_transaction_id,
+        )
+
+    def _request(self, spec: RequestSpec) -> Result:
+        steps = self._exchange(spec)
+        outcome: Outcome = None
+        try:
+            step = next(steps)
+            while True:
+                if isinstance(step, Sleep):
+                    time.sleep(step.seconds)
+                    outcome = None
+                else:
+                    try:
+                        outcome = self._http.send(step.request)
+                    except Exception as exc:  # handed to the pipeline, which maps it
+                        outcome = exc
+                step = steps.send(outcome)
+        except StopIteration as stop:
+            return cast(Result, stop.value)
+
+    def close(self) -> None:
+        """Close the connection pool (unless it was passed in). Safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            if self._owns_http:
+                self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()

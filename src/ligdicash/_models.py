@@ -1,0 +1,170 @@
+"""Typed, immutable views of LigdiCash answers.
+
+Frozen dataclasses rather than pydantic: they cost nothing at import time and keep the core's
+only dependency httpx; all coercion is done by the small readers of ``_wire``. Every model
+keeps the answer it came from in ``raw``, so nothing the server sent is ever lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ._wire import (
+    mask_phone,
+    normalize_custom_data,
+    normalize_keys,
+    normalize_status,
+    parse_amount,
+    parse_wiki,
+    text,
+)
+
+__all__ = ["PaymentResponse", "Transaction"]
+
+
+@dataclass(frozen=True)
+class PaymentResponse:
+    """LigdiCash's answer to a payin or payout creation.
+
+    Attributes:
+        response_code: ``"00"`` (a refusal raises instead of returning).
+        token: the transaction token. Store it whole: it is the only way to check the
+            status later (``get_transaction``), and it differs from the callback's token.
+        response_text: for a hosted payin, the payment page URL to redirect the customer to.
+            Hand it over as is: its shape varies.
+        description: the server's description, often empty.
+        custom_data: what you sent as ``custom_data``, read back as a dict.
+        wiki: links to the endpoint's error-code page.
+        raw: the whole answer.
+    """
+
+    response_code: str
+    token: str
+    response_text: str
+    description: str = ""
+    custom_data: dict[str, Any] = field(default_factory=dict)
+    wiki: list[str] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def payment_url(self) -> str:
+        """The hosted payment page URL (same as :attr:`response_text`)."""
+        return self.response_text
+
+    @classmethod
+    def from_wire(cls, payload: Mapping[str, Any]) -> PaymentResponse:
+        """Build from an answer's JSON object, tolerating missing, extra and camelCase keys."""
+        data = normalize_keys(payload)
+        return cls(
+            response_code=text(data.get("response_code")),
+            token=text(data.get("token")),
+            response_text=text(data.get("response_text")),
+            description=text(data.get("description")),
+            custom_data=normalize_custom_data(data.get("custom_data")),
+            wiki=parse_wiki(data.get("wiki")),
+            raw=dict(payload),
+        )
+
+    def __repr__(self) -> str:
+        token = self.token if len(self.token) <= 24 else self.token[:20] + "..."
+        return (
+            f"PaymentResponse(response_code={self.response_code!r}, token={token!r}, "
+            f"response_text={self.response_text!r})"
+        )
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """A transaction's state as a status call returned it.
+
+    ``status`` uses the documented words: ``"completed"``, ``"pending"``, ``"cancelled"``
+    (the server's ``nocompleted``/``notcompleted``); an unknown word is kept as is. The
+    server's own word is in ``raw_status``. ``pending`` can last for days and is never an
+    error.
+
+    Deliver an order only when :attr:`is_completed` is true *and* ``amount`` and
+    ``custom_data`` match what you created.
+    """
+
+    status: str
+    raw_status: str = ""
+    response_code: str = ""
+    amount: Optional[int] = None
+    operator_id: str = ""
+    operator_name: str = ""
+    customer: str = ""
+    token: str = ""
+    custom_data: dict[str, Any] = field(default_factory=dict)
+    wiki: list[str] = field(default_factory=list)
+    description: str = ""
+    response_text: str = ""
+    response_text_details: str = ""
+    external_id: str = ""
+    transaction_id: str = ""
+    request_id: str = ""
+    date: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_completed(self) -> bool:
+        """True when the payment or payout succeeded (a final state)."""
+        return self.status == "completed"
+
+    @property
+    def is_pending(self) -> bool:
+        """True while the transaction is still in progress."""
+        return self.status == "pending"
+
+    @property
+    def is_cancelled(self) -> bool:
+        """True when the transaction failed or was cancelled (a final state)."""
+        return self.status == "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        """True when the status will not change any more (completed or cancelled)."""
+        return self.status in ("completed", "cancelled")
+
+    @classmethod
+    def from_wire(cls, payload: Mapping[str, Any]) -> Transaction:
+        """Build from a status answer, tolerating every variant the wire contract lists."""
+        data = normalize_keys(payload)
+        amount = parse_amount(data.get("amount"))
+        if amount is None:
+            amount = parse_amount(data.get("montant"))
+        raw_status = text(data.get("status"))
+        return cls(
+            status=normalize_status(raw_status),
+            raw_status=raw_status,
+            response_code=text(data.get("response_code")),
+            amount=amount,
+            operator_id=text(data.get("operator_id")),
+            operator_name=text(data.get("operator_name")),
+            customer=text(data.get("customer")),
+            token=text(data.get("token")),
+            custom_data=normalize_custom_data(data.get("custom_data")),
+            wiki=parse_wiki(data.get("wiki")),
+            description=text(data.get("description")),
+            response_text=text(data.get("response_text")),
+            response_text_details=text(data.get("response_text_details")),
+            external_id=text(data.get("external_id")),
+            transaction_id=text(data.get("transaction_id")),
+            request_id=text(data.get("request_id")),
+            date=text(data.get("date")),
+            raw=dict(payload),
+        )
+
+    @property
+    def montant(self) -> Optional[int]:
+        """Alias of :attr:`amount` (the French key the server also sends)."""
+        return self.amount
+
+    def __repr__(self) -> str:
+        # The customer's number is masked: reprs end up in logs and tracebacks.
+        return (
+            f"Transaction(status={self.status!r}, raw_status={self.raw_status!r}, "
+            f"amount={self.amount!r}, operator_name={self.operator_name!r}, "
+            f"customer={mask_phone(self.customer)!r}, custom_data={self.custom_data!r})"
+        )

@@ -1,0 +1,347 @@
+"""``Invoice``, ``InvoiceItem`` and ``Withdrawal``: the documented objects.
+
+The ``_InvoiceBase`` and ``_WithdrawalBase`` classes hold the data, the validation and the
+request building; the sync classes here and the async ones in ``_async_resources`` only add
+the methods that send. Module settings (``ligdicash.api_key``, ...) are read when a request
+is made, not when an object is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Optional, cast
+
+from ._exceptions import InvalidAmountError, InvalidRequestError
+from ._models import PaymentResponse
+from ._operations import (
+    CLIENT_PAYOUT,
+    DIRECT_PAYIN,
+    HOSTED_PAYIN,
+    MERCHANT_PAYOUT,
+    RequestSpec,
+    build_payin_body,
+    build_payout_body,
+)
+from ._validation import (
+    Amount,
+    check_custom_data,
+    check_text,
+    check_total,
+    to_francs,
+    to_phone,
+)
+from ._wire import mask_phone
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+__all__ = ["Invoice", "InvoiceItem", "Withdrawal"]
+
+
+@dataclass(frozen=True)
+class InvoiceItem:
+    """One line of an invoice. Prices are whole CFA francs; quantity is at least 1."""
+
+    name: str
+    description: str
+    quantity: int
+    unit_price: int
+
+    def __post_init__(self) -> None:
+        check_text(self.name, "item name")
+        check_text(self.description, "item description")
+        if isinstance(self.quantity, bool) or not isinstance(self.quantity, int):
+            raise InvalidRequestError(f"item quantity must be an int, got {self.quantity!r}")
+        if self.quantity < 1:
+            raise InvalidRequestError(f"item quantity must be at least 1, got {self.quantity}")
+        object.__setattr__(self, "unit_price", to_francs(self.unit_price, "unit_price"))
+
+    @property
+    def total_price(self) -> int:
+        """``quantity x unit_price``."""
+        return self.quantity * self.unit_price
+
+    def to_dict(self) -> dict[str, Any]:
+        """The item as the wire expects it (``unit_price`` is mandatory on the live API)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "quantity": self.quantity,
+            "unit_price": self.unit_price,
+            "total_price": self.total_price,
+        }
+
+
+class _InvoiceBase:
+    """Invoice data and request building shared by :class:`Invoice` and ``AsyncInvoice``."""
+
+    def __init__(
+        self,
+        currency: str = "xof",
+        description: str = "",
+        customer_firstname: str = "",
+        customer_lastname: str = "",
+        customer_email: str = "",
+        store_name: str = "",
+        store_website_url: str = "",
+        *,
+        external_id: str = "",
+    ) -> None:
+        self.currency = check_text(currency, "currency") or "xof"
+        self.description = check_text(description, "description")
+        self.customer_firstname = check_text(customer_firstname, "customer_firstname")
+        self.customer_lastname = check_text(customer_lastname, "customer_lastname")
+        self.customer_email = check_text(customer_email, "customer_email")
+        self.store_name = check_text(store_name, "store_name")
+        self.store_website_url = check_text(store_website_url, "store_website_url")
+        self.external_id = check_text(external_id, "external_id")
+        self.items: list[InvoiceItem] = []
+
+    def add_item(
+        self, name: str, description: str, quantity: int, unit_price: Amount
+    ) -> InvoiceItem:
+        """Add a line to the invoice and return it.
+
+        Raises:
+            InvalidAmountError: ``unit_price`` is not whole CFA francs, or negative.
+            InvalidRequestError: ``quantity`` is not an int of at least 1.
+        """
+        item = InvoiceItem(name, description, quantity, cast(int, unit_price))
+        self.items.append(item)
+        return item
+
+    @property
+    def total_amount(self) -> int:
+        """The sum of the items' total prices, in CFA francs."""
+        return sum(item.total_price for item in self.items)
+
+    def _payin_spec(
+        self,
+        *,
+        operation_is_direct: bool,
+        customer: str,
+        otp: str,
+        actions: dict[str, str],
+        custom_data: Optional[Mapping[str, Any]],
+    ) -> RequestSpec:
+        if not self.items:
+            raise InvalidRequestError("the invoice has no items: call add_item() first")
+        total = check_total(self.total_amount, "invoice total")
+        body = build_payin_body(
+            items=[item.to_dict() for item in self.items],
+            total_amount=total,
+            currency=self.currency,
+            description=self.description,
+            customer=customer,
+            customer_firstname=self.customer_firstname,
+            customer_lastname=self.customer_lastname,
+            customer_email=self.customer_email,
+            external_id=self.external_id,
+            otp=otp,
+            store_name=self.store_name,
+            store_website_url=self.store_website_url,
+            actions=actions,
+            custom_data=check_custom_data(custom_data),
+        )
+        operation = DIRECT_PAYIN if operation_is_direct else HOSTED_PAYIN
+        return RequestSpec(operation, "payment", body=body)
+
+    def _hosted_spec(
+        self,
+        cancel_url: str,
+        return_url: str,
+        callback_url: str,
+        custom_data: Optional[Mapping[str, Any]],
+        customer: str,
+    ) -> RequestSpec:
+        return self._payin_spec(
+            operation_is_direct=False,
+            customer=to_phone(customer, required=False),
+            otp="",
+            actions={
+                "cancel_url": check_text(cancel_url, "cancel_url"),
+                "return_url": check_text(return_url, "return_url"),
+                "callback_url": check_text(callback_url, "callback_url"),
+            },
+            custom_data=custom_data,
+        )
+
+    def _direct_spec(
+        self,
+        otp: str,
+        customer: str,
+        callback_url: str,
+        custom_data: Optional[Mapping[str, Any]],
+    ) -> RequestSpec:
+        # The OTP goes into this one request body and is not stored on the invoice.
+        return self._payin_spec(
+            operation_is_direct=True,
+            customer=to_phone(customer, required=True),
+            otp=check_text(otp, "otp").strip(),
+            actions={"callback_url": check_text(callback_url, "callback_url")},
+            custom_data=custom_data,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(description={self.description!r}, "
+            f"currency={self.currency!r}, items={len(self.items)}, "
+            f"total_amount={self.total_amount})"
+        )
+
+
+class Invoice(_InvoiceBase):
+    """An invoice to be paid through the hosted page or directly (phone + OTP).
+
+    Example::
+
+        invoice = ligdicash.Invoice(currency="xof", description="Order #42",
+                                    store_name="MyStore")
+        invoice.add_item(name="Shirt", description="Size M", quantity=2, unit_price=15000)
+        response = invoice.pay_with_redirection(return_url=..., cancel_url=...,
+                                                callback_url=..., custom_data={...})
+        redirect(response.response_text)
+    """
+
+    _client: Optional[Client] = None
+
+    def _bound_client(self) -> Client:
+        if self._client is not None:
+            return self._client
+        from ._facade import default_client
+
+        return default_client()
+
+    def pay_with_redirection(
+        self,
+        cancel_url: str = "",
+        return_url: str = "",
+        callback_url: str = "",
+        custom_data: Optional[Mapping[str, Any]] = None,
+        *,
+        customer: str = "",
+    ) -> PaymentResponse:
+        """Create a hosted-page payment; redirect the customer to ``response.response_text``.
+
+        Leave ``customer`` empty (the default): a number filters the page's operators.
+        Store ``response.token``: it is the only way to confirm the payment later.
+
+        Raises:
+            InvalidRequestError: bad input (no items, total out of range, ...); not sent.
+            RequestRefusedError: a subclass for each refusal code of the payin family.
+            APIConnectionError, APIStatusError, InvalidResponseError: network or server
+                failures. A creation is never resent once it may have reached LigdiCash.
+        """
+        spec = self._hosted_spec(cancel_url, return_url, callback_url, custom_data, customer)
+        return cast(PaymentResponse, self._bound_client()._request(spec))
+
+    def pay_without_redirection(
+        self,
+        otp: str = "",
+        customer: str = "",
+        callback_url: str = "",
+        custom_data: Optional[Mapping[str, Any]] = None,
+    ) -> PaymentResponse:
+        """Create a direct payment from the customer's number, with their OTP.
+
+        Send ``otp=""`` for approval-mode operators. Raises the same errors as
+        :meth:`pay_with_redirection`, plus :class:`FeatureNotTestableError` on the
+        provider's test platform.
+        """
+        spec = self._direct_spec(otp, customer, callback_url, custom_data)
+        return cast(PaymentResponse, self._bound_client()._request(spec))
+
+
+class _WithdrawalBase:
+    """Payout data and request building shared by :class:`Withdrawal` and ``AsyncWithdrawal``."""
+
+    def __init__(
+        self,
+        description: str = "",
+        amount: Optional[Amount] = None,
+        customer: str = "",
+    ) -> None:
+        self.description = check_text(description, "description")
+        self.amount = self._check_amount(amount)
+        self.customer = to_phone(customer, required=True)
+
+    @staticmethod
+    def _check_amount(amount: Optional[Amount]) -> int:
+        if amount is None:
+            raise InvalidAmountError("amount is required for a payout")
+        return check_total(to_francs(amount, "amount", minimum=0), "payout amount")
+
+    def _spec(
+        self,
+        type: str,
+        to_wallet: bool,
+        callback_url: str,
+        custom_data: Optional[Mapping[str, Any]],
+    ) -> RequestSpec:
+        if type not in ("client", "merchant"):
+            raise InvalidRequestError(f"type must be 'client' or 'merchant', got {type!r}")
+        if type == "merchant" and to_wallet:
+            raise InvalidRequestError(
+                "to_wallet=True only applies to type='client' (a merchant payout goes "
+                "straight to mobile money)"
+            )
+        # Attributes may have been changed since __init__: check them again before sending.
+        body = build_payout_body(
+            amount=self._check_amount(self.amount),
+            description=check_text(self.description, "description"),
+            customer=to_phone(self.customer, required=True),
+            custom_data=check_custom_data(custom_data),
+            callback_url=check_text(callback_url, "callback_url"),
+            top_up_wallet=bool(to_wallet) if type == "client" else None,
+        )
+        operation = CLIENT_PAYOUT if type == "client" else MERCHANT_PAYOUT
+        return RequestSpec(operation, "payment", body=body)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(amount={self.amount}, "
+            f"customer={mask_phone(self.customer)!r}, description={self.description!r})"
+        )
+
+
+class Withdrawal(_WithdrawalBase):
+    """A payout to a customer's number: refund, salary, payout.
+
+    Example::
+
+        withdrawal = ligdicash.Withdrawal(amount=5000, description="Refund",
+                                          customer="22670123456")
+        response = withdrawal.send(type="client", to_wallet=False, callback_url=...,
+                                   custom_data={"transaction_id": "REFUND-1"})
+        token = response.token
+    """
+
+    _client: Optional[Client] = None
+
+    def send(
+        self,
+        type: str = "client",
+        to_wallet: bool = False,
+        callback_url: str = "",
+        custom_data: Optional[Mapping[str, Any]] = None,
+    ) -> PaymentResponse:
+        """Send the payout: ``type="client"`` via the LigdiCash wallet, ``"merchant"`` direct.
+
+        ``to_wallet=True`` (client payouts only) keeps the money in the customer's LigdiCash
+        wallet; ``False`` moves it on to the linked mobile-money account. A payout is
+        never resent once it may have reached LigdiCash.
+
+        Raises:
+            InvalidAmountError, InvalidRequestError: bad input; nothing sent.
+            FeatureNotTestableError: on the provider's test platform.
+            RequestRefusedError: a subclass per refusal code of the payout family.
+            APIConnectionError, APIStatusError, InvalidResponseError: network or server.
+        """
+        spec = self._spec(type, to_wallet, callback_url, custom_data)
+        client = self._client
+        if client is None:
+            from ._facade import default_client
+
+            client = default_client()
+        return cast(PaymentResponse, client._request(spec))

@@ -1,0 +1,146 @@
+"""Pure functions that read LigdiCash's loosely-shaped JSON.
+
+The real API mixes snake_case and camelCase (``operatorName``, ``responseCode``, even
+``Status``), returns ``custom_data`` as a list of records or as an object, amounts as ints,
+floats or strings (``"31500.00"``), ``wiki`` as a string or a list, and ``null`` anywhere.
+Every model and the callback parser read the wire through these helpers, so a new quirk is
+fixed in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, Optional
+
+__all__ = [
+    "mask_phone",
+    "normalize_custom_data",
+    "normalize_keys",
+    "normalize_status",
+    "parse_amount",
+    "parse_wiki",
+    "text",
+]
+
+_CAMEL_RE = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+# Final statuses as the server spells them, mapped onto the documented vocabulary.
+_STATUS_WORDS = {
+    "completed": "completed",
+    "complete": "completed",
+    "success": "completed",
+    "pending": "pending",
+    "nocompleted": "cancelled",
+    "notcompleted": "cancelled",
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
+}
+
+
+def snake_case(key: str) -> str:
+    """``operatorName`` → ``operator_name``; ``Status`` → ``status``."""
+    return _CAMEL_RE.sub(r"_\1", key).lower()
+
+
+def normalize_keys(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the payload with snake_case keys; an existing snake_case key wins over a variant."""
+    out: dict[str, Any] = {}
+    for key, value in payload.items():
+        if not isinstance(key, str):
+            continue
+        snake = snake_case(key)
+        if snake == key or snake not in out or out[snake] is None:
+            out[snake] = value
+    # ``customdata`` (no underscore) was seen too; the provider's SDK read it.
+    if out.get("custom_data") is None and "customdata" in out:
+        out["custom_data"] = out["customdata"]
+    return out
+
+
+def text(value: Any) -> str:
+    """A wire value as a string: ``None`` → ``""``, numbers → their text."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def parse_amount(value: Any) -> Optional[int]:
+    """Read an amount (``31500``, ``31500.0``, ``"31500.00"``, ``"31 500"``) as whole francs.
+
+    Returns ``None`` when there is no usable amount. CFA francs have no subunit, so a
+    fractional value (never seen in XOF) is rounded to the nearest franc.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        if isinstance(value, float):
+            number = Decimal(repr(value))
+        else:
+            cleaned = str(value).strip().replace(" ", "").replace("\u00a0", "")
+            if not cleaned:
+                return None
+            number = Decimal(cleaned)
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite():
+        return None
+    return int(number.quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+
+
+def normalize_custom_data(value: Any) -> dict[str, Any]:
+    """Turn either wire shape of ``custom_data`` into a plain dict.
+
+    The list-of-records shape is ``[{"keyof_customdata": "transaction_id",
+    "valueof_customdata": "ORD-1", ...}, ...]``; the object shape is already a dict.
+    Anything else (``null``, ``[]``, a string) gives ``{}``.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    if isinstance(value, list):
+        out: dict[str, Any] = {}
+        for record in value:
+            if not isinstance(record, Mapping):
+                continue
+            rec = normalize_keys(record)
+            key = rec.get("keyof_customdata")
+            if key is None:
+                continue
+            out[str(key)] = rec.get("valueof_customdata")
+        return out
+    return {}
+
+
+def normalize_status(value: Any) -> str:
+    """Map the server's status word onto ``completed``/``pending``/``cancelled``.
+
+    ``nocompleted`` and ``notcompleted`` become ``cancelled``; an unknown word is kept
+    (lower-cased) so nothing is silently turned into a success or a failure.
+    """
+    word = text(value).strip().lower()
+    return _STATUS_WORDS.get(word, word)
+
+
+def parse_wiki(value: Any) -> list[str]:
+    """``wiki`` as a list of links, from a string, a list or a mapping of links."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [text(v) for v in value.values() if v not in (None, "")]
+    if isinstance(value, (list, tuple)):
+        return [text(v) for v in value if v not in (None, "")]
+    return [text(value)]
+
+
+def mask_phone(number: str) -> str:
+    """``22670123456`` → ``226*****456``: enough to recognise, not enough to reuse."""
+    if len(number) <= 6:
+        return "*" * len(number)
+    return number[:3] + "*" * (len(number) - 6) + number[-3:]

@@ -1,0 +1,88 @@
+"""Shared fixtures: a real local LigdiCash-speaking server and clean module settings."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import ligdicash  # noqa: E402
+from ligdicash import _pipeline  # noqa: E402
+from fake_ligdicash import FakeLigdicash  # noqa: E402
+
+_MODULE_SETTINGS = (
+    "api_key",
+    "auth_token",
+    "platform",
+    "base_url",
+    "timeout",
+    "max_retries",
+    "on_request",
+)
+_ENV = ("LIGDICASH_API_KEY", "LIGDICASH_AUTH_TOKEN", "LIGDICASH_PLATFORM", "LIGDICASH_BASE_URL")
+
+
+@pytest.fixture(scope="session")
+def _fake_server() -> Iterator[FakeLigdicash]:
+    with FakeLigdicash() as server:
+        yield server
+
+
+@pytest.fixture
+def fake(_fake_server: FakeLigdicash) -> Iterator[FakeLigdicash]:
+    """The fake server with an empty request log and script."""
+    _fake_server.reset()
+    yield _fake_server
+    _fake_server.reset()
+
+
+@pytest.fixture(autouse=True)
+def clean_module_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts with unset module settings, no LIGDICASH_* env and fast backoff."""
+    for name in _MODULE_SETTINGS:
+        monkeypatch.setattr(ligdicash, name, None)
+    for name in _ENV:
+        monkeypatch.delenv(name, raising=False)
+    # Retries keep their count and order; only the waiting is shortened.
+    monkeypatch.setattr(_pipeline, "INITIAL_BACKOFF", 0.01)
+    yield
+    ligdicash.reset_default_client()
+
+
+@pytest.fixture
+def configured(fake: FakeLigdicash) -> FakeLigdicash:
+    """Module settings pointing at the fake server."""
+    ligdicash.api_key = fake.api_key
+    ligdicash.auth_token = fake.auth_token
+    ligdicash.base_url = fake.base_url
+    return fake
+
+
+@pytest.fixture
+def client(fake: FakeLigdicash) -> Iterator[ligdicash.Client]:
+    """A Client pointing at the fake server."""
+    with ligdicash.Client(
+        api_key=fake.api_key, auth_token=fake.auth_token, base_url=fake.base_url
+    ) as c:
+        yield c
+
+
+def make_invoice(client: ligdicash.Client | None = None) -> ligdicash.Invoice:
+    """The documented example invoice, module-level or bound to ``client``."""
+    factory = client.Invoice if client is not None else ligdicash.Invoice
+    invoice = factory(
+        currency="xof",
+        description="Order #ORD-20240512",
+        customer_firstname="Amadou",
+        customer_lastname="Ouedraogo",
+        customer_email="amadou@example.com",
+        store_name="MySuperStore",
+        store_website_url="https://mysuperstore.com",
+    )
+    invoice.add_item(name="Kente shirt", description="Size M", quantity=2, unit_price=15000)
+    invoice.add_item(name="Shipping fee", description="", quantity=1, unit_price=1500)
+    return invoice
