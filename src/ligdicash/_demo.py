@@ -1,0 +1,173 @@
+"""``ligdicash demo``: the whole payment lifecycle against an embedded sandbox, step by step.
+
+Starts a sandbox and a local merchant endpoint (callbacks, return and cancel pages) in this
+process, points the SDK at the sandbox through its public settings, then runs a hosted
+payin, a direct payin and a client payout. Needs no keys and no network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import uuid
+from typing import Any, Callable, Literal
+
+import httpx
+
+import ligdicash
+from ligdicash.sandbox import CallbackReceiver, ReceivedCallback, Sandbox, SandboxConfig
+
+Say = Callable[..., Any]
+_SETTINGS = ("api_key", "auth_token", "base_url")
+
+
+class DemoFailure(Exception):
+    """A step of the demo did not go as expected."""
+
+
+def _poll(kind: Literal["payin", "client_payout"], token: str, timeout: float = 10.0) -> Any:
+    """Ask for the status until it is final (every 0.25 s; real code waits ~3 s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        transaction = ligdicash.get_transaction(token, kind)
+        if transaction.is_final or time.monotonic() > deadline:
+            return transaction
+        time.sleep(0.25)
+
+
+def _expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise DemoFailure(message)
+
+
+def _check_callbacks(
+    say: Say, rx: CallbackReceiver, sb: Sandbox, reference: str
+) -> list[ReceivedCallback]:
+    calls = rx.wait_for(
+        2, timeout=10, where=lambda c: c.custom_value("transaction_id") == reference
+    )
+    kinds = sorted(c.content_type.split(";")[0] for c in calls)
+    _expect(kinds == ["application/json", "application/x-www-form-urlencoded"], f"got {kinds}")
+    for call in calls:
+        token = str(call.fields.get("token", ""))
+        digest = hashlib.sha256((sb.api_key + token + sb.auth_token).encode()).hexdigest()
+        _expect(call.fields.get("hash") == digest, "callback hash does not match")
+    status = calls[0].fields["status"]
+    say(f"  [green]✓[/green] 2 callbacks received (form + JSON), status {status!r}, hash valid")
+    return calls
+
+
+def _hosted_payin(say: Say, sb: Sandbox, rx: CallbackReceiver, reference: str) -> None:
+    say("[bold]1. Hosted payin[/bold] (the customer pays on the LigdiCash page)")
+    invoice = ligdicash.Invoice(
+        currency="xof",
+        description=f"Order #{reference}",
+        customer_firstname="Amadou",
+        customer_lastname="Ouedraogo",
+        customer_email="amadou@example.com",
+        store_name="MySuperStore",
+        store_website_url="https://mysuperstore.com",
+    )
+    invoice.add_item(name="Kente shirt", description="Size M", quantity=2, unit_price=15000)
+    invoice.add_item(name="Shipping fee", description="", quantity=1, unit_price=1500)
+    response = invoice.pay_with_redirection(
+        return_url=rx.return_url,
+        cancel_url=rx.cancel_url,
+        callback_url=rx.callback_url,
+        custom_data={"transaction_id": reference},
+    )
+    say(f"  invoice created, token {response.token[:24]}... ({len(response.token)} chars)")
+    say(f"  payment page: {response.response_text}")
+    with httpx.Client(follow_redirects=True, timeout=10, trust_env=False) as browser:
+        page = browser.get(response.response_text)
+        operator = re.search(r'name=operator value="([^"]+)"', page.text)
+        _expect(page.status_code == 200 and operator is not None, "payment page has no form")
+        assert operator is not None
+        landed = browser.post(
+            response.response_text, data={"action": "pay", "operator": operator.group(1)}
+        )
+    _expect(str(landed.url) == rx.return_url, f"landed on {landed.url}, not the return_url")
+    say(f"  customer clicked Pay and was sent back to {landed.url}")
+    _check_callbacks(say, rx, sb, reference)
+    transaction = ligdicash.get_transaction(response.token, "payin")
+    _expect(transaction.status == "completed", f"status is {transaction.status!r}")
+    say(
+        f"  [green]✓[/green] get_transaction: {transaction.status}, {transaction.amount} XOF, "
+        f"custom_data {transaction.custom_data}"
+    )
+
+
+def _direct_payin(say: Say, sb: Sandbox, rx: CallbackReceiver, reference: str) -> None:
+    say("[bold]2. Direct payin[/bold] (phone number + OTP, Orange Money test number)")
+    invoice = ligdicash.Invoice(
+        currency="xof",
+        description=f"Order #{reference}",
+        customer_firstname="Amadou",
+        customer_lastname="Ouedraogo",
+        customer_email="amadou@example.com",
+        store_name="MySuperStore",
+        store_website_url="https://mysuperstore.com",
+    )
+    invoice.add_item(name="Kente shirt", description="Size M", quantity=2, unit_price=15000)
+    response = invoice.pay_without_redirection(
+        otp="123456",
+        customer="22670123456",
+        callback_url=rx.callback_url,
+        custom_data={"transaction_id": reference},
+    )
+    say(f"  payment started, token {response.token[:24]}...; polling the status")
+    transaction = _poll("payin", response.token)
+    _expect(transaction.status == "completed", f"status is {transaction.status!r}")
+    say(f"  [green]✓[/green] get_transaction: {transaction.status} via {transaction.operator_name}")
+    _check_callbacks(say, rx, sb, reference)
+
+
+def _payout(say: Say, sb: Sandbox, rx: CallbackReceiver, reference: str) -> None:
+    say("[bold]3. Client payout[/bold] (refund to the customer's mobile money)")
+    before = sb.balance()
+    withdrawal = ligdicash.Withdrawal(
+        amount=5000, description=f"Refund for order {reference}", customer="22670123456"
+    )
+    response = withdrawal.send(
+        type="client",
+        to_wallet=False,
+        callback_url=rx.callback_url,
+        custom_data={"transaction_id": reference},
+    )
+    say(f"  payout requested, token {response.token[:24]}...; polling the status")
+    transaction = _poll("client_payout", response.token)
+    _expect(transaction.status == "completed", f"status is {transaction.status!r}")
+    say(
+        f"  [green]✓[/green] get_transaction: {transaction.status}, {transaction.amount} XOF; "
+        f"merchant balance {before} -> {sb.balance()} XOF"
+    )
+    _check_callbacks(say, rx, sb, reference)
+
+
+def run(say: Say = print) -> int:
+    """Run the demo, reporting through ``say`` (e.g. ``rich.console.Console().print``).
+
+    Returns the process exit code: 0 when every step succeeded.
+    """
+    saved = {name: getattr(ligdicash, name, None) for name in _SETTINGS}
+    config = SandboxConfig(otp_delay=0.3, approval_delay=0.3, client_payout_delay=0.5)
+    run_id = uuid.uuid4().hex[:6].upper()
+    try:
+        with Sandbox(config) as sb, CallbackReceiver() as rx:
+            say(f"Sandbox at {sb.base_url} (dashboard {sb.url}/_sandbox/)")
+            say(f"Merchant endpoint (callbacks, return pages) at {rx.url}")
+            ligdicash.api_key = sb.api_key
+            ligdicash.auth_token = sb.auth_token
+            ligdicash.base_url = sb.base_url
+            _hosted_payin(say, sb, rx, f"ORD-{run_id}-1")
+            _direct_payin(say, sb, rx, f"ORD-{run_id}-2")
+            _payout(say, sb, rx, f"REFUND-{run_id}")
+    except (DemoFailure, ligdicash.LigdicashError, TimeoutError, httpx.HTTPError) as exc:
+        say(f"[red]✗ demo failed: {type(exc).__name__}: {exc}[/red]")
+        return 1
+    finally:
+        for name, value in saved.items():
+            setattr(ligdicash, name, value)
+    say("[green bold]All steps succeeded.[/green bold] Nothing left this machine.")
+    return 0
