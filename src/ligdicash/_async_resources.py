@@ -1,0 +1,120 @@
+"""``AsyncInvoice`` and ``AsyncWithdrawal``: the documented objects, with awaitable sending.
+
+They inherit the data, validation and request building of ``_InvoiceBase`` and
+``_WithdrawalBase``; only the methods that send differ (they are coroutines). Create them
+with :meth:`AsyncClient.Invoice` and :meth:`AsyncClient.Withdrawal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Optional, cast
+
+from ._exceptions import ConfigurationError
+from ._models import PaymentResponse
+from ._resources import _InvoiceBase, _WithdrawalBase
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncClient
+
+__all__ = ["AsyncInvoice", "AsyncWithdrawal"]
+
+
+def _unbound(kind: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"this {kind} is not bound to an AsyncClient: create it with client.{kind}(...) "
+        "(there is no module-level async client)"
+    )
+
+
+class AsyncInvoice(_InvoiceBase):
+    """An :class:`Invoice` whose payment methods are coroutines.
+
+    Example::
+
+        async with ligdicash.AsyncClient(api_key=..., auth_token=...) as client:
+            invoice = client.Invoice(currency="xof", description="Order #42")
+            invoice.add_item(name="Shirt", description="Size M", quantity=2,
+                             unit_price=15000)
+            response = await invoice.pay_with_redirection(return_url=..., cancel_url=...,
+                                                          callback_url=...)
+    """
+
+    _client: Optional[AsyncClient] = None
+
+    def _bound_client(self) -> AsyncClient:
+        if self._client is None:
+            raise _unbound("Invoice")
+        return self._client
+
+    async def pay_with_redirection(
+        self,
+        cancel_url: str = "",
+        return_url: str = "",
+        callback_url: str = "",
+        custom_data: Optional[Mapping[str, Any]] = None,
+        *,
+        customer: str = "",
+    ) -> PaymentResponse:
+        """Create a hosted-page payment; see :meth:`Invoice.pay_with_redirection`.
+
+        Raises:
+            ConfigurationError: the invoice was not created by an ``AsyncClient``.
+            InvalidRequestError, RequestRefusedError, APIConnectionError, APIStatusError,
+                InvalidResponseError: as for :meth:`Invoice.pay_with_redirection`.
+        """
+        client = self._bound_client()
+        spec = self._hosted_spec(cancel_url, return_url, callback_url, custom_data, customer)
+        return cast(PaymentResponse, await client._request(spec))
+
+    async def pay_without_redirection(
+        self,
+        otp: str = "",
+        customer: str = "",
+        callback_url: str = "",
+        custom_data: Optional[Mapping[str, Any]] = None,
+    ) -> PaymentResponse:
+        """Create a direct payment (phone + OTP); see :meth:`Invoice.pay_without_redirection`.
+
+        Raises:
+            ConfigurationError: the invoice was not created by an ``AsyncClient``.
+            FeatureNotTestableError: on the provider's test platform.
+            InvalidRequestError, RequestRefusedError, APIConnectionError, APIStatusError,
+                InvalidResponseError: as for :meth:`Invoice.pay_without_redirection`.
+        """
+        client = self._bound_client()
+        spec = self._direct_spec(otp, customer, callback_url, custom_data)
+        return cast(PaymentResponse, await client._request(spec))
+
+
+class AsyncWithdrawal(_WithdrawalBase):
+    """A :class:`Withdrawal` whose :meth:`send` is a coroutine.
+
+    Example::
+
+        withdrawal = client.Withdrawal(amount=5000, description="Refund",
+                                       customer="22670123456")
+        response = await withdrawal.send(type="client", callback_url=...)
+    """
+
+    _client: Optional[AsyncClient] = None
+
+    async def send(
+        self,
+        type: str = "client",
+        to_wallet: bool = False,
+        callback_url: str = "",
+        custom_data: Optional[Mapping[str, Any]] = None,
+    ) -> PaymentResponse:
+        """Send the payout; see :meth:`Withdrawal.send`. Never resent once it may have left.
+
+        Raises:
+            ConfigurationError: the withdrawal was not created by an ``AsyncClient``.
+            InvalidAmountError, InvalidRequestError, FeatureNotTestableError,
+                RequestRefusedError, APIConnectionError, APIStatusError,
+                InvalidResponseError: as for :meth:`Withdrawal.send`.
+        """
+        if self._client is None:
+            raise _unbound("Withdrawal")
+        spec = self._spec(type, to_wallet, callback_url, custom_data)
+        return cast(PaymentResponse, await self._client._request(spec))

@@ -1,0 +1,245 @@
+"""Waiting for a transaction to settle: the policy, written once for the sync and async clients.
+
+:func:`wait_steps` is a generator in the style of :func:`ligdicash._pipeline.exchange`: it
+yields :data:`POLL` (make one status call and resume with the :class:`Transaction` or the
+:class:`LigdicashError` it raised) or :class:`~ligdicash._pipeline.Sleep`, and returns the
+final transaction. :func:`wait_sync` and :func:`wait_async` are the two drivers; only they
+touch a clock's sleep.
+
+The policy:
+
+- the first status call is made at once; the gap between calls starts at ``interval`` and
+  grows by :data:`BACKOFF_FACTOR` up to ``max_interval``;
+- against LigdiCash's own hosts the gap is never under :data:`PROVIDER_MIN_INTERVAL` (3 s,
+  the provider's guidance); ``interval=0`` is accepted only for a loopback ``base_url``;
+- ``pending`` is never an error; ``completed`` and ``cancelled`` end the wait;
+- transient failures (:class:`APIConnectionError`, :class:`ServerError`,
+  :class:`RateLimitError`) are remembered and the wait goes on (a status call is safe to
+  repeat; a ``Retry-After`` is honoured); any other error (a refusal such as
+  :class:`InvoiceNotFoundError`, a closed client) ends the wait at once;
+- when no further call fits before the deadline, :class:`WaitTimeoutError` is raised with
+  the last transaction seen, chained to the last transient error if there was one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Awaitable, Generator
+from dataclasses import dataclass
+from typing import Callable, Optional, Union, cast
+
+import httpx
+
+from ._config import Settings, _is_loopback
+from ._exceptions import (
+    APIConnectionError,
+    InvalidRequestError,
+    LigdicashError,
+    RateLimitError,
+    ServerError,
+    WaitTimeoutError,
+)
+from ._models import Transaction
+from ._pipeline import Sleep
+
+__all__ = [
+    "BACKOFF_FACTOR",
+    "DEFAULT_INTERVAL",
+    "DEFAULT_MAX_INTERVAL",
+    "DEFAULT_WAIT_TIMEOUT",
+    "POLL",
+    "PROVIDER_MIN_INTERVAL",
+    "Poll",
+    "WaitPolicy",
+    "make_policy",
+    "wait_async",
+    "wait_steps",
+    "wait_sync",
+]
+
+#: LigdiCash rate-limits status checks made more often than about every 3 s.
+PROVIDER_MIN_INTERVAL = 3.0
+DEFAULT_INTERVAL = 3.0
+DEFAULT_MAX_INTERVAL = 30.0
+#: Five minutes: a payin waits on a person typing a code, a payout takes tens of seconds.
+DEFAULT_WAIT_TIMEOUT = 300.0
+BACKOFF_FACTOR = 1.5
+
+#: Errors after which a status call is simply made again later.
+TRANSIENT_ERRORS = (APIConnectionError, ServerError, RateLimitError)
+
+
+@dataclass(frozen=True)
+class Poll:
+    """Step: make one status call; resume with the transaction or the error it raised."""
+
+
+POLL = Poll()
+WaitStep = Union[Poll, Sleep]
+PollOutcome = Union[Transaction, LigdicashError]
+
+
+@dataclass(frozen=True)
+class WaitPolicy:
+    """How long to wait and how often to ask; build it with :func:`make_policy`."""
+
+    timeout: float
+    interval: float
+    max_interval: float
+    factor: float = BACKOFF_FACTOR
+
+    def next_gap(self, gap: float) -> float:
+        """The gap after ``gap``: multiplied by :attr:`factor`, capped at :attr:`max_interval`."""
+        return min(gap * self.factor, self.max_interval)
+
+
+def _seconds(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise InvalidRequestError(f"{name} must be a number of seconds, got {value!r}")
+    return float(value)
+
+
+def make_policy(
+    settings: Settings,
+    *,
+    timeout: float = DEFAULT_WAIT_TIMEOUT,
+    interval: float = DEFAULT_INTERVAL,
+    max_interval: float = DEFAULT_MAX_INTERVAL,
+) -> WaitPolicy:
+    """Check the wait arguments against the host the client talks to.
+
+    Raises:
+        InvalidRequestError: ``timeout`` not positive and finite; ``interval`` negative,
+            under 3 s against LigdiCash's hosts, or 0 off loopback; ``max_interval`` under
+            ``interval``.
+    """
+    timeout = _seconds(timeout, "timeout")
+    interval = _seconds(interval, "interval")
+    max_interval = _seconds(max_interval, "max_interval")
+    if not 0 < timeout < math.inf:
+        raise InvalidRequestError(f"timeout must be a positive, finite number, got {timeout!r}")
+    if interval < 0 or interval == math.inf:
+        raise InvalidRequestError(f"interval must be >= 0 and finite, got {interval!r}")
+    if not settings.base_url_overridden and interval < PROVIDER_MIN_INTERVAL:
+        raise InvalidRequestError(
+            f"interval must be at least {PROVIDER_MIN_INTERVAL:g} s against LigdiCash's hosts "
+            f"(status checks made more often are rate-limited), got {interval:g}"
+        )
+    if interval == 0 and not _is_loopback(httpx.URL(settings.base_url).host):
+        raise InvalidRequestError("interval=0 is only allowed for a loopback base_url")
+    if max_interval < interval:
+        raise InvalidRequestError(
+            f"max_interval ({max_interval:g}) must be at least interval ({interval:g})"
+        )
+    return WaitPolicy(timeout=timeout, interval=interval, max_interval=max_interval)
+
+
+def wait_steps(
+    policy: WaitPolicy, *, clock: Callable[[], float] = time.monotonic
+) -> Generator[WaitStep, Optional[PollOutcome], Transaction]:
+    """Run one wait as a sequence of steps; return the final transaction or raise.
+
+    Raises:
+        WaitTimeoutError: the deadline came first; ``.transaction`` is the last one seen.
+        LigdicashError: the first non-transient error a status call raised, as is.
+    """
+    deadline = clock() + policy.timeout
+    gap = policy.interval
+    last_seen: Optional[Transaction] = None
+    last_error: Optional[LigdicashError] = None
+    polls = 0
+    while True:
+        outcome = yield POLL
+        polls += 1
+        at_least = 0.0
+        if isinstance(outcome, Transaction):
+            if outcome.is_final:
+                return outcome
+            last_seen = outcome
+        elif isinstance(outcome, TRANSIENT_ERRORS):
+            last_error = outcome
+            if isinstance(outcome, RateLimitError) and outcome.retry_after:
+                at_least = outcome.retry_after
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        remaining = deadline - clock()
+        wait = max(gap, at_least)
+        if wait > remaining:
+            # One last call exactly at the deadline, if it keeps the minimum spacing.
+            if remaining <= 0 or remaining < max(policy.interval, at_least):
+                raise _timeout_error(policy, polls, last_seen, last_error) from last_error
+            wait = remaining
+        yield Sleep(wait)
+        gap = policy.next_gap(gap)
+
+
+def _timeout_error(
+    policy: WaitPolicy,
+    polls: int,
+    last_seen: Optional[Transaction],
+    last_error: Optional[LigdicashError],
+) -> WaitTimeoutError:
+    calls = f"{polls} status check{'s' if polls != 1 else ''}"
+    if last_seen is not None:
+        message = (
+            f"the transaction was still {last_seen.status!r} after {policy.timeout:g} s "
+            f"({calls}); it may still settle later: check again, or rely on the callback"
+        )
+    else:
+        message = f"no status check succeeded within {policy.timeout:g} s ({calls})"
+    if last_error is not None:
+        message += f"; last error: {last_error}"
+    operation = last_error.operation if last_error is not None else None
+    return WaitTimeoutError(message, transaction=last_seen, operation=operation)
+
+
+def wait_sync(
+    fetch: Callable[[], Transaction],
+    policy: WaitPolicy,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Transaction:
+    """Drive :func:`wait_steps` with a blocking status call and ``time.sleep``."""
+    steps = wait_steps(policy)
+    try:
+        step = next(steps)
+        while True:
+            outcome: Optional[PollOutcome] = None
+            if isinstance(step, Sleep):
+                sleep(step.seconds)
+            else:
+                try:
+                    outcome = fetch()
+                except LigdicashError as exc:
+                    outcome = exc
+            step = steps.send(outcome)
+    except StopIteration as stop:
+        return cast(Transaction, stop.value)
+    finally:
+        steps.close()
+
+
+async def wait_async(
+    fetch: Callable[[], Awaitable[Transaction]], policy: WaitPolicy
+) -> Transaction:
+    """Drive :func:`wait_steps` with an awaited status call and ``asyncio.sleep``."""
+    import asyncio  # here, so that the sync client never pays for importing asyncio
+
+    steps = wait_steps(policy)
+    try:
+        step = next(steps)
+        while True:
+            outcome: Optional[PollOutcome] = None
+            if isinstance(step, Sleep):
+                await asyncio.sleep(step.seconds)
+            else:
+                try:
+                    outcome = await fetch()
+                except LigdicashError as exc:
+                    outcome = exc
+            step = steps.send(outcome)
+    except StopIteration as stop:
+        return cast(Transaction, stop.value)
+    finally:
+        steps.close()
