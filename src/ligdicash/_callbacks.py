@@ -1,0 +1,367 @@
+"""Incoming callbacks: :func:`parse_callback` reads either encoding into a :class:`Callback`.
+
+LigdiCash posts every settlement twice to your ``callback_url``: once as JSON, once
+form-encoded with nested keys flattened PHP-style (``custom_data[transaction_id]=ORD-1``,
+or ``custom_data[0][keyof_customdata]=...`` for the list-of-records shape). Both parse into
+the same immutable :class:`Callback`.
+
+A callback is a *claim*, never a proof of payment: its token differs from the one returned
+at creation and it carries no authentication but an optional ``hash``. Confirm it with
+``client.confirm_callback(callback, token=<stored creation token>, ...)`` before delivering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Optional
+from urllib.parse import parse_qsl
+
+from ._exceptions import InvalidCallbackError
+from ._wire import (
+    mask_phone,
+    normalize_custom_data,
+    normalize_keys,
+    normalize_status,
+    parse_amount,
+    parse_wiki,
+    snake_case,
+    text,
+)
+
+__all__ = ["Callback", "callback_hash", "parse_callback"]
+
+Encoding = Literal["json", "form"]
+
+#: Bodies larger than this are refused unread: a real callback is a few kilobytes.
+MAX_BODY_BYTES = 256 * 1024
+#: Deepest ``a[b][c]`` nesting read from a form body; deeper brackets stay in the key.
+_MAX_FORM_DEPTH = 8
+_MAX_FORM_FIELDS = 1000
+
+_JSON_TYPES = ("application/json", "text/json")
+_FORM_TYPES = ("application/x-www-form-urlencoded",)
+
+
+def callback_hash(api_key: str, token: str, auth_token: str) -> str:
+    """``sha256(api_key + token + auth_token)`` in lower-case hex: the callback's ``hash``."""
+    return hashlib.sha256((api_key + token + auth_token).encode("utf-8")).hexdigest()
+
+
+def _amount(value: Any) -> Optional[int]:
+    try:
+        return parse_amount(value)
+    except ArithmeticError:  # e.g. "1e30": too many digits for a whole number of francs
+        return None
+
+
+def _scalar(value: Any) -> str:
+    """A field that must be a single value: containers read as empty."""
+    if isinstance(value, (Mapping, list, tuple)):
+        return ""
+    return text(value).strip()
+
+
+@dataclass(frozen=True)
+class Callback:
+    """One callback as LigdiCash posted it, whichever encoding it came in.
+
+    ``status`` uses the documented words (``"completed"``, ``"pending"``, ``"cancelled"``),
+    exactly as on :class:`Transaction`; the server's word is in ``raw_status``. ``token`` is
+    the *callback's* token: it differs from the creation token and cannot be used for a
+    status call. ``raw`` is the payload as received (form bodies unflattened), and
+    ``encoding`` says which copy this was (``"json"`` or ``"form"``).
+
+    The ``repr`` masks the customer's number and never shows the hash or token in full.
+    """
+
+    token: str
+    status: str
+    raw_status: str = ""
+    response_code: str = ""
+    response_text: str = ""
+    amount: Optional[int] = None
+    operator_id: str = ""
+    operator_name: str = ""
+    customer: str = ""
+    external_id: str = ""
+    transaction_id: str = ""
+    request_id: str = ""
+    date: str = ""
+    custom_data: dict[str, Any] = field(default_factory=dict)
+    wiki: list[str] = field(default_factory=list)
+    description: str = ""
+    hash: str = ""
+    encoding: Encoding = "json"
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def montant(self) -> Optional[int]:
+        """Alias of :attr:`amount` (the French key the server also sends)."""
+        return self.amount
+
+    @property
+    def is_final(self) -> bool:
+        """True when the callback claims a final status (completed or cancelled)."""
+        return self.status in ("completed", "cancelled")
+
+    @property
+    def has_hash(self) -> bool:
+        """True when the callback carried a non-empty ``hash`` field."""
+        return bool(self.hash)
+
+    @property
+    def order_id(self) -> str:
+        """Your own reference, ``custom_data["transaction_id"]`` as sent at creation.
+
+        Not to be confused with :attr:`transaction_id`, LigdiCash's (or the operator's) id
+        of the payment, which you cannot know at creation. Empty when absent.
+        """
+        return _scalar(self.custom_data.get("transaction_id"))
+
+    def hash_matches(self, *, api_key: str, auth_token: str) -> bool:
+        """True only when ``hash`` is present and equals ``sha256(api_key+token+auth_token)``.
+
+        Constant-time comparison; a missing hash is ``False``.
+        """
+        if not self.hash:
+            return False
+        expected = callback_hash(api_key, self.token, auth_token)
+        return hmac.compare_digest(
+            expected.encode("ascii"), self.hash.strip().lower().encode("utf-8")
+        )
+
+    def verify_hash(self, *, api_key: str, auth_token: str) -> None:
+        """Check the optional ``hash`` field, as a defence in depth (never as proof of payment).
+
+        Raises:
+            InvalidCallbackError: ``code="missing_hash"`` when the callback has no hash
+                (a missing hash is never treated as valid), ``code="invalid_hash"`` when it
+                does not match these credentials.
+        """
+        if not self.hash:
+            raise InvalidCallbackError(
+                "the callback carries no hash field; it cannot be checked",
+                code="missing_hash",
+            )
+        if not self.hash_matches(api_key=api_key, auth_token=auth_token):
+            raise InvalidCallbackError(
+                "the callback's hash does not match sha256(api_key + token + auth_token)",
+                code="invalid_hash",
+            )
+
+    def redacted(self) -> dict[str, Any]:
+        """The raw payload, safe to log: phone masked, token shortened, hash withheld."""
+        out: dict[str, Any] = {}
+        for key, value in self.raw.items():
+            name = snake_case(key) if isinstance(key, str) else key
+            if name == "hash":
+                out[key] = "<redacted>" if value else value
+            elif name == "customer" and isinstance(value, (str, int)):
+                out[key] = mask_phone(text(value))
+            elif name == "token" and isinstance(value, str):
+                out[key] = _short(value)
+            else:
+                out[key] = value
+        return out
+
+    @classmethod
+    def from_wire(cls, payload: Mapping[str, Any], *, encoding: Encoding = "json") -> Callback:
+        """Build from a decoded payload (JSON object or unflattened form).
+
+        Raises:
+            InvalidCallbackError: no usable ``token`` or ``status``.
+        """
+        data = normalize_keys(payload)
+        token = _scalar(data.get("token"))
+        raw_status = _scalar(data.get("status"))
+        if not token:
+            raise InvalidCallbackError("the callback has no token field")
+        if not raw_status:
+            raise InvalidCallbackError("the callback has no status field")
+        amount = _amount(data.get("amount"))
+        if amount is None:
+            amount = _amount(data.get("montant"))
+        return cls(
+            token=token,
+            status=normalize_status(raw_status),
+            raw_status=raw_status,
+            response_code=_scalar(data.get("response_code")),
+            response_text=text(data.get("response_text")),
+            amount=amount,
+            operator_id=_scalar(data.get("operator_id")),
+            operator_name=text(data.get("operator_name")),
+            customer=_scalar(data.get("customer")),
+            external_id=_scalar(data.get("external_id")),
+            transaction_id=_scalar(data.get("transaction_id")),
+            request_id=_scalar(data.get("request_id")),
+            date=_scalar(data.get("date")),
+            custom_data=_custom_data(data.get("custom_data")),
+            wiki=parse_wiki(data.get("wiki")),
+            description=text(data.get("description")),
+            hash=_scalar(data.get("hash")),
+            encoding=encoding,
+            raw=dict(payload),
+        )
+
+    def __repr__(self) -> str:
+        shown_hash = self.hash[:8] + "..." if self.hash else ""
+        return (
+            f"Callback(status={self.status!r}, raw_status={self.raw_status!r}, "
+            f"amount={self.amount!r}, token={_short(self.token)!r}, "
+            f"customer={mask_phone(self.customer)!r}, custom_data={self.custom_data!r}, "
+            f"hash={shown_hash!r}, encoding={self.encoding!r})"
+        )
+
+
+def _short(token: str) -> str:
+    return token if len(token) <= 24 else token[:20] + "..."
+
+
+def _is_record(value: Any) -> bool:
+    return isinstance(value, Mapping) and "keyof_customdata" in normalize_keys(value)
+
+
+def _custom_data(value: Any) -> dict[str, Any]:
+    """``custom_data`` from any shape: object, list of records, their form-unflattened
+    versions (``{"0": {"keyof_customdata": ...}}``), or either one JSON-encoded in a string.
+    """
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            return {}
+    if (
+        isinstance(value, Mapping)
+        and value
+        and all(isinstance(k, str) and k.isdigit() for k in value)
+        and all(_is_record(v) for v in value.values())
+    ):
+        value = [value[k] for k in sorted(value, key=int)]
+    return normalize_custom_data(value)
+
+
+def _split_key(key: str) -> list[str]:
+    """``custom_data[0][keyof_customdata]`` → ``["custom_data", "0", "keyof_customdata"]``."""
+    base, bracket, rest = key.partition("[")
+    if not bracket or not base:
+        return [key]
+    parts = [base]
+    rest = "[" + rest
+    while rest.startswith("[") and len(parts) <= _MAX_FORM_DEPTH:
+        end = rest.find("]")
+        if end < 0:
+            break
+        parts.append(rest[1:end])
+        rest = rest[end + 1 :]
+    if rest:  # malformed or too deep: keep the remainder in the last part, as PHP does
+        parts[-1] += rest
+    return parts
+
+
+def unflatten_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Form pairs to nested dicts, PHP-style: ``a[b]=1`` → ``{"a": {"b": "1"}}``.
+
+    ``a[]=x`` appends (numbered ``"0"``, ``"1"``, ...). When a key is both a value and a
+    parent (``a=1&a[b]=2``), the later pair wins. Never raises on odd keys.
+    """
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        parts = _split_key(key)
+        node = out
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            name = str(len(node)) if part == "" else part
+            if last:
+                node[name] = value
+            else:
+                child = node.get(name)
+                if not isinstance(child, dict):
+                    child = {}
+                    node[name] = child
+                node = child
+    return out
+
+
+def _media_type(content_type: str) -> tuple[str, str]:
+    media, _, params = (content_type or "").partition(";")
+    charset = "utf-8"
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            charset = value.strip().strip('"').lower()
+    return media.strip().lower(), charset
+
+
+def _decode(body: bytes, charset: str) -> str:
+    try:
+        return body.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        pass
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidCallbackError(f"the callback body is not valid {charset} text") from None
+
+
+def _parse_json(body: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        raise InvalidCallbackError("the callback body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise InvalidCallbackError(
+            f"the callback body is a JSON {type(payload).__name__}, not an object"
+        )
+    return payload
+
+
+def _parse_form(body: str) -> dict[str, Any]:
+    try:
+        pairs = parse_qsl(
+            body, keep_blank_values=True, max_num_fields=_MAX_FORM_FIELDS, errors="replace"
+        )
+    except ValueError:
+        raise InvalidCallbackError("the callback form body has too many fields") from None
+    return unflatten_form(pairs)
+
+
+def parse_callback(body: bytes, content_type: str) -> Callback:
+    """Read a callback request body, JSON or form-encoded, into a :class:`Callback`.
+
+    Pass the request's raw body and its ``Content-Type`` header. JSON
+    (``application/json``) and forms (``application/x-www-form-urlencoded``, with
+    ``custom_data[key]=value`` flattening) are both read; with another or no content type
+    the body is sniffed (``{`` → JSON, else form). Either ``custom_data`` shape (object or
+    list of records) becomes a dict.
+
+    This only *reads* the callback. Confirm it with ``confirm_callback`` before acting.
+
+    Raises:
+        InvalidCallbackError: the body is empty, too large, not text, not a JSON object,
+            or has no ``token`` or ``status``.
+    """
+    if isinstance(body, str):  # be forgiving: frameworks sometimes hand over text
+        body = body.encode("utf-8")
+    if not isinstance(body, (bytes, bytearray, memoryview)):
+        raise InvalidCallbackError(f"the callback body must be bytes, not {type(body).__name__}")
+    body = bytes(body)
+    if not body.strip():
+        raise InvalidCallbackError("the callback body is empty")
+    if len(body) > MAX_BODY_BYTES:
+        raise InvalidCallbackError(f"the callback body is larger than {MAX_BODY_BYTES} bytes")
+    media, charset = _media_type(content_type if isinstance(content_type, str) else "")
+    decoded = _decode(body, charset)
+    if media in _JSON_TYPES or media.endswith("+json"):
+        encoding: Encoding = "json"
+    elif media in _FORM_TYPES:
+        encoding = "form"
+    elif media.startswith("multipart/"):
+        raise InvalidCallbackError(f"unsupported callback content type {media!r}")
+    else:
+        encoding = "json" if decoded.lstrip().startswith("{") else "form"
+    payload = _parse_json(decoded) if encoding == "json" else _parse_form(decoded)
+    return Callback.from_wire(payload, encoding=encoding)

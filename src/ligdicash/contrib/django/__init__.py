@@ -1,0 +1,234 @@
+"""LigdiCash callbacks for Django: a URL include, settings, a handler hook and signals.
+
+::
+
+    # urls.py
+    path("ligdicash/", include("ligdicash.contrib.django.urls")),   # POST /ligdicash/callback/
+
+    # settings.py
+    LIGDICASH_API_KEY = env("LIGDICASH_API_KEY")
+    LIGDICASH_AUTH_TOKEN = env("LIGDICASH_AUTH_TOKEN")
+    LIGDICASH_CALLBACK_LOOKUP = "shop.payments.find_order"       # callback -> ExpectedTransaction
+    LIGDICASH_CALLBACK_HANDLER = "shop.payments.deliver_order"   # optional: transaction -> None
+
+    # or, instead of (or as well as) the handler, a signal receiver:
+    @receiver(ligdicash.contrib.django.transaction_confirmed)
+    def deliver(sender, transaction, **kwargs): ...
+
+The view answers ``200`` with an empty body at once (nothing is revealed to a forger) and
+hands the body to a small thread pool that runs :meth:`CallbackProcessor.process`:
+parse → (hash) → lookup → claim → status call with the stored token → compare → your
+handler and the signal receivers (once, in that thread) → done. The thread's database
+connections are closed after each callback.
+
+Settings (all optional except the lookup; see ``docs/callbacks.md``):
+
+- ``LIGDICASH_CALLBACK_LOOKUP``: dotted path (or callable) of ``lookup(callback)``, which
+  returns an ``ExpectedTransaction`` or ``None``.
+- ``LIGDICASH_CALLBACK_HANDLER``: called with each confirmed completed ``Transaction``.
+- ``LIGDICASH_CALLBACK_ON_CANCELLED``: the same for confirmed cancellations.
+- ``LIGDICASH_IDEMPOTENCY_STORE``: dotted path (or instance) of an ``IdempotencyStore``.
+- ``LIGDICASH_IDEMPOTENCY_DB``: the default SQLite store's file (default
+  ``BASE_DIR / "ligdicash-callbacks.sqlite3"``).
+- ``LIGDICASH_VERIFY_CALLBACK_HASH``: ``True`` to also require a valid ``hash`` field.
+- ``LIGDICASH_CALLBACK_WORKERS``: threads processing callbacks (default 4).
+- ``LIGDICASH_API_KEY``, ``_AUTH_TOKEN``, ``_PLATFORM``, ``_BASE_URL``, ``_TIMEOUT``,
+  ``_MAX_RETRIES``: the client (unset ones fall back to the environment variables).
+
+Needs ``pip install 'ligdicash[django]'``.
+"""
+
+from __future__ import annotations
+
+try:
+    from django.conf import settings  # type: ignore[import-untyped,unused-ignore]
+    from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped,unused-ignore]
+    from django.core.signals import setting_changed  # type: ignore[import-untyped,unused-ignore]
+    from django.db import connections  # type: ignore[import-untyped,unused-ignore]
+    from django.dispatch import Signal  # type: ignore[import-untyped,unused-ignore]
+    from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped,unused-ignore]
+    from django.utils.module_loading import import_string  # type: ignore[import-untyped,unused-ignore]
+    from django.views.decorators.csrf import csrf_exempt  # type: ignore[import-untyped,unused-ignore]
+    from django.views.decorators.http import require_POST  # type: ignore[import-untyped,unused-ignore]
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "ligdicash.contrib.django needs Django: pip install 'ligdicash[django]'"
+    ) from exc
+
+import os
+import threading
+from typing import Any, Callable, Optional
+
+from ..._client import Client
+from ..._idempotency import DEFAULT_SQLITE_PATH, IdempotencyStore, SQLiteIdempotencyStore
+from ..._models import Transaction
+from .._handler import BackgroundRunner, CallbackProcessor, ProcessResult
+
+__all__ = [
+    "callback_processed",
+    "callback_view",
+    "get_processor",
+    "reset",
+    "transaction_cancelled",
+    "transaction_confirmed",
+]
+
+#: Sent once per confirmed *completed* transaction, with ``transaction=``. A receiver that
+#: raises releases the event: the next copy of the callback (or polling) runs it again.
+transaction_confirmed = Signal()
+#: Sent once per confirmed *cancelled* transaction, with ``transaction=``.
+transaction_cancelled = Signal()
+#: Sent after every callback with ``result=`` (a :class:`ProcessResult`): metrics, tests.
+callback_processed = Signal()
+
+_lock = threading.Lock()
+_processor: Optional[CallbackProcessor] = None
+_client_built: Optional[Client] = None
+_runner: Optional[BackgroundRunner] = None
+
+
+def _setting(name: str, default: Any = None) -> Any:
+    return getattr(settings, name, default)
+
+
+def _callable(name: str, *, required: bool) -> Optional[Callable[..., Any]]:
+    value = _setting(name)
+    if value is None:
+        if required:
+            raise ImproperlyConfigured(
+                f"{name} must name a function: lookup(callback) -> ExpectedTransaction | None"
+            )
+        return None
+    function = import_string(value) if isinstance(value, str) else value
+    if not callable(function):
+        raise ImproperlyConfigured(f"{name} must be a callable or a dotted path to one")
+    return function  # type: ignore[no-any-return]
+
+
+def _store() -> IdempotencyStore:
+    configured = _setting("LIGDICASH_IDEMPOTENCY_STORE")
+    if configured is not None:
+        store = import_string(configured)() if isinstance(configured, str) else configured
+        if not isinstance(store, IdempotencyStore):
+            raise ImproperlyConfigured("LIGDICASH_IDEMPOTENCY_STORE must be an IdempotencyStore")
+        return store
+    path = _setting("LIGDICASH_IDEMPOTENCY_DB")
+    if path is None:
+        base_dir = _setting("BASE_DIR")
+        path = (
+            os.path.join(os.fspath(base_dir), DEFAULT_SQLITE_PATH)
+            if base_dir
+            else DEFAULT_SQLITE_PATH
+        )
+    return SQLiteIdempotencyStore(path)
+
+
+def _client() -> Client:
+    return Client(
+        api_key=_setting("LIGDICASH_API_KEY"),
+        auth_token=_setting("LIGDICASH_AUTH_TOKEN"),
+        platform=_setting("LIGDICASH_PLATFORM"),
+        base_url=_setting("LIGDICASH_BASE_URL"),
+        timeout=_setting("LIGDICASH_TIMEOUT"),
+        max_retries=_setting("LIGDICASH_MAX_RETRIES"),
+    )
+
+
+def get_processor() -> CallbackProcessor:
+    """The processor built from the ``LIGDICASH_*`` settings (once; rebuilt if they change).
+
+    Use it for the polling fallback too: ``get_processor().reconcile(expected)``.
+
+    Raises:
+        ImproperlyConfigured: no ``LIGDICASH_CALLBACK_LOOKUP``, or a setting of the wrong type.
+        ConfigurationError: the LigdiCash credentials are missing.
+    """
+    global _processor, _client_built
+    with _lock:
+        if _processor is None:
+            handler = _callable("LIGDICASH_CALLBACK_HANDLER", required=False)
+            on_cancelled = _callable("LIGDICASH_CALLBACK_ON_CANCELLED", required=False)
+
+            def confirmed(transaction: Transaction) -> None:
+                if handler is not None:
+                    handler(transaction)
+                transaction_confirmed.send(sender=CallbackProcessor, transaction=transaction)
+
+            def cancelled(transaction: Transaction) -> None:
+                if on_cancelled is not None:
+                    on_cancelled(transaction)
+                transaction_cancelled.send(sender=CallbackProcessor, transaction=transaction)
+
+            def processed(result: ProcessResult) -> None:
+                callback_processed.send(sender=CallbackProcessor, result=result)
+
+            lookup = _callable("LIGDICASH_CALLBACK_LOOKUP", required=True)
+            assert lookup is not None
+            _client_built = _client()
+            _processor = CallbackProcessor(
+                lookup=lookup,
+                handler=confirmed,
+                on_cancelled=cancelled,
+                client=_client_built,
+                store=_store(),
+                verify_hash=bool(_setting("LIGDICASH_VERIFY_CALLBACK_HASH", False)),
+                on_result=processed,
+            )
+        return _processor
+
+
+def _get_runner() -> BackgroundRunner:
+    global _runner
+    with _lock:
+        if _runner is None:
+            _runner = BackgroundRunner(int(_setting("LIGDICASH_CALLBACK_WORKERS", 4)))
+        return _runner
+
+
+def reset() -> None:
+    """Forget the processor and thread pool (waiting for work in progress); the next
+    callback rebuilds them from the settings. Called when a ``LIGDICASH_*`` setting changes.
+    """
+    global _processor, _runner, _client_built
+    with _lock:
+        processor, _processor = _processor, None
+        client, _client_built = _client_built, None
+        runner, _runner = _runner, None
+    if runner is not None:
+        runner.shutdown(wait=True)
+    if processor is not None:
+        processor.store.close()
+    if client is not None:
+        client.close()
+
+
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith("LIGDICASH_"):
+        reset()
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="ligdicash-contrib-django-settings")
+
+
+def _process(processor: CallbackProcessor, body: bytes, content_type: str) -> ProcessResult:
+    try:
+        return processor.process(body, content_type)
+    finally:
+        connections.close_all()  # this worker thread's connections only
+
+
+def _callback_view(request: HttpRequest) -> HttpResponse:
+    """``POST`` only: answer 200 with an empty body, process the callback in the background.
+
+    Raises:
+        ImproperlyConfigured: the settings are incomplete (a 500, on purpose: fix them).
+    """
+    processor = get_processor()
+    body = request.body
+    content_type = request.META.get("CONTENT_TYPE", "")
+    _get_runner().submit(lambda: _process(processor, body, content_type))
+    return HttpResponse(b"", status=200, content_type="text/plain")
+
+
+#: The view (CSRF-exempt, POST only; other methods get 405).
+callback_view: Callable[[HttpRequest], HttpResponse] = csrf_exempt(require_POST(_callback_view))
