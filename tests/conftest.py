@@ -10,9 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import ligdicash  # noqa: E402
-from ligdicash import _pipeline  # noqa: E402
-from fake_ligdicash import FakeLigdicash  # noqa: E402
+import ligdicash
+from fake_ligdicash import FakeLigdicash
+from ligdicash import _pipeline
 
 _MODULE_SETTINGS = (
     "api_key",
@@ -69,20 +69,3 @@ def client(fake: FakeLigdicash) -> Iterator[ligdicash.Client]:
         api_key=fake.api_key, auth_token=fake.auth_token, base_url=fake.base_url
     ) as c:
         yield c
-
-
-def make_invoice(client: ligdicash.Client | None = None) -> ligdicash.Invoice:
-    """The documented example invoice, module-level or bound to ``client``."""
-    factory = client.Invoice if client is not None else ligdicash.Invoice
-    invoice = factory(
-        currency="xof",
-        description="Order #ORD-20240512",
-        customer_firstname="Amadou",
-        customer_lastname="Ouedraogo",
-        customer_email="amadou@example.com",
-        store_name="MySuperStore",
-        store_website_url="https://mysuperstore.com",
-    )
-    invoice.add_item(name="Kente shirt", description="Size M", quantity=2, unit_price=15000)
-    invoice.add_item(name="Shipping fee", description="", quantity=1, unit_price=1500)
-    return invoice

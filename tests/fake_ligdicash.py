@@ -140,9 +140,10 @@ class FakeLigdicash:
 
     # -- default behaviour -----------------------------------------------------------------
     def default_answer(self, rec: Recorded) -> dict[str, Any]:
-        if rec.headers.get("apikey") != self.api_key or rec.headers.get(
-            "authorization"
-        ) != f"Bearer {self.auth_token}":
+        if (
+            rec.headers.get("apikey") != self.api_key
+            or rec.headers.get("authorization") != f"Bearer {self.auth_token}"
+        ):
             return refusal("00", "Invalid API key or token")
         path = rec.path[len(PREFIX) :]
         if rec.method == "GET":

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import ligdicash
-from conftest import make_invoice
 from fake_ligdicash import FakeLigdicash
+from sdk_helpers import make_invoice
 
 
 def test_two_clients_with_different_keys_used_alternately_send_their_own(
@@ -48,19 +48,22 @@ def test_the_module_client_is_reused_until_a_setting_changes(configured: FakeLig
     assert default_client() is first
     ligdicash.timeout = 3
     second = default_client()
-    assert second is not first and first.is_closed
+    assert second is not first
+    assert first.is_closed
     assert second.timeout.read == 3
 
 
-def test_environment_variables_are_fallbacks(fake: FakeLigdicash,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_variables_are_fallbacks(
+    fake: FakeLigdicash, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LIGDICASH_API_KEY", fake.api_key)
     monkeypatch.setenv("LIGDICASH_AUTH_TOKEN", fake.auth_token)
     monkeypatch.setenv("LIGDICASH_BASE_URL", fake.base_url)
     monkeypatch.setenv("LIGDICASH_PLATFORM", "test")
     assert ligdicash.get_transaction("tok").is_completed
     with ligdicash.Client() as c:
-        assert c.platform == "test" and c.base_url == fake.base_url
+        assert c.platform == "test"
+        assert c.base_url == fake.base_url
     ligdicash.api_key = "explicit-wins"
     with pytest.raises(ligdicash.AuthenticationError):
         ligdicash.get_transaction("tok")
@@ -76,8 +79,10 @@ def test_platform_selects_the_providers_hosts() -> None:
         ligdicash.Client(api_key="k", auth_token="t", platform="staging")
 
 
-@pytest.mark.parametrize("kwargs", [{"timeout": 0}, {"timeout": -1}, {"max_retries": -1},
-                                    {"timeout": "5"}, {"max_retries": 1.5}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"timeout": 0}, {"timeout": -1}, {"max_retries": -1}, {"timeout": "5"}, {"max_retries": 1.5}],
+)
 def test_bad_settings_are_configuration_errors(kwargs: dict[str, object]) -> None:
     with pytest.raises(ligdicash.ConfigurationError):
         ligdicash.Client(api_key="k", auth_token="t", **kwargs)  # type: ignore[arg-type]
@@ -95,9 +100,12 @@ def test_a_closed_client_refuses_to_send_and_closing_twice_is_fine(fake: FakeLig
 
 def test_on_request_receives_the_record_before_the_request_is_sent(fake: FakeLigdicash) -> None:
     seen: list[tuple[ligdicash.RequestRecord, int]] = []
-    with ligdicash.Client(api_key=fake.api_key, auth_token=fake.auth_token,
-                          base_url=fake.base_url,
-                          on_request=lambda r: seen.append((r, len(fake.requests)))) as c:
+    with ligdicash.Client(
+        api_key=fake.api_key,
+        auth_token=fake.auth_token,
+        base_url=fake.base_url,
+        on_request=lambda r: seen.append((r, len(fake.requests))),
+    ) as c:
         make_invoice(c).pay_without_redirection(
             otp="123456", customer="22670123456", custom_data={"transaction_id": "ORD-1"}
         )
@@ -114,8 +122,9 @@ def test_a_failing_on_request_hook_stops_the_payment(fake: FakeLigdicash) -> Non
     def broken(record: ligdicash.RequestRecord) -> None:
         raise RuntimeError("journal unavailable")
 
-    with ligdicash.Client(api_key=fake.api_key, auth_token=fake.auth_token,
-                          base_url=fake.base_url, on_request=broken) as c:
+    with ligdicash.Client(
+        api_key=fake.api_key, auth_token=fake.auth_token, base_url=fake.base_url, on_request=broken
+    ) as c:
         with pytest.raises(RuntimeError):
             make_invoice(c).pay_with_redirection()
     assert fake.requests == []

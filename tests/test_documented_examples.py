@@ -64,7 +64,7 @@ def docs_server(fake: FakeLigdicash, monkeypatch: pytest.MonkeyPatch) -> FakeLig
 
 def run(section: str, namespace: dict[str, Any]) -> dict[str, Any]:
     for code in SECTIONS[section]:
-        exec(compile(code, f"<doc: {section}>", "exec"), namespace)  # noqa: S102
+        exec(compile(code, f"<doc: {section}>", "exec"), namespace)
     return namespace
 
 

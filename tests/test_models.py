@@ -13,11 +13,19 @@ from hypothesis import strategies as st
 import ligdicash
 from ligdicash._wire import normalize_custom_data, normalize_status, parse_amount, parse_wiki
 
-JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from(["1e30", "31500.00", " 20 ", "-0", "1_000"])
+)
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                 max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 KNOWN_KEYS = st.sampled_from([
@@ -29,7 +37,9 @@ PAYLOADS = st.dictionaries(KNOWN_KEYS | st.text(max_size=12), JSON_VALUES, max_s
 
 
 @given(PAYLOADS)
-def test_any_json_object_parses_into_a_transaction_without_crashing(payload: dict[str, Any]) -> None:
+def test_any_json_object_parses_into_a_transaction_without_crashing(
+    payload: dict[str, Any],
+) -> None:
     transaction = ligdicash.Transaction.from_wire(payload)
     assert isinstance(transaction.status, str)
     assert transaction.amount is None or isinstance(transaction.amount, int)
@@ -42,11 +52,15 @@ def test_any_json_object_parses_into_a_transaction_without_crashing(payload: dic
 @given(PAYLOADS)
 def test_any_json_object_parses_into_a_payment_response(payload: dict[str, Any]) -> None:
     response = ligdicash.PaymentResponse.from_wire(payload)
-    assert isinstance(response.token, str) and isinstance(response.custom_data, dict)
+    assert isinstance(response.token, str)
+    assert isinstance(response.custom_data, dict)
 
 
-@given(st.dictionaries(st.text(min_size=1, max_size=10),
-                       st.text(max_size=10) | st.integers(), max_size=6))
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=10), st.text(max_size=10) | st.integers(), max_size=6
+    )
+)
 def test_custom_data_round_trips_through_the_list_of_records_form(data: dict[str, Any]) -> None:
     records = [
         {"id_invoice": "1", "keyof_customdata": k, "valueof_customdata": v,
@@ -63,7 +77,9 @@ def test_amounts_read_the_same_from_int_float_and_string(amount: int) -> None:
         assert parse_amount(form) == amount
 
 
-@pytest.mark.parametrize("value", [None, "", "abc", True, [], {}, "nan", "inf"])
+@pytest.mark.parametrize(
+    "value", [None, "", "abc", True, [], {}, "nan", "inf", "1e30", 1e300, "-1e400"]
+)
 def test_unusable_amounts_are_none(value: Any) -> None:
     assert parse_amount(value) is None
 
@@ -82,13 +98,16 @@ def test_the_servers_status_word_is_kept() -> None:
     transaction = ligdicash.Transaction.from_wire({"Status": "notcompleted", "amount": "20"})
     assert transaction.status == "cancelled"
     assert transaction.raw_status == "notcompleted"
-    assert transaction.is_cancelled and transaction.is_final and not transaction.is_pending
+    assert transaction.is_cancelled
+    assert transaction.is_final
+    assert not transaction.is_pending
 
 
 def test_an_unknown_status_is_neither_final_nor_completed() -> None:
     transaction = ligdicash.Transaction.from_wire({"status": "refunded"})
     assert transaction.status == "refunded"
-    assert not transaction.is_final and not transaction.is_completed
+    assert not transaction.is_final
+    assert not transaction.is_completed
 
 
 def test_wiki_is_always_a_list() -> None:

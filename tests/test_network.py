@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 import ligdicash
-from conftest import make_invoice
 from fake_ligdicash import FakeLigdicash, Scripted, status_body
+from sdk_helpers import make_invoice
 
 HTML_502 = Scripted(
     status=502,
@@ -137,9 +137,10 @@ def test_a_payment_that_may_have_reached_the_server_is_never_resent(
     with make_client(fake, max_retries=5, timeout=0.2) as c:
         with pytest.raises(ligdicash.LigdicashError):
             create_payin(c)
+        fake.push(failure)
+        withdrawal = c.Withdrawal("refund", 5000, "22670123456")
         with pytest.raises(ligdicash.LigdicashError):
-            fake.push(failure)
-            c.Withdrawal("refund", 5000, "22670123456").send(type="merchant")
+            withdrawal.send(type="merchant")
     assert len(fake.requests) == 2
 
 
@@ -211,8 +212,12 @@ def test_plain_http_base_url_is_refused_off_loopback() -> None:
     for url in ("http://app.ligdicash.com/pay/v01/", "http://10.0.0.5:8765/pay/v01/", "ftp://x/"):
         with pytest.raises(ligdicash.ConfigurationError):
             ligdicash.Client(api_key="k", auth_token="t", base_url=url)
-    for url in ("http://127.0.0.1:8765/pay/v01", "http://localhost:1/", "http://[::1]:9/",
-                "https://sandbox.example.com/pay/v01/"):
+    for url in (
+        "http://127.0.0.1:8765/pay/v01",
+        "http://localhost:1/",
+        "http://[::1]:9/",
+        "https://sandbox.example.com/pay/v01/",
+    ):
         c = ligdicash.Client(api_key="k", auth_token="t", base_url=url)
         assert c.base_url.endswith("/")
         c.close()
@@ -229,4 +234,5 @@ def test_status_answers_with_camel_case_and_string_amounts_are_read(fake: FakeLi
     assert (transaction.status, transaction.raw_status) == ("cancelled", "nocompleted")
     assert transaction.amount == 1500
     assert transaction.operator_name == "Orange Money"
-    assert transaction.is_final and not transaction.is_completed
+    assert transaction.is_final
+    assert not transaction.is_completed

@@ -7,9 +7,9 @@ from typing import Callable
 import pytest
 
 import ligdicash
-from conftest import make_invoice
 from fake_ligdicash import FakeLigdicash, refusal
 from ligdicash._codes import TABLES, extract_refusal_code
+from sdk_helpers import make_invoice
 
 L = ligdicash
 
@@ -95,12 +95,15 @@ def test_each_refusal_code_raises_its_class_with_the_servers_words(
     fake: FakeLigdicash, family: str, platform: str, code: str, cls: type
 ) -> None:
     fake.push_json(refusal(code, "precise cause from the server"))
-    with ligdicash.Client(
-        api_key=fake.api_key,
-        auth_token=fake.auth_token,
-        base_url=fake.base_url,
-        platform=platform,
-    ) as c, pytest.raises(ligdicash.RequestRefusedError) as info:
+    with (
+        ligdicash.Client(
+            api_key=fake.api_key,
+            auth_token=fake.auth_token,
+            base_url=fake.base_url,
+            platform=platform,
+        ) as c,
+        pytest.raises(ligdicash.RequestRefusedError) as info,
+    ):
         CALLS[family](c)
     error = info.value
     assert type(error) is cls
@@ -138,8 +141,9 @@ def test_amount_out_of_range_is_an_invalid_amount_error() -> None:
     assert issubclass(L.AmountOutOfRangeError, L.InvalidAmountError)
 
 
-def test_an_unknown_code_keeps_code_text_and_details(client: ligdicash.Client,
-                                                     fake: FakeLigdicash) -> None:
+def test_an_unknown_code_keeps_code_text_and_details(
+    client: ligdicash.Client, fake: FakeLigdicash
+) -> None:
     fake.push_json(refusal("15", "OTP refused by the operator"))
     invoice = make_invoice(client)
     with pytest.raises(ligdicash.UnknownRefusalError) as info:
@@ -150,8 +154,9 @@ def test_an_unknown_code_keeps_code_text_and_details(client: ligdicash.Client,
     assert isinstance(info.value, ligdicash.LigdicashError)
 
 
-def test_a_refusal_without_any_code_is_still_a_refusal(client: ligdicash.Client,
-                                                      fake: FakeLigdicash) -> None:
+def test_a_refusal_without_any_code_is_still_a_refusal(
+    client: ligdicash.Client, fake: FakeLigdicash
+) -> None:
     fake.push_json({"response_code": "01", "response_text": "Echec", "token": ""})
     with pytest.raises(ligdicash.UnknownRefusalError) as info:
         client.get_transaction("tok")

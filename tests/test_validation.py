@@ -8,8 +8,8 @@ from typing import Any, Callable
 import pytest
 
 import ligdicash
-from conftest import make_invoice
 from fake_ligdicash import FakeLigdicash
+from sdk_helpers import make_invoice
 
 
 def refused_before_sending(
@@ -22,8 +22,9 @@ def refused_before_sending(
 
 
 @pytest.mark.parametrize("price", [1500.5, Decimal("0.5"), "1500", None, True, float("nan")])
-def test_unit_prices_must_be_whole_francs(client: ligdicash.Client, fake: FakeLigdicash,
-                                          price: Any) -> None:
+def test_unit_prices_must_be_whole_francs(
+    client: ligdicash.Client, fake: FakeLigdicash, price: Any
+) -> None:
     invoice = client.Invoice(description="x")
     refused_before_sending(
         fake, lambda: invoice.add_item("a", "b", 1, price), ligdicash.InvalidAmountError
@@ -31,20 +32,22 @@ def test_unit_prices_must_be_whole_francs(client: ligdicash.Client, fake: FakeLi
 
 
 @pytest.mark.parametrize("price", [1500, 1500.0, Decimal("1500"), Decimal("1500.00"), 0])
-def test_integral_floats_and_decimals_are_sent_as_ints(client: ligdicash.Client,
-                                                       fake: FakeLigdicash, price: Any) -> None:
+def test_integral_floats_and_decimals_are_sent_as_ints(
+    client: ligdicash.Client, fake: FakeLigdicash, price: Any
+) -> None:
     invoice = client.Invoice(description="x")
     invoice.add_item("a", "b", 1, price)
     invoice.add_item("fee", "", 1, 100)
     invoice.pay_with_redirection()
     item = fake.requests[0].json["commande"]["invoice"]["items"][0]
-    assert item["unit_price"] == int(price) and type(item["unit_price"]) is int
+    assert item["unit_price"] == int(price)
+    assert type(item["unit_price"]) is int
 
 
 @pytest.mark.parametrize("quantity", [0, -1, 1.5, "2", True])
-def test_quantity_must_be_a_whole_number_of_at_least_one(client: ligdicash.Client,
-                                                         fake: FakeLigdicash,
-                                                         quantity: Any) -> None:
+def test_quantity_must_be_a_whole_number_of_at_least_one(
+    client: ligdicash.Client, fake: FakeLigdicash, quantity: Any
+) -> None:
     invoice = client.Invoice()
     error = refused_before_sending(
         fake, lambda: invoice.add_item("a", "b", quantity, 100), ligdicash.InvalidRequestError
@@ -53,9 +56,9 @@ def test_quantity_must_be_a_whole_number_of_at_least_one(client: ligdicash.Clien
 
 
 @pytest.mark.parametrize(("unit_price", "quantity"), [(19, 1), (1_000_001, 1), (500_001, 2)])
-def test_invoice_totals_outside_the_range_are_refused(client: ligdicash.Client,
-                                                      fake: FakeLigdicash, unit_price: int,
-                                                      quantity: int) -> None:
+def test_invoice_totals_outside_the_range_are_refused(
+    client: ligdicash.Client, fake: FakeLigdicash, unit_price: int, quantity: int
+) -> None:
     invoice = client.Invoice()
     invoice.add_item("a", "b", quantity, unit_price)
     refused_before_sending(fake, invoice.pay_with_redirection, ligdicash.InvalidAmountError)
@@ -67,8 +70,9 @@ def test_invoice_totals_outside_the_range_are_refused(client: ligdicash.Client,
 
 
 @pytest.mark.parametrize("total", [20, 1_000_000])
-def test_range_bounds_are_accepted(client: ligdicash.Client, fake: FakeLigdicash,
-                                   total: int) -> None:
+def test_range_bounds_are_accepted(
+    client: ligdicash.Client, fake: FakeLigdicash, total: int
+) -> None:
     invoice = client.Invoice()
     invoice.add_item("a", "b", 1, total)
     invoice.pay_with_redirection()
@@ -84,8 +88,9 @@ def test_a_payin_with_no_items_is_refused(client: ligdicash.Client, fake: FakeLi
 
 
 @pytest.mark.parametrize("amount", [None, 19, 1_000_001, 100.5, "5000"])
-def test_payout_amounts_are_checked(client: ligdicash.Client, fake: FakeLigdicash,
-                                    amount: Any) -> None:
+def test_payout_amounts_are_checked(
+    client: ligdicash.Client, fake: FakeLigdicash, amount: Any
+) -> None:
     refused_before_sending(
         fake, lambda: client.Withdrawal("r", amount, "22670123456"), ligdicash.InvalidAmountError
     )
@@ -100,68 +105,88 @@ def test_a_payout_amount_changed_after_construction_is_checked_again(
 
 
 @pytest.mark.parametrize("token", ["", "   ", None, 42])
-def test_empty_or_blank_tokens_are_refused(client: ligdicash.Client, fake: FakeLigdicash,
-                                           token: Any) -> None:
+def test_empty_or_blank_tokens_are_refused(
+    client: ligdicash.Client, fake: FakeLigdicash, token: Any
+) -> None:
     refused_before_sending(fake, lambda: client.get_transaction(token), ligdicash.InvalidTokenError)
-    refused_before_sending(fake, lambda: ligdicash.get_transaction(token),
-                           ligdicash.InvalidTokenError)
+    refused_before_sending(
+        fake, lambda: ligdicash.get_transaction(token), ligdicash.InvalidTokenError
+    )
 
 
-def test_unknown_transaction_and_payout_types_are_refused(client: ligdicash.Client,
-                                                          fake: FakeLigdicash) -> None:
+def test_unknown_transaction_and_payout_types_are_refused(
+    client: ligdicash.Client, fake: FakeLigdicash
+) -> None:
     error = refused_before_sending(
-        fake, lambda: client.get_transaction("tok", "refund"),  # type: ignore[arg-type]
+        fake,
+        lambda: client.get_transaction("tok", "refund"),  # type: ignore[arg-type]
         ligdicash.InvalidRequestError,
     )
     assert "payin" in str(error)
     withdrawal = client.Withdrawal("r", 5000, "22670123456")
-    refused_before_sending(fake, lambda: withdrawal.send(type="bank"),
-                           ligdicash.InvalidRequestError)
-    refused_before_sending(fake, lambda: withdrawal.send(type="merchant", to_wallet=True),
-                           ligdicash.InvalidRequestError)
+    refused_before_sending(
+        fake, lambda: withdrawal.send(type="bank"), ligdicash.InvalidRequestError
+    )
+    refused_before_sending(
+        fake,
+        lambda: withdrawal.send(type="merchant", to_wallet=True),
+        ligdicash.InvalidRequestError,
+    )
 
 
-@pytest.mark.parametrize("number", ["+226 70 12 34 56", "0022670123456", "22670123456",
-                                    "+226-70-12-34-56", " 226.70.12.34.56 "])
-def test_phone_numbers_are_sent_as_digits_only(client: ligdicash.Client, fake: FakeLigdicash,
-                                               number: str) -> None:
+@pytest.mark.parametrize(
+    "number",
+    ["+226 70 12 34 56", "0022670123456", "22670123456", "+226-70-12-34-56", " 226.70.12.34.56 "],
+)
+def test_phone_numbers_are_sent_as_digits_only(
+    client: ligdicash.Client, fake: FakeLigdicash, number: str
+) -> None:
     make_invoice(client).pay_without_redirection(otp="123456", customer=number)
     client.Withdrawal("r", 5000, number).send()
     assert fake.requests[0].json["commande"]["invoice"]["customer"] == "22670123456"
     assert fake.requests[1].json["commande"]["customer"] == "22670123456"
 
 
-@pytest.mark.parametrize("number", ["2267O123456", "phone", "226 70 12 34 5x", "++22670123456",
-                                    "1234", "", "22670123456#"])
-def test_phone_numbers_with_letters_or_symbols_are_refused(client: ligdicash.Client,
-                                                           fake: FakeLigdicash,
-                                                           number: str) -> None:
+@pytest.mark.parametrize(
+    "number",
+    ["2267O123456", "phone", "226 70 12 34 5x", "++22670123456", "1234", "", "22670123456#"],
+)
+def test_phone_numbers_with_letters_or_symbols_are_refused(
+    client: ligdicash.Client, fake: FakeLigdicash, number: str
+) -> None:
     invoice = make_invoice(client)
     refused_before_sending(
-        fake, lambda: invoice.pay_without_redirection(otp="1", customer=number),
+        fake,
+        lambda: invoice.pay_without_redirection(otp="1", customer=number),
         ligdicash.InvalidRequestError,
     )
-    refused_before_sending(fake, lambda: client.Withdrawal("r", 5000, number),
-                           ligdicash.InvalidRequestError)
+    refused_before_sending(
+        fake, lambda: client.Withdrawal("r", 5000, number), ligdicash.InvalidRequestError
+    )
 
 
-def test_hosted_payin_customer_may_stay_empty(client: ligdicash.Client,
-                                              fake: FakeLigdicash) -> None:
+def test_hosted_payin_customer_may_stay_empty(
+    client: ligdicash.Client, fake: FakeLigdicash
+) -> None:
     make_invoice(client).pay_with_redirection()
     assert fake.requests[0].json["commande"]["invoice"]["customer"] == ""
 
 
 @pytest.mark.parametrize("custom_data", [{"when": object()}, {"x": float("nan")}, ["a"]])
-def test_custom_data_must_be_a_json_serialisable_dict(client: ligdicash.Client,
-                                                      fake: FakeLigdicash,
-                                                      custom_data: Any) -> None:
+def test_custom_data_must_be_a_json_serialisable_dict(
+    client: ligdicash.Client, fake: FakeLigdicash, custom_data: Any
+) -> None:
     invoice = make_invoice(client)
-    refused_before_sending(fake, lambda: invoice.pay_with_redirection(custom_data=custom_data),
-                           ligdicash.InvalidRequestError)
+    refused_before_sending(
+        fake,
+        lambda: invoice.pay_with_redirection(custom_data=custom_data),
+        ligdicash.InvalidRequestError,
+    )
 
 
-def test_every_body_key_is_sent_even_when_unset(client: ligdicash.Client,
-                                                fake: FakeLigdicash) -> None:
+def test_every_body_key_is_sent_even_when_unset(
+    client: ligdicash.Client, fake: FakeLigdicash
+) -> None:
     invoice = client.Invoice()
     invoice.add_item("a", "", 1, 100)
     invoice.pay_with_redirection()
@@ -184,8 +209,9 @@ def test_validation_errors_are_value_errors_and_ligdicash_errors() -> None:
 
 def test_missing_credentials_are_a_configuration_error_before_sending(fake: FakeLigdicash) -> None:
     ligdicash.base_url = fake.base_url
-    refused_before_sending(fake, lambda: ligdicash.get_transaction("tok"),
-                           ligdicash.ConfigurationError)
+    refused_before_sending(
+        fake, lambda: ligdicash.get_transaction("tok"), ligdicash.ConfigurationError
+    )
 
 
 def test_direct_payin_and_payouts_are_not_testable_on_the_providers_test_host(
@@ -204,8 +230,9 @@ def test_direct_payin_and_payouts_are_not_testable_on_the_providers_test_host(
 
 
 def test_test_platform_against_a_base_url_override_runs_every_flow(fake: FakeLigdicash) -> None:
-    with ligdicash.Client(api_key=fake.api_key, auth_token=fake.auth_token, platform="test",
-                          base_url=fake.base_url) as c:
+    with ligdicash.Client(
+        api_key=fake.api_key, auth_token=fake.auth_token, platform="test", base_url=fake.base_url
+    ) as c:
         make_invoice(c).pay_without_redirection(otp="1", customer="22670123456")
         c.Withdrawal("r", 5000, "22670123456").send(type="merchant")
     assert len(fake.requests) == 2
