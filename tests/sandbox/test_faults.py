@@ -56,7 +56,9 @@ def test_drop_on_a_create_call_reads_like_a_server_disconnect(
     sb: Sandbox, api: httpx.Client
 ) -> None:
     sb.add_fault("drop", path="checkout-invoice/create")
-    with pytest.raises(httpx.RemoteProtocolError):
+    # An aborted socket reaches the client as EOF or as a reset, depending on whether the
+    # kernel still held unread request bytes: both are a disconnect with no answer.
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
         api.post("redirect/checkout-invoice/create", json=payin_body())
     assert sb.transactions() == []
 
