@@ -30,7 +30,6 @@ from ._polling import (
     make_policy,
     wait_async,
 )
-from ._validation import Amount
 
 __all__ = ["AsyncClient"]
 
@@ -126,7 +125,7 @@ def _default_http() -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=ShardedTransport())
 
 
-class AsyncClient(_BaseClient):
+class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
     """A LigdiCash account for asyncio code: credentials, platform, one connection pool.
 
     Same arguments and methods as :class:`Client`, but every network method is a coroutine
@@ -142,6 +141,9 @@ class AsyncClient(_BaseClient):
             tx = await client.get_transaction(token, "payin")
             results = await client.get_transactions(tokens, "payin", concurrency=20)
     """
+
+    _invoice_class = AsyncInvoice
+    _withdrawal_class = AsyncWithdrawal
 
     def __init__(
         self,
@@ -166,40 +168,6 @@ class AsyncClient(_BaseClient):
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else _default_http()
-
-    def Invoice(
-        self,
-        currency: str = "xof",
-        description: str = "",
-        customer_firstname: str = "",
-        customer_lastname: str = "",
-        customer_email: str = "",
-        store_name: str = "",
-        store_website_url: str = "",
-        *,
-        external_id: str = "",
-    ) -> AsyncInvoice:
-        """An :class:`AsyncInvoice` whose payments use this client."""
-        invoice = AsyncInvoice(
-            currency,
-            description,
-            customer_firstname,
-            customer_lastname,
-            customer_email,
-            store_name,
-            store_website_url,
-            external_id=external_id,
-        )
-        invoice._client = self
-        return invoice
-
-    def Withdrawal(
-        self, description: str = "", amount: Optional[Amount] = None, customer: str = ""
-    ) -> AsyncWithdrawal:
-        """An :class:`AsyncWithdrawal` sent with this client."""
-        withdrawal = AsyncWithdrawal(description, amount, customer)
-        withdrawal._client = self
-        return withdrawal
 
     async def get_transaction(self, token: str, type: TransactionType = "payin") -> Transaction:
         """Fetch a transaction's status with the token returned at creation.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Generic, Optional, TypeVar
 
 import httpx
 
@@ -12,15 +12,25 @@ from ._exceptions import ClientClosedError
 from ._operations import RequestSpec, status_spec
 from ._pipeline import Outcome, Result, Step, exchange, make_record
 from ._records import RequestRecord
-from ._validation import check_token
+from ._resources import _InvoiceBase, _WithdrawalBase
+from ._validation import Amount, check_token
 
 __all__ = ["OnRequest", "_BaseClient"]
 
 OnRequest = Callable[[RequestRecord], Any]
+_InvoiceT = TypeVar("_InvoiceT", bound=_InvoiceBase)
+_WithdrawalT = TypeVar("_WithdrawalT", bound=_WithdrawalBase)
 
 
-class _BaseClient:
-    """Settings and the I/O-free half of every request. Not used directly."""
+class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
+    """Settings and the I/O-free half of every request. Not used directly.
+
+    Generic over the invoice and withdrawal classes its factories build: ``Invoice`` and
+    ``Withdrawal`` for the sync client, their async counterparts for ``AsyncClient``.
+    """
+
+    _invoice_class: type[_InvoiceT]
+    _withdrawal_class: type[_WithdrawalT]
 
     def __init__(
         self,
@@ -68,6 +78,40 @@ class _BaseClient:
     def is_closed(self) -> bool:
         """True once :meth:`close` (or ``aclose``) was called."""
         return self._closed
+
+    def Invoice(
+        self,
+        currency: str = "xof",
+        description: str = "",
+        customer_firstname: str = "",
+        customer_lastname: str = "",
+        customer_email: str = "",
+        store_name: str = "",
+        store_website_url: str = "",
+        *,
+        external_id: str = "",
+    ) -> _InvoiceT:
+        """An invoice whose payments use this client (awaitable ones on ``AsyncClient``)."""
+        invoice = self._invoice_class(
+            currency,
+            description,
+            customer_firstname,
+            customer_lastname,
+            customer_email,
+            store_name,
+            store_website_url,
+            external_id=external_id,
+        )
+        invoice._client = self
+        return invoice
+
+    def Withdrawal(
+        self, description: str = "", amount: Optional[Amount] = None, customer: str = ""
+    ) -> _WithdrawalT:
+        """A payout sent with this client (an awaitable ``send`` on ``AsyncClient``)."""
+        withdrawal = self._withdrawal_class(description, amount, customer)
+        withdrawal._client = self
+        return withdrawal
 
     def _exchange(self, spec: RequestSpec) -> Generator[Step, Outcome, Result]:
         if self._closed:

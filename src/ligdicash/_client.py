@@ -25,12 +25,11 @@ from ._polling import (
     wait_sync,
 )
 from ._resources import Invoice, Withdrawal
-from ._validation import Amount
 
 __all__ = ["Client"]
 
 
-class Client(_BaseClient):
+class Client(_BaseClient[Invoice, Withdrawal]):
     """A LigdiCash account: credentials, platform and one reused connection pool.
 
     Use several clients for several accounts in one process. ``client.Invoice(...)``,
@@ -57,6 +56,9 @@ class Client(_BaseClient):
             tx = client.get_transaction(token, "payin")
     """
 
+    _invoice_class = Invoice
+    _withdrawal_class = Withdrawal
+
     def __init__(
         self,
         *,
@@ -80,40 +82,6 @@ class Client(_BaseClient):
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client()
-
-    def Invoice(
-        self,
-        currency: str = "xof",
-        description: str = "",
-        customer_firstname: str = "",
-        customer_lastname: str = "",
-        customer_email: str = "",
-        store_name: str = "",
-        store_website_url: str = "",
-        *,
-        external_id: str = "",
-    ) -> Invoice:
-        """An :class:`Invoice` whose payments use this client."""
-        invoice = Invoice(
-            currency,
-            description,
-            customer_firstname,
-            customer_lastname,
-            customer_email,
-            store_name,
-            store_website_url,
-            external_id=external_id,
-        )
-        invoice._client = self
-        return invoice
-
-    def Withdrawal(
-        self, description: str = "", amount: Optional[Amount] = None, customer: str = ""
-    ) -> Withdrawal:
-        """A :class:`Withdrawal` sent with this client."""
-        withdrawal = Withdrawal(description, amount, customer)
-        withdrawal._client = self
-        return withdrawal
 
     def get_transaction(self, token: str, type: TransactionType = "payin") -> Transaction:
         """Fetch a transaction's status with the token returned at creation.

@@ -76,6 +76,9 @@ class InvoiceItem:
 class _InvoiceBase:
     """Invoice data and request building shared by :class:`Invoice` and ``AsyncInvoice``."""
 
+    #: The client a factory such as ``client.Invoice()`` bound it to; subclasses narrow it.
+    _client: Any = None
+
     def __init__(
         self,
         currency: str = "xof",
@@ -255,6 +258,9 @@ class Invoice(_InvoiceBase):
 
 class _WithdrawalBase:
     """Payout data and request building shared by :class:`Withdrawal` and ``AsyncWithdrawal``."""
+
+    #: The client a factory such as ``client.Withdrawal()`` bound it to; subclasses narrow it.
+    _client: Any = None
 
     def __init__(
         self,
