@@ -15,6 +15,7 @@ import pytest
 import ligdicash
 from fake_ligdicash import FakeLigdicash, Scripted, refusal, status_body
 from ligdicash._async_client import ShardedTransport
+from sdk_helpers import documented_invoice
 
 
 @pytest.fixture
@@ -97,22 +98,6 @@ class RawCapture:
 def capture() -> Iterator[RawCapture]:
     with RawCapture() as server:
         yield server
-
-
-def documented_invoice(factory: Any) -> Any:
-    """The documented example invoice, from ``Client.Invoice`` or ``AsyncClient.Invoice``."""
-    invoice = factory(
-        currency="xof",
-        description="Order #ORD-20240512",
-        customer_firstname="Amadou",
-        customer_lastname="Ouedraogo",
-        customer_email="amadou@example.com",
-        store_name="MySuperStore",
-        store_website_url="https://mysuperstore.com",
-    )
-    invoice.add_item(name="Kente shirt", description="Size M", quantity=2, unit_price=15000)
-    invoice.add_item(name="Shipping fee", description="", quantity=1, unit_price=1500)
-    return invoice
 
 
 def sync_calls(client: ligdicash.Client) -> None:
