@@ -21,15 +21,9 @@ from .._idempotency import (
     MemoryIdempotencyStore,
     SQLiteIdempotencyStore,
 )
-from ._handler import (
-    BackgroundRunner,
-    CallbackProcessor,
-    ExpectedTransaction,
-    Lookup,
-    ProcessResult,
-    TransactionHandler,
-    event_key,
-)
+from ._handler import CallbackProcessor
+from ._runner import BackgroundRunner
+from ._types import ExpectedTransaction, Lookup, ProcessResult, TransactionHandler, event_key
 
 __all__ = [
     "BackgroundRunner",

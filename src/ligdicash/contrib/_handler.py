@@ -17,13 +17,10 @@ Every outcome is logged on ``logging.getLogger("ligdicash.callbacks")`` without 
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import logging
-import threading
 import time
-from collections.abc import Awaitable, Generator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union, cast
 
@@ -39,87 +36,22 @@ from .._idempotency import (
 from .._models import Transaction
 from .._operations import TransactionType
 from .._wire import mask_phone
+from ._types import (
+    ClientLike,
+    ExpectedTransaction,
+    Lookup,
+    ProcessResult,
+    TransactionHandler,
+    event_key,
+)
 
 if TYPE_CHECKING:
-    from .._async_client import AsyncClient
-    from .._client import Client
+    pass
 
-__all__ = [
-    "BackgroundRunner",
-    "CallbackProcessor",
-    "ExpectedTransaction",
-    "Lookup",
-    "ProcessResult",
-    "TransactionHandler",
-    "event_key",
-]
+__all__ = ["CallbackProcessor"]
 
 logger = logging.getLogger("ligdicash.callbacks")
 _MAX_LOGGED = 2000
-
-Outcome = Literal[
-    "processed", "duplicate", "in_progress", "refused", "unconfirmed", "failed", "ignored"
-]
-
-
-@dataclass(frozen=True)
-class ExpectedTransaction:
-    """What you stored when you created the transaction, returned by your lookup.
-
-    Attributes:
-        token: the token returned at creation (``response.token``), never the callback's.
-        amount: the amount you charged, in francs; compared with the status call's.
-            Required on purpose (pass ``None`` only if you really cannot know it).
-        transaction_id: your ``custom_data["transaction_id"]``; compared when given.
-        type: ``"payin"`` (default), ``"client_payout"`` or ``"merchant_payout"``.
-    """
-
-    token: str
-    amount: Optional[int]
-    transaction_id: Optional[str] = None
-    type: TransactionType = "payin"
-
-    def __repr__(self) -> str:
-        token = self.token if len(self.token) <= 24 else self.token[:20] + "..."
-        return (
-            f"ExpectedTransaction(token={token!r}, amount={self.amount!r}, "
-            f"transaction_id={self.transaction_id!r}, type={self.type!r})"
-        )
-
-
-@dataclass(frozen=True)
-class ProcessResult:
-    """What became of one callback (or one polling check).
-
-    ``outcome``:
-
-    * ``processed``: confirmed, your handler ran and returned, the key is done;
-    * ``duplicate``: this event was already processed (the other copy, or polling);
-    * ``in_progress``: another worker still holds the event after ``busy_wait``;
-    * ``refused``: unreadable body, bad hash, unknown transaction, or the status call
-      contradicts the callback (``reason`` = ``"mismatch:<field>"``); nothing ran;
-    * ``unconfirmed``: the status call failed (timeout, network, 5xx) or, when polling, the
-      transaction is not final yet; the event stays claimable;
-    * ``failed``: your lookup or handler raised (or the store failed); claimable again;
-    * ``ignored``: a callback with a non-final status.
-    """
-
-    outcome: Outcome
-    reason: str = ""
-    key: str = ""
-    transaction: Optional[Transaction] = None
-
-    @property
-    def ok(self) -> bool:
-        """True for ``processed`` and ``duplicate``: nothing is left to do."""
-        return self.outcome in ("processed", "duplicate")
-
-
-Lookup = Callable[
-    [Callback], Union[Optional[ExpectedTransaction], Awaitable[Optional[ExpectedTransaction]]]
-]
-TransactionHandler = Callable[[Transaction], Any]
-ClientLike = Union["Client", "AsyncClient"]
 
 
 # -- effects: what the flow asks its driver to do ------------------------------------------
@@ -156,12 +88,6 @@ class _Wait:
 
 _Effect = Union[_CallLookup, _StoreOp, _Fetch, _CallHandler, _Wait]
 _Flow = Generator[_Effect, Any, ProcessResult]
-
-
-def event_key(expected: ExpectedTransaction, status: str) -> str:
-    """The idempotency key of an event: transaction type, hashed creation token, status."""
-    digest = hashlib.sha256(expected.token.encode("utf-8")).hexdigest()[:40]
-    return f"{expected.type}:{digest}:{status}"
 
 
 class CallbackProcessor:
@@ -531,45 +457,3 @@ def _is_async_callable(function: Any) -> bool:
     return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(
         getattr(function, "__call__", None)  # noqa: B004
     )
-
-
-class BackgroundRunner:
-    """A small thread pool running :meth:`CallbackProcessor.process` after the response.
-
-    Used by the Django and Flask integrations so the endpoint answers 200 at once. Threads
-    are daemon-less pool workers named ``ligdicash-callback``; ``shutdown()`` waits for
-    the work in progress.
-
-    Args:
-        max_workers: concurrent callbacks processed (default 4).
-        wrap: optional ``wrap(job) -> job`` run around each job, e.g. to set up and tear
-            down a framework context (Flask app context, Django DB connections).
-    """
-
-    def __init__(
-        self,
-        max_workers: int = 4,
-        *,
-        wrap: Optional[Callable[[Callable[[], Any]], Callable[[], Any]]] = None,
-    ) -> None:
-        self._max_workers = max_workers
-        self._wrap = wrap
-        self._lock = threading.Lock()
-        self._pool: Optional[ThreadPoolExecutor] = None
-
-    def submit(self, job: Callable[[], Any]) -> Future[Any]:
-        """Run ``job()`` on the pool; returns its future."""
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    max_workers=self._max_workers, thread_name_prefix="ligdicash-callback"
-                )
-            pool = self._pool
-        return pool.submit(self._wrap(job) if self._wrap is not None else job)
-
-    def shutdown(self, wait: bool = True) -> None:
-        """Stop the pool (a later ``submit`` starts a new one)."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=wait)

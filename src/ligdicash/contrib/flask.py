@@ -30,7 +30,8 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from typing import Any, Optional, cast
 
-from ._handler import BackgroundRunner, CallbackProcessor
+from ._handler import CallbackProcessor
+from ._runner import BackgroundRunner
 
 __all__ = ["make_blueprint"]
 

@@ -62,7 +62,9 @@ from typing import Any, Callable, Optional
 from ..._client import Client
 from ..._idempotency import DEFAULT_SQLITE_PATH, IdempotencyStore, SQLiteIdempotencyStore
 from ..._models import Transaction
-from .._handler import BackgroundRunner, CallbackProcessor, ProcessResult
+from .._handler import CallbackProcessor
+from .._runner import BackgroundRunner
+from .._types import ProcessResult
 
 __all__ = [
     "callback_processed",
