@@ -29,7 +29,13 @@ def build_cli() -> Any:
 
     @cli.command(help="Run the LigdiCash sandbox (a local emulator of the API).")
     @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
-    @click.option("--port", default=8765, show_default=True, type=int, help="0 picks a free port.")
+    @click.option(
+        "--port",
+        default=8765,
+        show_default=True,
+        type=click.IntRange(0, 65535),
+        help="0 picks a free port.",
+    )
     @click.option(
         "--db", default=":memory:", show_default=True, help="SQLite file; kept across restarts."
     )

@@ -43,13 +43,25 @@ _LAZY = {
 }
 
 
+_EXTRA_MODULES = {"starlette", "uvicorn", "multipart", "python_multipart"}
+
+
 def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
-    module = importlib.import_module(module_name, __name__)
+    try:
+        module = importlib.import_module(module_name, __name__)
+    except ModuleNotFoundError as exc:
+        # The server parts need the extra; say how to get it instead of naming a dependency.
+        if (exc.name or "").split(".")[0] in _EXTRA_MODULES:
+            raise ImportError(
+                f"ligdicash.sandbox.{name} needs the sandbox extra: "
+                "pip install 'ligdicash[sandbox]'"
+            ) from exc
+        raise
     value = getattr(module, name)
     globals()[name] = value
     return value
