@@ -26,8 +26,9 @@ from ._wire import (
     normalize_custom_data,
     normalize_keys,
     normalize_status,
-    parse_amount,
     parse_wiki,
+    read_amount,
+    short_token,
     snake_case,
     text,
 )
@@ -49,13 +50,6 @@ _FORM_TYPES = ("application/x-www-form-urlencoded",)
 def callback_hash(api_key: str, token: str, auth_token: str) -> str:
     """``sha256(api_key + token + auth_token)`` in lower-case hex: the callback's ``hash``."""
     return hashlib.sha256((api_key + token + auth_token).encode("utf-8")).hexdigest()
-
-
-def _amount(value: Any) -> Optional[int]:
-    try:
-        return parse_amount(value)
-    except ArithmeticError:  # e.g. "1e30": too many digits for a whole number of francs
-        return None
 
 
 def _scalar(value: Any) -> str:
@@ -163,7 +157,7 @@ class Callback:
             elif name == "customer" and isinstance(value, (str, int)):
                 out[key] = mask_phone(text(value))
             elif name == "token" and isinstance(value, str):
-                out[key] = _short(value)
+                out[key] = short_token(value)
             else:
                 out[key] = value
         return out
@@ -182,16 +176,13 @@ class Callback:
             raise InvalidCallbackError("the callback has no token field")
         if not raw_status:
             raise InvalidCallbackError("the callback has no status field")
-        amount = _amount(data.get("amount"))
-        if amount is None:
-            amount = _amount(data.get("montant"))
         return cls(
             token=token,
             status=normalize_status(raw_status),
             raw_status=raw_status,
             response_code=_scalar(data.get("response_code")),
             response_text=text(data.get("response_text")),
-            amount=amount,
+            amount=read_amount(data),
             operator_id=_scalar(data.get("operator_id")),
             operator_name=text(data.get("operator_name")),
             customer=_scalar(data.get("customer")),
@@ -211,14 +202,10 @@ class Callback:
         shown_hash = self.hash[:8] + "..." if self.hash else ""
         return (
             f"Callback(status={self.status!r}, raw_status={self.raw_status!r}, "
-            f"amount={self.amount!r}, token={_short(self.token)!r}, "
+            f"amount={self.amount!r}, token={short_token(self.token)!r}, "
             f"customer={mask_phone(self.customer)!r}, custom_data={self.custom_data!r}, "
             f"hash={shown_hash!r}, encoding={self.encoding!r})"
         )
-
-
-def _short(token: str) -> str:
-    return token if len(token) <= 24 else token[:20] + "..."
 
 
 def _is_record(value: Any) -> bool:

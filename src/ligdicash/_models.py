@@ -16,8 +16,9 @@ from ._wire import (
     normalize_custom_data,
     normalize_keys,
     normalize_status,
-    parse_amount,
     parse_wiki,
+    read_amount,
+    short_token,
     text,
 )
 
@@ -68,9 +69,9 @@ class PaymentResponse:
         )
 
     def __repr__(self) -> str:
-        token = self.token if len(self.token) <= 24 else self.token[:20] + "..."
         return (
-            f"PaymentResponse(response_code={self.response_code!r}, token={token!r}, "
+            f"PaymentResponse(response_code={self.response_code!r}, "
+            f"token={short_token(self.token)!r}, "
             f"response_text={self.response_text!r})"
         )
 
@@ -131,15 +132,12 @@ class Transaction:
     def from_wire(cls, payload: Mapping[str, Any]) -> Transaction:
         """Build from a status answer, tolerating every variant the wire contract lists."""
         data = normalize_keys(payload)
-        amount = parse_amount(data.get("amount"))
-        if amount is None:
-            amount = parse_amount(data.get("montant"))
         raw_status = text(data.get("status"))
         return cls(
             status=normalize_status(raw_status),
             raw_status=raw_status,
             response_code=text(data.get("response_code")),
-            amount=amount,
+            amount=read_amount(data),
             operator_id=text(data.get("operator_id")),
             operator_name=text(data.get("operator_name")),
             customer=text(data.get("customer")),

@@ -22,6 +22,8 @@ __all__ = [
     "normalize_status",
     "parse_amount",
     "parse_wiki",
+    "read_amount",
+    "short_token",
     "text",
 ]
 
@@ -98,6 +100,12 @@ def parse_amount(value: Any) -> Optional[int]:
         return None
 
 
+def read_amount(data: Mapping[str, Any]) -> Optional[int]:
+    """The amount of a snake_cased answer or callback: ``amount``, else ``montant``."""
+    amount = parse_amount(data.get("amount"))
+    return amount if amount is not None else parse_amount(data.get("montant"))
+
+
 def normalize_custom_data(value: Any) -> dict[str, Any]:
     """Turn either wire shape of ``custom_data`` into a plain dict.
 
@@ -149,3 +157,8 @@ def mask_phone(number: str) -> str:
     if len(number) <= 6:
         return "*" * len(number)
     return number[:3] + "*" * (len(number) - 6) + number[-3:]
+
+
+def short_token(token: str) -> str:
+    """A token cut to 20 characters for reprs and logs (tokens run to 1,000 characters)."""
+    return token if len(token) <= 24 else token[:20] + "..."

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 from .._callbacks import Callback
 from .._models import Transaction
 from .._operations import TransactionType
+from .._wire import short_token
 
 if TYPE_CHECKING:
     from .._async_client import AsyncClient
@@ -53,9 +54,8 @@ class ExpectedTransaction:
     type: TransactionType = "payin"
 
     def __repr__(self) -> str:
-        token = self.token if len(self.token) <= 24 else self.token[:20] + "..."
         return (
-            f"ExpectedTransaction(token={token!r}, amount={self.amount!r}, "
+            f"ExpectedTransaction(token={short_token(self.token)!r}, amount={self.amount!r}, "
             f"transaction_id={self.transaction_id!r}, type={self.type!r})"
         )
 
