@@ -187,7 +187,7 @@ def test_redacted_gives_the_raw_payload_fit_for_a_log() -> None:
         (b'{"token": "t", "status": null}', JSON, "no status"),
         (b"status=completed", FORM, "no token"),
         (b"token=t&status=", FORM, "no status"),
-        (b"[" * 100_000 + b"]" * 100_000, JSON, "not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, JSON, "nested"),
         (b"token=t&status=completed", "multipart/form-data; boundary=x", "unsupported"),
         (b"a=" + b"x" * MAX_BODY_BYTES, FORM, "larger than"),
         (b"&".join(b"k%d=v" % i for i in range(2000)), FORM, "too many fields"),

@@ -12,6 +12,7 @@ at creation and it carries no authentication but an optional ``hash``. Confirm i
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import hmac
 import json
@@ -42,6 +43,19 @@ MAX_BODY_BYTES = 256 * 1024
 #: Deepest ``a[b][c]`` nesting read from a form body; deeper brackets stay in the key.
 _MAX_FORM_DEPTH = 8
 _MAX_FORM_FIELDS = 1000
+
+#: Deepest JSON nesting accepted; a real callback nests three levels (``custom_data``
+#: records), and deep trees would make every later ``repr`` or walk recurse.
+_MAX_JSON_DEPTH = 32
+#: The declared charsets honoured (Python's codec names): the byte charsets a PHP server
+#: may declare. Anything else (unknown, ``utf-7``, ``punycode``, ``idna``, the
+#: ``unicode_escape`` transforms, garbage) is ignored and the body read as UTF-8, which is
+#: what LigdiCash sends.
+_HONOURED_CHARSETS = frozenset(
+    ["utf-8", "utf-8-sig", "ascii"]
+    + [f"iso8859-{n}" for n in range(1, 17) if n != 12]
+    + [f"cp{n}" for n in range(1250, 1259)]
+)
 
 _JSON_TYPES = ("application/json", "text/json")
 _FORM_TYPES = ("application/x-www-form-urlencoded",)
@@ -119,14 +133,17 @@ class Callback:
     def hash_matches(self, *, api_key: str, auth_token: str) -> bool:
         """True only when ``hash`` is present and equals ``sha256(api_key+token+auth_token)``.
 
-        Constant-time comparison; a missing hash is ``False``.
+        Constant-time comparison; a missing hash is ``False``, and so is one that cannot be
+        text (a ``Callback`` built by hand with a lone surrogate): it cannot match.
         """
         if not self.hash:
             return False
-        expected = callback_hash(api_key, self.token, auth_token)
-        return hmac.compare_digest(
-            expected.encode("ascii"), self.hash.strip().lower().encode("utf-8")
-        )
+        try:
+            expected = callback_hash(api_key, self.token, auth_token)
+            given = self.hash.strip().lower().encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return hmac.compare_digest(expected.encode("ascii"), given)
 
     def verify_hash(self, *, api_key: str, auth_token: str) -> None:
         """Check the optional ``hash`` field, as a defence in depth (never as proof of payment).
@@ -283,26 +300,72 @@ def _media_type(content_type: str) -> tuple[str, str]:
     return media.strip().lower(), charset
 
 
-def _decode(body: bytes, charset: str) -> str:
+def _honoured_codec(charset: str) -> str:
+    """Python's name for ``charset`` when it is one we honour, else ``"utf-8"``."""
     try:
-        return body.decode(charset)
-    except (LookupError, UnicodeDecodeError):
+        name = codecs.lookup(charset).name
+    except (LookupError, ValueError, TypeError):  # unknown, or a NUL in the name
+        return "utf-8"
+    return name if name in _HONOURED_CHARSETS else "utf-8"
+
+
+def _decode(body: bytes, charset: str) -> str:
+    codec = _honoured_codec(charset)
+    try:
+        return body.decode(codec)
+    except UnicodeError:
         pass
     try:
         return body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidCallbackError(f"the callback body is not valid {charset} text") from None
+    except UnicodeError:
+        raise InvalidCallbackError(f"the callback body is not valid {codec} text") from None
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, from a "\ud800" JSON escape
+        return False
+    return True
+
+
+def _check_tree(payload: Any) -> None:
+    """Refuse nesting deeper than a callback has and strings that are not text.
+
+    Iterative on purpose: the point is to refuse what would make recursive code fail.
+    """
+    stack: list[tuple[Any, int]] = [(payload, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            if not _is_text(node):
+                raise InvalidCallbackError("the callback holds a lone surrogate, not text")
+            continue
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth >= _MAX_JSON_DEPTH:
+            raise InvalidCallbackError(
+                f"the callback body is nested deeper than {_MAX_JSON_DEPTH} levels"
+            )
+        if isinstance(node, dict):
+            stack.extend((key, depth) for key in node)
+            stack.extend((value, depth + 1) for value in node.values())
+        else:
+            stack.extend((value, depth + 1) for value in node)
 
 
 def _parse_json(body: str) -> dict[str, Any]:
     try:
         payload = json.loads(body)
-    except (ValueError, RecursionError):
+    except RecursionError:
+        raise InvalidCallbackError("the callback body is nested too deeply") from None
+    except ValueError:
         raise InvalidCallbackError("the callback body is not valid JSON") from None
     if not isinstance(payload, dict):
         raise InvalidCallbackError(
             f"the callback body is a JSON {type(payload).__name__}, not an object"
         )
+    _check_tree(payload)
     return payload
 
 
@@ -327,9 +390,14 @@ def parse_callback(body: bytes, content_type: str) -> Callback:
 
     This only *reads* the callback. Confirm it with ``confirm_callback`` before acting.
 
+    A declared ``charset`` is honoured when it is UTF-8, ASCII, ISO-8859-* or
+    windows-125*; any other (unknown, ``utf-7``, ``punycode``, garbage) is ignored and
+    the body read as UTF-8, which is what LigdiCash sends.
+
     Raises:
-        InvalidCallbackError: the body is empty, too large, not text, not a JSON object,
-            or has no ``token`` or ``status``.
+        InvalidCallbackError: the body is empty, too large, not text (including a lone
+            surrogate in a JSON escape), not a JSON object, nested deeper than a callback
+            ever is, or has no ``token`` or ``status``.
     """
     if isinstance(body, str):  # be forgiving: frameworks sometimes hand over text
         body = body.encode("utf-8")
