@@ -102,6 +102,50 @@ def test_any_disagreement_raises_a_mismatch_naming_the_field(
     assert "ORD-OTHER" not in info.value.message
 
 
+def test_an_answer_without_the_transaction_id_does_not_confirm_one_that_is_expected(
+    client: ligdicash.Client, fake: FakeLigdicash
+) -> None:
+    fake.push_json(status_body(STORED_TOKEN, custom_data=[]))
+    with pytest.raises(ligdicash.CallbackMismatchError) as info:
+        client.confirm_callback(
+            callback(), token=STORED_TOKEN, expected_transaction_id="ORD-20240512"
+        )
+    assert info.value.field == "transaction_id"
+
+
+@pytest.mark.parametrize("expected_id", ["", "None", "0"])
+def test_an_answer_without_the_transaction_id_matches_no_expected_value(
+    client: ligdicash.Client, fake: FakeLigdicash, expected_id: str
+) -> None:
+    fake.push_json(status_body(STORED_TOKEN, custom_data=[]))
+    with pytest.raises(ligdicash.CallbackMismatchError) as info:
+        client.confirm_callback(
+            callback(custom_data=[]), token=STORED_TOKEN, expected_transaction_id=expected_id
+        )
+    assert info.value.field == "transaction_id"
+
+
+def test_an_answer_carrying_a_custom_data_key_the_callback_lacks_does_not_confirm(
+    client: ligdicash.Client, fake: FakeLigdicash
+) -> None:
+    fake.push_json(
+        status_body(STORED_TOKEN, custom_data={"transaction_id": "ORD-20240512", "vip": "1"})
+    )
+    with pytest.raises(ligdicash.CallbackMismatchError) as info:
+        client.confirm_callback(callback(), token=STORED_TOKEN, expected_amount=31500)
+    assert info.value.field == "custom_data"
+    assert "vip" in info.value.message
+
+
+def test_an_answer_with_custom_data_does_not_confirm_a_callback_without_any(
+    client: ligdicash.Client, fake: FakeLigdicash
+) -> None:
+    fake.push_json(status_body(STORED_TOKEN))
+    with pytest.raises(ligdicash.CallbackMismatchError) as info:
+        client.confirm_callback(callback(custom_data=[]), token=STORED_TOKEN)
+    assert info.value.field == "custom_data"
+
+
 def test_an_answer_without_an_amount_does_not_confirm_an_expected_amount(
     client: ligdicash.Client, fake: FakeLigdicash
 ) -> None:

@@ -171,8 +171,9 @@ class Callback:
             name = snake_case(key) if isinstance(key, str) else key
             if name == "hash":
                 out[key] = "<redacted>" if value else value
-            elif name == "customer" and isinstance(value, (str, int)):
-                out[key] = mask_phone(text(value))
+            elif name == "customer":  # whatever its type: a number as float or in a list
+                shown = _scalar(value)
+                out[key] = mask_phone(shown) if shown or not value else "<redacted>"
             elif name == "token" and isinstance(value, str):
                 out[key] = short_token(value)
             else:

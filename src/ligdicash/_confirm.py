@@ -76,7 +76,8 @@ def check_confirmation(
     ``transaction`` is what the status call (with the stored creation token) returned. The
     checks, in order: the status equals the callback's; the amount equals
     ``expected_amount`` and the callback's amount; ``custom_data["transaction_id"]`` equals
-    ``expected_transaction_id``; ``custom_data`` equals the callback's. ``callback`` may
+    ``expected_transaction_id``; ``custom_data`` equals the callback's, key for key (a key
+    on either side only is a mismatch). ``callback`` may
     be ``None`` (polling): then only your expectations are compared. Values of
     ``custom_data`` compare as text (``5`` equals ``"5"``), so the JSON and form copies agree.
 
@@ -116,7 +117,9 @@ def check_confirmation(
                 "custom_data['transaction_id'] from the status call is not the expected one",
                 transaction,
             )
-    if callback is not None and callback.custom_data:
+    # Either side having custom_data means both must: a status answer carrying keys the
+    # callback lacks (or a callback stripped of them) is not the event it claims to be.
+    if callback is not None and (callback.custom_data or transaction.custom_data):
         claimed = _comparable(callback.custom_data)
         actual_data = _comparable(transaction.custom_data)
         if claimed != actual_data:
