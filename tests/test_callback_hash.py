@@ -77,3 +77,15 @@ def test_the_hash_of_a_form_callback_verifies_like_the_json_one() -> None:
     body = f"token={TOKEN}&status=completed&hash={GOOD}".encode()
     callback = ligdicash.parse_callback(body, "application/x-www-form-urlencoded")
     callback.verify_hash(api_key=API_KEY, auth_token=AUTH_TOKEN)
+
+
+@pytest.mark.parametrize("client_class", [ligdicash.Client, ligdicash.AsyncClient])
+def test_a_client_checks_a_hash_with_its_own_credentials_without_showing_them(
+    client_class: type[ligdicash.Client] | type[ligdicash.AsyncClient],
+) -> None:
+    client = client_class(api_key=API_KEY, auth_token=AUTH_TOKEN)
+    other = client_class(api_key="other-key", auth_token=AUTH_TOKEN)
+    assert client.callback_hash_matches(callback_with(hash=GOOD))
+    assert not other.callback_hash_matches(callback_with(hash=GOOD))
+    assert not client.callback_hash_matches(callback_with())
+    assert not client.callback_hash_matches(callback_with(hash="0" * 64))

@@ -250,6 +250,46 @@ class TestHashCheck:
         assert processor.process(*form_copy()).outcome == "processed"
         assert len(app.delivered) == 1
 
+    def test_the_clients_credentials_are_used_through_its_public_accessor(
+        self, app: App, fake: FakeLigdicash
+    ) -> None:
+        checked: list[str] = []
+
+        class WatchedClient(ligdicash.Client):
+            def callback_hash_matches(self, callback: ligdicash.Callback) -> bool:
+                checked.append(callback.token)
+                return super().callback_hash_matches(callback)
+
+        with WatchedClient(
+            api_key=API_KEY, auth_token=AUTH_TOKEN, base_url=fake.base_url
+        ) as client:
+            processor = CallbackProcessor(
+                lookup=app.lookup,
+                handler=app.deliver,
+                client=client,
+                store=MemoryIdempotencyStore(),
+                verify_hash=True,
+            )
+            assert processor.process(*json_copy()).outcome == "processed"
+        assert checked == [CB_TOKEN]
+
+    def test_explicit_credentials_win_over_the_clients(self, app: App, fake: FakeLigdicash) -> None:
+        other_hash = callback_hash("callbacks-key", CB_TOKEN, "callbacks-token")
+        with ligdicash.Client(
+            api_key=API_KEY, auth_token=AUTH_TOKEN, base_url=fake.base_url
+        ) as client:
+            processor = CallbackProcessor(
+                lookup=app.lookup,
+                handler=app.deliver,
+                client=client,
+                store=MemoryIdempotencyStore(),
+                verify_hash=True,
+                api_key="callbacks-key",
+                auth_token="callbacks-token",
+            )
+            assert processor.process(*json_copy()).reason == "invalid_hash"
+            assert processor.process(*json_copy(hash=other_hash)).outcome == "processed"
+
 
 def test_a_status_call_that_times_out_leaves_the_event_unconfirmed_for_the_next_copy(
     app: App, store: MemoryIdempotencyStore, fake: FakeLigdicash

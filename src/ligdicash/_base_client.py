@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any, Callable, Generic, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar
 
 import httpx
 
@@ -14,6 +14,9 @@ from ._pipeline import Outcome, Result, Step, exchange, make_record
 from ._records import RequestRecord
 from ._resources import _InvoiceBase, _WithdrawalBase
 from ._validation import Amount, check_token
+
+if TYPE_CHECKING:
+    from ._callbacks import Callback
 
 __all__ = ["OnRequest", "_BaseClient"]
 
@@ -128,4 +131,14 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
         return (
             f"<ligdicash.{type(self).__name__} platform={self.platform!r} "
             f"base_url={self.base_url!r}{' closed' if self._closed else ''}>"
+        )
+
+    def callback_hash_matches(self, callback: Callback) -> bool:
+        """True when ``callback.hash`` was made with this client's credentials.
+
+        ``sha256(api_key + token + auth_token)``, compared in constant time; a missing hash
+        is ``False``. Lets callback code check the hash without holding the credentials.
+        """
+        return callback.hash_matches(
+            api_key=self._settings.api_key, auth_token=self._settings.auth_token
         )

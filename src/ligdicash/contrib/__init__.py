@@ -3,6 +3,8 @@
 * :class:`CallbackProcessor` — parse, (hash check), look up, claim, confirm, run your
   handler exactly once; usable from any framework (``process(body, content_type)``).
 * :class:`ExpectedTransaction` — what your lookup returns: the creation token and amount.
+* :class:`ClaimTiming` — how long a copy waits for the other and a claim lasts
+  (``processor.timing()``), derived from the client's timeout and retries.
 * Idempotency stores: :class:`SQLiteIdempotencyStore` (default), :class:`MemoryIdempotencyStore`,
   and the :class:`IdempotencyStore` base to plug Redis or your ORM.
 * ``ligdicash.contrib.django``, ``ligdicash.contrib.flask``, ``ligdicash.contrib.fastapi``:
@@ -23,12 +25,14 @@ from .._idempotency import (
 )
 from ._handler import CallbackProcessor
 from ._runner import BackgroundRunner
+from ._timing import ClaimTiming
 from ._types import ExpectedTransaction, Lookup, ProcessResult, TransactionHandler, event_key
 
 __all__ = [
     "BackgroundRunner",
     "CallbackProcessor",
     "Claim",
+    "ClaimTiming",
     "ExpectedTransaction",
     "IdempotencyRecord",
     "IdempotencyStore",

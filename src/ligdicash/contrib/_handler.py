@@ -6,10 +6,15 @@ handler, only after confirmation::
     parse → (hash check) → lookup → claim → status call with the stored token
           → compare status/amount/custom_data → handler(transaction) → mark done
 
-The steps are written once, as a generator of *effects* (call the lookup, use the store,
-fetch the status, call the handler, wait); :meth:`CallbackProcessor.process` performs them
-synchronously and :meth:`CallbackProcessor.aprocess` with ``await`` (sync callables and the
-SQLite store then run in a worker thread). The two cannot drift apart.
+The steps are written once, as generators of *effects* (``_effects``: call the lookup,
+claim/complete/release a key, fetch the status, call the handler, wait), driven by
+``ligdicash._drive``: :meth:`CallbackProcessor.process` performs them blocking and
+:meth:`CallbackProcessor.aprocess` with ``await`` (sync callables and the store then run in
+a worker thread). The two cannot drift apart.
+
+How long a copy waits for the other and how long a claim lasts follow from the client's
+timeout and retries (``_timing``), so the last copy standing always either confirms the
+event or leaves it claimable, and says which.
 
 Every outcome is logged on ``logging.getLogger("ligdicash.callbacks")`` without secrets
 (token shortened, hash withheld, phone masked).
@@ -17,25 +22,32 @@ Every outcome is logged on ``logging.getLogger("ligdicash.callbacks")`` without 
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from collections.abc import Generator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union, cast
+from typing import Any, Callable, Optional
 
 from .._callbacks import Callback, parse_callback
 from .._confirm import check_confirmation, check_confirmation_inputs
+from .._drive import adrive, drive
 from .._exceptions import CallbackMismatchError, InvalidCallbackError, LigdicashError
-from .._idempotency import (
-    Claim,
-    IdempotencyStore,
-    ReleaseState,
-    SQLiteIdempotencyStore,
-)
+from .._idempotency import Claim, IdempotencyStore, ReleaseState, SQLiteIdempotencyStore
 from .._models import Transaction
-from .._operations import TransactionType
 from .._wire import mask_phone
+from . import _timing
+from ._effects import (
+    ClaimKey,
+    CompleteKey,
+    Effect,
+    FetchStatus,
+    LookUp,
+    ReleaseKey,
+    RunHandler,
+    Wait,
+    aperform,
+    perform,
+)
+from ._timing import ClaimTiming, claim_timing
 from ._types import (
     ClientLike,
     ExpectedTransaction,
@@ -45,49 +57,13 @@ from ._types import (
     event_key,
 )
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = ["CallbackProcessor"]
 
 logger = logging.getLogger("ligdicash.callbacks")
 _MAX_LOGGED = 2000
 
 
-# -- effects: what the flow asks its driver to do ------------------------------------------
-@dataclass(frozen=True)
-class _CallLookup:
-    callback: Callback
-
-
-@dataclass(frozen=True)
-class _StoreOp:
-    method: Literal["claim", "complete", "release"]
-    key: str = ""
-    claim: Optional[Claim] = None
-    state: ReleaseState = "unconfirmed"
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class _Fetch:
-    token: str
-    type: TransactionType
-
-
-@dataclass(frozen=True)
-class _CallHandler:
-    handler: TransactionHandler
-    transaction: Transaction
-
-
-@dataclass(frozen=True)
-class _Wait:
-    seconds: float
-
-
-_Effect = Union[_CallLookup, _StoreOp, _Fetch, _CallHandler, _Wait]
-_Flow = Generator[_Effect, Any, ProcessResult]
+_Flow = Generator[Effect, Any, ProcessResult]
 
 
 class CallbackProcessor:
@@ -109,11 +85,15 @@ class CallbackProcessor:
             working directory), safe across processes.
         verify_hash: also require a valid ``hash`` field (refusing callbacks without one).
             Only if your account's callbacks carry it; it is a defence in depth.
-        api_key, auth_token: for ``verify_hash``; default: the client's.
-        lease_seconds: how long a claim is exclusive; must exceed a status call with its
-            retries plus your handler (default 300 s).
+        api_key, auth_token: for ``verify_hash``, both or neither; default: the client's
+            (``client.callback_hash_matches``).
+        lease_seconds: how long a claim is exclusive. Default: the longest status call
+            the client can make with its retries, plus 310 s for your handler; never
+            shorter than that status call plus 20 s. See :meth:`timing`.
         busy_wait: how long a copy that finds the event claimed waits for the other copy
-            to finish (default 60 s): if that one fails to confirm, this one takes over.
+            to finish or give it back (then it takes over). Default and minimum: the
+            longest status call plus 10 s, so that when the other copy's status call
+            fails, this one is still there to confirm the event.
         on_result: called with every :class:`ProcessResult` (metrics, tests).
     """
 
@@ -128,8 +108,8 @@ class CallbackProcessor:
         verify_hash: bool = False,
         api_key: Optional[str] = None,
         auth_token: Optional[str] = None,
-        lease_seconds: float = 300.0,
-        busy_wait: float = 60.0,
+        lease_seconds: Optional[float] = None,
+        busy_wait: Optional[float] = None,
         on_result: Optional[Callable[[ProcessResult], Any]] = None,
     ) -> None:
         self.lookup = lookup
@@ -174,19 +154,33 @@ class CallbackProcessor:
         """:meth:`reconcile` for async apps. Never raises."""
         return await self._run_async(self._reconcile_flow(expected))
 
-    # -- the flows (no I/O here) -----------------------------------------------------------
-    def _credentials(self) -> tuple[str, str]:
-        if self._api_key is not None and self._auth_token is not None:
-            return self._api_key, self._auth_token
-        settings = self._client()._settings
-        return settings.api_key, settings.auth_token
+    def timing(self) -> ClaimTiming:
+        """The waits used with this processor's client: status call, busy wait, lease.
 
+        Raises:
+            ConfigurationError: no client was given and the module settings lack
+                credentials.
+        """
+        client = self._client()
+        return claim_timing(
+            client.timeout,
+            client.max_retries,
+            busy_wait=self.busy_wait,
+            lease_seconds=self.lease_seconds,
+        )
+
+    # -- the flows (no I/O here) -----------------------------------------------------------
     def _client(self) -> ClientLike:
         if self.client is not None:
             return self.client
         from .._facade import default_client
 
         return default_client()
+
+    def _hash_matches(self, callback: Callback) -> bool:
+        if self._api_key is not None and self._auth_token is not None:
+            return callback.hash_matches(api_key=self._api_key, auth_token=self._auth_token)
+        return self._client().callback_hash_matches(callback)
 
     def _body_flow(self, body: bytes, content_type: str) -> _Flow:
         try:
@@ -207,17 +201,14 @@ class CallbackProcessor:
             shown = shown[:_MAX_LOGGED] + "...(truncated)"
         logger.info("callback received (%s): %s", callback.encoding, shown)
         if self.verify_hash:
-            api_key, auth_token = self._credentials()
-            try:
-                callback.verify_hash(api_key=api_key, auth_token=auth_token)
-            except InvalidCallbackError as exc:
-                logger.warning("callback refused: %s", exc.message)
-                return ProcessResult("refused", exc.code)
+            refusal = self._hash_refusal(callback)
+            if refusal is not None:
+                return refusal
         if not callback.is_final:
             logger.info("callback ignored: status %r is not final", callback.raw_status)
             return ProcessResult("ignored", "not_final")
         try:
-            expected = yield _CallLookup(callback)
+            expected = yield LookUp(self.lookup, callback)
         except Exception:
             logger.exception("callback failed: the lookup raised")
             return ProcessResult("failed", "lookup_error")
@@ -229,15 +220,18 @@ class CallbackProcessor:
             return ProcessResult("failed", "lookup_error")
         try:
             check_confirmation_inputs(callback, expected.token)
+            client = self._client()
+            timing = self.timing()
         except LigdicashError as exc:
             logger.error("callback failed: %s", exc.message)
-            return ProcessResult("failed", "lookup_error")
+            return ProcessResult("failed", exc.code)
         key = event_key(expected, callback.status)
-        claim = yield from self._claim(key)
+        claimed_at = time.monotonic()
+        claim = yield from self._claim(key, timing)
         if claim is None or not claim.acquired:
-            return self._not_acquired(key, claim)
+            return self._not_acquired(key, claim, timing)
         try:
-            transaction = yield _Fetch(expected.token, expected.type)
+            transaction = yield FetchStatus(client, expected.token, expected.type)
         except Exception as exc:
             return (yield from self._unconfirmed(claim, exc))
         try:
@@ -251,11 +245,35 @@ class CallbackProcessor:
             yield from self._release(claim, "unconfirmed", f"mismatch:{exc.field}")
             logger.warning("callback refused: %s [%s]", exc.message, key)
             return ProcessResult("refused", f"mismatch:{exc.field}", key, transaction)
+        if time.monotonic() - claimed_at > timing.lease - _timing.STORE_MARGIN:
+            return (yield from self._lease_outlasted(claim, transaction, timing))
         return (yield from self._handle(claim, transaction))
+
+    def _hash_refusal(self, callback: Callback) -> Optional[ProcessResult]:
+        if not callback.has_hash:
+            reason, why = "missing_hash", "the callback carries no hash field"
+        else:
+            try:
+                matches = self._hash_matches(callback)
+            except LigdicashError as exc:  # no credentials to check it with
+                logger.error("callback failed: %s", exc.message)
+                return ProcessResult("failed", exc.code)
+            if matches:
+                return None
+            reason = "invalid_hash"
+            why = "the callback's hash does not match sha256(api_key + token + auth_token)"
+        logger.warning("callback refused: %s", why)
+        return ProcessResult("refused", reason)
 
     def _reconcile_flow(self, expected: ExpectedTransaction) -> _Flow:
         try:
-            transaction = yield _Fetch(expected.token, expected.type)
+            client = self._client()
+            timing = self.timing()
+        except LigdicashError as exc:
+            logger.error("poll failed: %s", exc.message)
+            return ProcessResult("failed", exc.code)
+        try:
+            transaction = yield FetchStatus(client, expected.token, expected.type)
         except Exception as exc:
             reason = exc.code if isinstance(exc, LigdicashError) else type(exc).__name__
             logger.warning("poll unconfirmed: the status call failed (%s)", reason)
@@ -272,39 +290,56 @@ class CallbackProcessor:
         except CallbackMismatchError as exc:
             logger.warning("poll refused: %s [%s]", exc.message, key)
             return ProcessResult("refused", f"mismatch:{exc.field}", key, transaction)
-        claim = yield from self._claim(key)
+        claim = yield from self._claim(key, timing)
         if claim is None or not claim.acquired:
-            return self._not_acquired(key, claim)
+            return self._not_acquired(key, claim, timing)
         return (yield from self._handle(claim, transaction))
 
-    def _claim(self, key: str) -> Generator[_Effect, Any, Optional[Claim]]:
-        deadline = time.monotonic() + self.busy_wait
+    def _claim(self, key: str, timing: ClaimTiming) -> Generator[Effect, Any, Optional[Claim]]:
+        """Claim ``key``; while another copy holds it, wait for it to finish or let go.
+
+        Waiting ``timing.busy_wait`` outlasts the holder's status call with its retries:
+        if that call fails, the holder releases the key and this copy claims it.
+        """
+        deadline = time.monotonic() + timing.busy_wait
         delay = 0.01
         while True:
             try:
-                claim: Claim = yield _StoreOp("claim", key)
+                answer: Optional[Claim] = yield ClaimKey(self.store, key, timing.lease)
             except Exception:
                 logger.exception("callback failed: the idempotency store raised [%s]", key)
                 return None
+            # A store may answer None for "held by someone else", without lease details.
+            claim = answer if answer is not None else Claim(key, "busy")
             if claim.state != "busy" or time.monotonic() >= deadline:
                 return claim
-            yield _Wait(delay)
+            yield Wait(delay)
             delay = min(delay * 2, 0.25)
 
-    def _not_acquired(self, key: str, claim: Optional[Claim]) -> ProcessResult:
+    def _not_acquired(self, key: str, claim: Optional[Claim], timing: ClaimTiming) -> ProcessResult:
         if claim is None:
             return ProcessResult("failed", "store_error", key)
         if claim.state == "done":
             logger.info("callback duplicate: already processed [%s]", key)
             return ProcessResult("duplicate", "done", key)
-        logger.info("callback left to the worker holding it [%s]", key)
+        # Held for longer than a status call with its retries can take: the holder has
+        # confirmed the event and is running the handler, or it died mid-way.
+        logger.warning(
+            "callback left to the worker holding it: held for over %.0f s, longer than a "
+            "status call with its retries, so that worker is running the handler or died; "
+            "if it died, the event is claimable again when its lease ends (in %.0f s), by "
+            "reconcile() or a later copy [%s]",
+            timing.busy_wait,
+            max(0.0, claim.lease_until - time.time()),
+            key,
+        )
         return ProcessResult("in_progress", "busy", key)
 
     def _release(
         self, claim: Claim, state: ReleaseState, note: str
-    ) -> Generator[_Effect, Any, None]:
+    ) -> Generator[Effect, Any, None]:
         try:
-            yield _StoreOp("release", claim=claim, state=state, note=note)
+            yield ReleaseKey(self.store, claim, state, note)
         except Exception:
             logger.exception("could not release the claim [%s]", claim.key)
 
@@ -312,18 +347,33 @@ class CallbackProcessor:
         reason = exc.code if isinstance(exc, LigdicashError) else type(exc).__name__
         yield from self._release(claim, "unconfirmed", reason)
         logger.warning(
-            "callback unconfirmed: the status call failed (%s); left for the next copy or "
-            "polling [%s]",
+            "callback unconfirmed: the status call failed (%s); the event stays claimable "
+            "by a copy still waiting for it, a later copy or reconcile() [%s]",
             reason,
             claim.key,
         )
         return ProcessResult("unconfirmed", reason, claim.key)
 
+    def _lease_outlasted(
+        self, claim: Claim, transaction: Transaction, timing: ClaimTiming
+    ) -> _Flow:
+        # Another copy may have taken the event over once the lease ended: running the
+        # handler now could run it twice. Give it back instead (a no-op if taken over).
+        yield from self._release(claim, "unconfirmed", "lease_expired")
+        logger.warning(
+            "callback unconfirmed: the status call outlasted the claim's %.0f s lease, so "
+            "the handler did not run here; the event stays claimable by another copy or "
+            "reconcile() [%s]",
+            timing.lease,
+            claim.key,
+        )
+        return ProcessResult("unconfirmed", "lease_expired", claim.key, transaction)
+
     def _handle(self, claim: Claim, transaction: Transaction) -> _Flow:
         handler = self.handler if transaction.is_completed else self.on_cancelled
         if handler is not None:
             try:
-                yield _CallHandler(handler, transaction)
+                yield RunHandler(handler, transaction)
             except Exception:
                 yield from self._release(claim, "failed", "handler_error")
                 logger.exception(
@@ -331,7 +381,7 @@ class CallbackProcessor:
                 )
                 return ProcessResult("failed", "handler_error", claim.key, transaction)
         try:
-            yield _StoreOp("complete", claim=claim, note=transaction.status)
+            yield CompleteKey(self.store, claim, transaction.status)
         except Exception:
             logger.exception(
                 "the handler ran but the event could not be marked done [%s]", claim.key
@@ -347,69 +397,6 @@ class CallbackProcessor:
         return ProcessResult("processed", transaction.status, claim.key, transaction)
 
     # -- drivers ---------------------------------------------------------------------------
-    def _perform_store(self, effect: _StoreOp) -> Any:
-        if effect.method == "claim":
-            return self.store.claim(effect.key, lease_seconds=self.lease_seconds)
-        assert effect.claim is not None
-        if effect.method == "complete":
-            return self.store.complete(effect.claim, note=effect.note)
-        return self.store.release(effect.claim, state=effect.state, note=effect.note)
-
-    def _perform_sync(self, effect: _Effect) -> Any:
-        if isinstance(effect, _StoreOp):
-            return self._perform_store(effect)
-        if isinstance(effect, _Wait):
-            time.sleep(effect.seconds)
-            return None
-        value: Any
-        if isinstance(effect, _Fetch):
-            value = self._client().get_transaction(effect.token, effect.type)
-        elif isinstance(effect, _CallLookup):
-            value = self.lookup(effect.callback)
-        else:
-            value = effect.handler(effect.transaction)
-        if inspect.isawaitable(value):
-            if inspect.iscoroutine(value):
-                value.close()
-            raise TypeError("an async lookup, handler or client needs aprocess()/areconcile()")
-        return value
-
-    async def _perform_async(self, effect: _Effect) -> Any:
-        import anyio.to_thread
-
-        if isinstance(effect, _StoreOp):
-            return await anyio.to_thread.run_sync(self._perform_store, effect)
-        if isinstance(effect, _Wait):
-            await anyio.sleep(effect.seconds)
-            return None
-        function: Callable[[], Any]
-        target: Any
-        if isinstance(effect, _Fetch):
-            client = self._client()
-            target = client.get_transaction
-
-            def function() -> Any:
-                return client.get_transaction(effect.token, effect.type)
-
-        elif isinstance(effect, _CallLookup):
-            target = self.lookup
-
-            def function() -> Any:
-                return self.lookup(effect.callback)
-
-        else:
-            target = effect.handler
-
-            def function() -> Any:
-                return effect.handler(effect.transaction)
-
-        if _is_async_callable(target):
-            return await function()
-        value = await anyio.to_thread.run_sync(function)
-        if inspect.isawaitable(value):  # e.g. a lambda returning a coroutine
-            return await value
-        return value
-
     def _finish(self, result: ProcessResult) -> ProcessResult:
         if self.on_result is not None:
             try:
@@ -420,40 +407,16 @@ class CallbackProcessor:
 
     def _run_sync(self, flow: _Flow) -> ProcessResult:
         try:
-            effect = next(flow)
-            while True:
-                try:
-                    value = self._perform_sync(effect)
-                except Exception as exc:
-                    effect = flow.throw(exc)
-                else:
-                    effect = flow.send(value)
-        except StopIteration as stop:
-            return self._finish(cast(ProcessResult, stop.value))
-        except Exception:
+            result = drive(flow, perform)
+        except Exception:  # the safety net: a bug of ours never escapes to the framework
             logger.exception("callback processing failed unexpectedly")
-            return self._finish(ProcessResult("failed", "internal_error"))
+            result = ProcessResult("failed", "internal_error")
+        return self._finish(result)
 
     async def _run_async(self, flow: _Flow) -> ProcessResult:
         try:
-            effect = next(flow)
-            while True:
-                try:
-                    value = await self._perform_async(effect)
-                except Exception as exc:
-                    effect = flow.throw(exc)
-                else:
-                    effect = flow.send(value)
-        except StopIteration as stop:
-            return self._finish(cast(ProcessResult, stop.value))
-        except Exception:
+            result = await adrive(flow, aperform)
+        except Exception:  # the safety net: a bug of ours never escapes to the framework
             logger.exception("callback processing failed unexpectedly")
-            return self._finish(ProcessResult("failed", "internal_error"))
-
-
-def _is_async_callable(function: Any) -> bool:
-    while hasattr(function, "func"):  # functools.partial
-        function = function.func
-    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(
-        getattr(function, "__call__", None)  # noqa: B004
-    )
+            result = ProcessResult("failed", "internal_error")
+        return self._finish(result)

@@ -68,11 +68,14 @@ class ProcessResult:
 
     * ``processed``: confirmed, your handler ran and returned, the key is done;
     * ``duplicate``: this event was already processed (the other copy, or polling);
-    * ``in_progress``: another worker still holds the event after ``busy_wait``;
+    * ``in_progress``: another worker still held the event after ``busy_wait`` (longer
+      than a status call with its retries: it is running the handler, or it died and the
+      event is claimable again when its lease ends);
     * ``refused``: unreadable body, bad hash, unknown transaction, or the status call
       contradicts the callback (``reason`` = ``"mismatch:<field>"``); nothing ran;
-    * ``unconfirmed``: the status call failed (timeout, network, 5xx) or, when polling, the
-      transaction is not final yet; the event stays claimable;
+    * ``unconfirmed``: the status call failed (timeout, network, 5xx), outlasted the
+      claim's lease (``reason="lease_expired"``) or, when polling, the transaction is not
+      final yet; the event stays claimable;
     * ``failed``: your lookup or handler raised (or the store failed); claimable again;
     * ``ignored``: a callback with a non-final status.
     """
