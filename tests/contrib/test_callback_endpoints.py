@@ -247,12 +247,10 @@ def django_lookup(callback: ligdicash.Callback) -> Optional[ExpectedTransaction]
     return _django_shop.lookup(callback)
 
 
-@contextmanager
-def django_app(sandbox: Sandbox, shop: Shop, store_path: Path) -> Iterator[RunningApp]:
-    global _django_shop
+def setup_django() -> None:
+    """Configure Django once per test process: the integration's URLs under /ligdicash/."""
     import django
     from django.conf import settings
-    from django.test import override_settings
     from django.urls import include, path
 
     if not settings.configured:
@@ -271,6 +269,14 @@ def django_app(sandbox: Sandbox, shop: Shop, store_path: Path) -> Iterator[Runni
             ROOT_URLCONF=urls.__name__,
         )
         django.setup()
+
+
+@contextmanager
+def django_app(sandbox: Sandbox, shop: Shop, store_path: Path) -> Iterator[RunningApp]:
+    global _django_shop
+    from django.test import override_settings
+
+    setup_django()
     from django.core.wsgi import get_wsgi_application
 
     from ligdicash.contrib import django as ligdicash_django

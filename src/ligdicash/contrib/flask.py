@@ -9,12 +9,13 @@
     app.register_blueprint(make_blueprint(processor), url_prefix="/ligdicash")
     # POST /ligdicash/callback
 
-The view reads the body, answers ``200`` with an empty body at once (nothing is revealed
-to a forger) and hands the body to a small thread pool (:class:`BackgroundRunner`, 4
-workers by default) which runs :meth:`CallbackProcessor.process` inside the application
-context, so your lookup and handler can use ``current_app`` and Flask extensions.
-Under gunicorn, each worker process has its own pool; the SQLite idempotency store is
-shared between them.
+The view reads the body (refusing one over 256 KiB with ``413``, on its ``Content-Length``
+or while streaming, without reading the rest), answers ``200`` with an empty body at once
+(nothing is revealed to a forger) and hands the body to a small thread pool
+(:class:`BackgroundRunner`, 4 workers by default) which runs
+:meth:`CallbackProcessor.process` inside the application context, so your lookup and
+handler can use ``current_app`` and Flask extensions. Under gunicorn, each worker process
+has its own pool; the SQLite idempotency store is shared between them.
 
 Needs ``pip install 'ligdicash[flask]'``.
 """
@@ -30,6 +31,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from typing import Any, Optional, cast
 
+from ._body import declared_too_large, read_limited
 from ._handler import CallbackProcessor
 from ._runner import BackgroundRunner
 
@@ -57,7 +59,11 @@ def make_blueprint(
 
     @blueprint.route(path, methods=["POST"], endpoint="callback")
     def ligdicash_callback() -> Response:
-        body = request.get_data(cache=False, as_text=False, parse_form_data=False)
+        if declared_too_large(request.headers.get("Content-Length")):
+            return Response(b"", status=413, content_type="text/plain")
+        body = read_limited(request.stream.read)
+        if body is None:
+            return Response(b"", status=413, content_type="text/plain")
         content_type = request.headers.get("Content-Type", "")
         app = cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
 

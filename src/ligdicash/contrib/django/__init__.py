@@ -15,7 +15,9 @@
     @receiver(ligdicash.contrib.django.transaction_confirmed)
     def deliver(sender, transaction, **kwargs): ...
 
-The view answers ``200`` with an empty body at once (nothing is revealed to a forger) and
+The view refuses a body over 256 KiB with ``413`` (on its ``Content-Length`` or while
+reading, without reading the rest), answers ``200`` with an empty body at once (nothing is
+revealed to a forger) and
 hands the body to a small thread pool that runs :meth:`CallbackProcessor.process`:
 parse → (hash) → lookup → claim → status call with the stored token → compare → your
 handler and the signal receivers (once, in that thread) → done. The thread's database
@@ -62,6 +64,7 @@ from typing import Any, Callable, Optional
 from ..._client import Client
 from ..._idempotency import DEFAULT_SQLITE_PATH, IdempotencyStore, SQLiteIdempotencyStore
 from ..._models import Transaction
+from .._body import declared_too_large, read_limited
 from .._handler import CallbackProcessor
 from .._runner import BackgroundRunner
 from .._types import ProcessResult
@@ -219,6 +222,21 @@ def _process(processor: CallbackProcessor, body: bytes, content_type: str) -> Pr
         connections.close_all()  # this worker thread's connections only
 
 
+def _read_body(request: HttpRequest) -> Optional[bytes]:
+    """The body, or ``None`` when it is over the limit (declared or while reading).
+
+    Django reads ``CONTENT_LENGTH`` bytes from ``request``; a body that declares none
+    (chunked) is read from ``wsgi.input`` when the server has de-chunked it and says so
+    (``wsgi.input_terminated``: gunicorn, werkzeug), and is otherwise empty to Django.
+    """
+    if declared_too_large(request.META.get("CONTENT_LENGTH")):
+        return None
+    stream = request.META.get("wsgi.input")
+    if not request.META.get("CONTENT_LENGTH") and request.META.get("wsgi.input_terminated"):
+        return read_limited(stream.read)
+    return read_limited(request.read)
+
+
 def _callback_view(request: HttpRequest) -> HttpResponse:
     """``POST`` only: answer 200 with an empty body, process the callback in the background.
 
@@ -226,7 +244,9 @@ def _callback_view(request: HttpRequest) -> HttpResponse:
         ImproperlyConfigured: the settings are incomplete (a 500, on purpose: fix them).
     """
     processor = get_processor()
-    body = request.body
+    body = _read_body(request)
+    if body is None:
+        return HttpResponse(b"", status=413, content_type="text/plain")
     content_type = request.META.get("CONTENT_TYPE", "")
     _get_runner().submit(lambda: _process(processor, body, content_type))
     return HttpResponse(b"", status=200, content_type="text/plain")
