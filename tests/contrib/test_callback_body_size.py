@@ -281,7 +281,9 @@ def test_a_lying_small_content_length_is_read_only_that_far(endpoint: Endpoint) 
     answer = raw_post(
         endpoint.url,
         b"Content-Type: application/json\r\nContent-Length: 100\r\n",
-        b"y" * (1024 * 1024),
+        # More than declared, but little enough for the server to read and discard the
+        # rest (a large excess risks a TCP reset that would swallow the answer).
+        b"y" * 8192,
     )
     assert answer.startswith(b"HTTP/1.1 200")
     assert endpoint.counter.total <= 100
