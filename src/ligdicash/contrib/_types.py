@@ -76,7 +76,8 @@ class ProcessResult:
     * ``unconfirmed``: the status call failed (timeout, network, 5xx), outlasted the
       claim's lease (``reason="lease_expired"``) or, when polling, the transaction is not
       final yet; the event stays claimable;
-    * ``failed``: your lookup or handler raised (or the store failed); claimable again;
+    * ``failed``: your lookup or handler raised, the store failed, or there is no client
+      to confirm with (``reason`` is the ``ConfigurationError``'s code); claimable again;
     * ``ignored``: a callback with a non-final status.
     """
 
