@@ -30,6 +30,10 @@ KINDS = (
     "http_429",
 )
 DEFAULT_LATENCY_MS = 1000
+MAX_LATENCY_MS = 120_000
+"""Two minutes: longer than any client timeout worth testing, short enough to never hang."""
+MAX_COUNT = 1_000_000
+MAX_PATH = 2048
 
 _BODIES: dict[str, tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]] = {
     "http_500": (500, b"text/html; charset=UTF-8", b"<h1>Internal Server Error</h1>", []),
@@ -72,6 +76,38 @@ class Fault:
         return asdict(self)
 
 
+class FaultSpecError(ValueError):
+    """A planned fault is malformed (the control API answers 400 with this message)."""
+
+
+def _whole(value: Any, name: str, low: int, high: int) -> int:
+    # JSON has one number type: accept 3 and 3.0, refuse 3.5, 1e999, true, "3".
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FaultSpecError(f"{name} must be a whole number between {low} and {high}")
+    if isinstance(value, float) and not value.is_integer():
+        raise FaultSpecError(f"{name} must be a whole number between {low} and {high}")
+    if not low <= value <= high:
+        raise FaultSpecError(f"{name} must be a whole number between {low} and {high}")
+    return int(value)
+
+
+def fault_spec(data: Any) -> tuple[str, int, Optional[str], Optional[int]]:
+    """``(kind, count, path, latency_ms)`` read from a control API body; raises
+    ``FaultSpecError`` for anything out of range or of the wrong type."""
+    if not isinstance(data, dict):
+        raise FaultSpecError("the body must be a JSON object")
+    kind = data.get("kind")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise FaultSpecError(f"unknown fault kind {kind!r}; expected one of {', '.join(KINDS)}")
+    count = _whole(data.get("count", 1), "count", 1, MAX_COUNT)
+    path = data.get("path")
+    if path is not None and (not isinstance(path, str) or len(path) > MAX_PATH):
+        raise FaultSpecError(f"path must be a string of at most {MAX_PATH} characters, or null")
+    latency = data.get("latency_ms")
+    latency_ms = None if latency is None else _whole(latency, "latency_ms", 0, MAX_LATENCY_MS)
+    return kind, count, path, latency_ms
+
+
 class FaultInjector:
     """The faults still to apply; thread-safe."""
 
@@ -87,13 +123,14 @@ class FaultInjector:
         path: Optional[str] = None,
         latency_ms: Optional[int] = None,
     ) -> Fault:
-        """Plan ``count`` failures of ``kind`` (on paths containing ``path`` if given)."""
-        if kind not in KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(KINDS)}")
-        if count < 1:
-            raise ValueError("count must be at least 1")
-        if latency_ms is not None and latency_ms < 0:
-            raise ValueError("latency_ms must not be negative")
+        """Plan ``count`` failures of ``kind`` (on paths containing ``path`` if given).
+
+        Raises ``FaultSpecError`` (a ``ValueError``) for an unknown kind, a count outside
+        [1; 1,000,000], a path that is not a string, or a latency outside [0; 120,000] ms.
+        """
+        kind, count, path, latency_ms = fault_spec(
+            {"kind": kind, "count": count, "path": path, "latency_ms": latency_ms}
+        )
         fault = Fault(next(self._ids), kind, count, path or None, latency_ms)
         with self._lock:
             self._faults.append(fault)
