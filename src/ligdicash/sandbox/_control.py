@@ -51,7 +51,10 @@ async def _payload(request: Request) -> tuple[dict[str, Any], bool]:
     raw = await request.body()
     if not raw.strip():
         return {}, False
-    data = decode_json(raw)
+    try:
+        data = decode_json(raw)
+    except ValueError:
+        raise _BadBody from None
     if not isinstance(data, dict):
         raise _BadBody
     return data, False
