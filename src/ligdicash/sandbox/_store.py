@@ -131,7 +131,7 @@ class Store:
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         except sqlite3.Error as exc:
-            raise StoreUnreadable(f"cannot open {path}: {exc}") from None
+            raise StoreUnreadable(f"cannot open it ({exc})") from None
         self._db.row_factory = sqlite3.Row
         try:
             with self.lock:
@@ -146,7 +146,7 @@ class Store:
                 self._db.execute("SELECT token, kind, status FROM transactions LIMIT 1")
         except sqlite3.Error as exc:
             self._db.close()
-            raise StoreUnreadable(f"{path} is not a sandbox database: {exc}") from None
+            raise StoreUnreadable(f"not a sandbox database ({exc})") from None
 
     def close(self) -> None:
         """Close the connection (the store is unusable afterwards)."""
