@@ -1,7 +1,10 @@
 """Fault injection: a queue of planned failures and the pure-ASGI layer that applies them.
 
 Faults apply only to the LigdiCash API paths (``/pay/v01/...``), never to the control API or
-the hosted page. Each matching request consumes one unit of the first matching fault.
+the hosted page. Each matching request consumes one unit of the first matching fault. A
+fault's ``path`` matches any request path containing it (``"confirm"``, ``"withdrawal/"``),
+or, when it starts with ``/``, exactly that path (``"/pay/v01/straight/payout"`` hits the
+merchant payout creation and not its ``/confirm``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ KINDS = (
     "http_500",
     "http_502_html",
     "drop",
+    "drop_after",
     "truncated_json",
     "not_json",
     "http_429",
@@ -74,6 +78,13 @@ class Fault:
     def as_dict(self) -> dict[str, Any]:
         """The fault as the control API shows it."""
         return asdict(self)
+
+
+def path_matches(pattern: str, path: str) -> bool:
+    """Whether a fault planned for ``pattern`` applies to a request for ``path``."""
+    if pattern.startswith("/"):
+        return path.rstrip("/") == pattern.rstrip("/")
+    return pattern in path
 
 
 class FaultSpecError(ValueError):
@@ -142,7 +153,7 @@ class FaultInjector:
             return None
         with self._lock:
             for fault in self._faults:
-                if fault.path is None or fault.path in path:
+                if fault.path is None or path_matches(fault.path, path):
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
@@ -209,7 +220,8 @@ async def _buffered(receive: Receive) -> Receive:
     return replay
 
 
-async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+async def _processed(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[dict[str, Any], bytes]:
+    """Run the request through ``app`` for real and capture its answer instead of sending it."""
     start: dict[str, Any] = {}
     chunks: list[bytes] = []
 
@@ -220,7 +232,17 @@ async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -
             chunks.append(message.get("body", b""))
 
     await app(scope, receive, capture)
-    body = b"".join(chunks)
+    return start, b"".join(chunks)
+
+
+async def _drop_after(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    # The answer lost on the way back: the payment or payout exists, the client saw nothing.
+    await _processed(app, scope, receive)
+    await _drop(scope, receive, send)
+
+
+async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    start, body = await _processed(app, scope, receive)
     cut = body[: max(1, len(body) // 2)]
     headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
     headers.append((b"content-length", str(len(cut)).encode()))
@@ -251,6 +273,8 @@ class FaultLayer:
             await self.app(scope, replay, send)
         elif fault.kind == "drop":
             await _drop(scope, receive, send)
+        elif fault.kind == "drop_after":
+            await _drop_after(self.app, scope, receive, send)
         elif fault.kind == "truncated_json":
             await _truncated(self.app, scope, receive, send)
         else:
