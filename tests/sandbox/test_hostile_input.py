@@ -102,6 +102,45 @@ def test_json_nested_100k_deep_reads_as_an_unreadable_body(sb: Sandbox, api: htt
     _assert_state_readable(sb, api)
 
 
+@pytest.mark.parametrize(
+    ("path", "text", "code"),
+    [
+        (HOSTED, json.dumps(payin_body()).replace("Kente shirt", "\\ud800"), "Echec (Code04)"),
+        (
+            "withdrawal/create",
+            json.dumps(payout_body()).replace("REFUND", "\\udfff"),
+            "Echec (Code08)",
+        ),
+        (
+            HOSTED,
+            json.dumps(payin_body()).replace('"transaction_id"', '"\\udc80"'),
+            "Echec (Code04)",
+        ),
+    ],
+)
+def test_a_lone_surrogate_reads_as_an_unreadable_body(
+    sb: Sandbox, api: httpx.Client, path: str, text: str, code: str
+) -> None:
+    # PHP's json_decode refuses it (JSON_ERROR_UTF16): the backend sees an empty body.
+    answer = _raw_create(api, path, text)
+    assert _refusal_code(answer) == code
+    assert answer["response_text_details"] == 'Undefined array key "commande"'
+    assert sb.transactions() == []
+    _assert_state_readable(sb, api)
+
+
+def test_a_lone_surrogate_in_a_control_body_is_a_400(sb: Sandbox, api: httpx.Client) -> None:
+    response = httpx.post(
+        sb.url + "/_sandbox/faults",
+        content='{"kind": "http_500", "path": "\\ud800"}',
+        headers={"content-type": "application/json"},
+        trust_env=False,
+    )
+    assert response.status_code == 400
+    assert httpx.get(sb.url + "/_sandbox/faults", trust_env=False).json() == {"faults": []}
+    _assert_state_readable(sb, api)
+
+
 def test_nan_and_infinity_literals_are_not_json(sb: Sandbox, api: httpx.Client) -> None:
     text = json.dumps(payin_body()).replace('"total_amount": 31500', '"total_amount": NaN')
     assert _refusal_code(_raw_create(api, HOSTED, text)) == "Echec (Code04)"

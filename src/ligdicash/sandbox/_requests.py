@@ -95,26 +95,32 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _check_depth(value: Any) -> None:
+def _check_tree(value: Any) -> None:
+    """Refuse what PHP's ``json_decode`` refuses: more than 512 levels, and a lone UTF-16
+    surrogate (``"\\ud800"``, JSON_ERROR_UTF16), which nothing downstream could encode."""
     stack = [(value, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
-        children = node.values() if isinstance(node, dict) else node
-        if isinstance(node, (dict, list)):
-            stack.extend((child, depth + 1) for child in children)
+        if isinstance(node, str):
+            node.encode("utf-8")  # UnicodeEncodeError is a ValueError
+        elif isinstance(node, dict):
+            stack.extend((key, depth) for key in node)
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
 
 
 def decode_json(raw: bytes) -> Any:
     """``raw`` as JSON with the limits of the PHP backend: finite numbers (``NotFinite``),
-    integers of at most 4,300 digits, at most 512 levels; raises ``ValueError`` otherwise,
-    never ``RecursionError``."""
+    integers of at most 4,300 digits, at most 512 levels, no lone surrogates; raises
+    ``ValueError`` otherwise, never ``RecursionError``."""
     try:
         value = json.loads(raw, parse_float=_finite_float, parse_constant=_no_constant)
     except RecursionError:
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
-    _check_depth(value)
+    _check_tree(value)
     return value
 
 
