@@ -73,7 +73,10 @@ def refusal_reason(scope: Scope, public_host: Optional[str]) -> Optional[str]:
     host = _header(scope, b"host") or ""
     name = split_host(host)
     if not name or not (is_loopback(name) or (public_host and name == public_host)):
-        return f"Host {host!r} is not this sandbox; use 127.0.0.1 or localhost"
+        return (
+            f"Host {host!r} is not this sandbox: use 127.0.0.1 or localhost, or start the "
+            "sandbox with --public-url naming this host"
+        )
     own_origin = f"{scope.get('scheme', 'http')}://{host.strip().lower()}"
     origin = _header(scope, b"origin")
     referer = _header(scope, b"referer")

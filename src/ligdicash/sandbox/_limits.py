@@ -18,12 +18,16 @@ MAX_BODY = 1_000_000
 _TOO_LARGE = b'{"message":"Payload Too Large"}'
 
 
-def _declared_length(scope: Scope) -> Optional[int]:
+def _body_headers(scope: Scope) -> tuple[bool, Optional[int]]:
+    """Whether the request may carry a body, and its declared length if any."""
+    chunked = False
     for key, value in scope["headers"]:
         if key == b"content-length":
             text = bytes(value).strip()
-            return int(text) if text.isdigit() and len(text) <= 18 else None
-    return None
+            return True, int(text) if text.isdigit() and len(text) <= 18 else None
+        if key == b"transfer-encoding":
+            chunked = True
+    return chunked, None
 
 
 async def _refuse(send: Send) -> None:
@@ -47,7 +51,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _declared_length(scope)
+        has_body, declared = _body_headers(scope)
+        if not has_body:  # no Content-Length, no Transfer-Encoding: no body (the hot GETs)
+            await self.app(scope, receive, send)
+            return
         if declared is not None and declared > self.limit:
             await _refuse(send)
             return
