@@ -200,6 +200,15 @@ def test_cross_origin_control_requests_are_refused(
     assert sb.transaction(token)["status"] == "pending"
 
 
+def test_a_link_from_another_page_opens_the_dashboard_but_cross_origin_reads_are_refused(
+    sb: Sandbox,
+) -> None:
+    followed = httpx.get(sb.url + "/_sandbox/", headers={"Referer": "https://github.com/x"})
+    assert followed.status_code == 200
+    fetched = httpx.get(sb.url + "/_sandbox/transactions", headers={"Origin": "http://evil.x"})
+    assert fetched.status_code == 403
+
+
 @pytest.mark.parametrize(
     ("content", "content_type"),
     [

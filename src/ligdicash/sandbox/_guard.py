@@ -5,7 +5,8 @@ rebinding attack) could mark a payment completed and fire a correctly hashed cal
 plan faults. A request to ``/_sandbox/`` is refused (403) unless:
 
 - its ``Host`` is a loopback name or address, or the host of ``SandboxConfig.public_url``;
-- its ``Origin`` (or, without one, its ``Referer``), when present, is the sandbox itself;
+- its ``Origin``, when present, is the sandbox itself (and for a request that changes state,
+  without an ``Origin``, its ``Referer`` when present);
 - when it changes state (any method but GET/HEAD/OPTIONS), it says
   ``Content-Type: application/json`` (which no plain HTML form and no "simple" cross-site
   ``fetch`` can send), or it is a form posted by the dashboard itself (same-origin ``Origin``
@@ -79,7 +80,10 @@ def refusal_reason(scope: Scope, public_host: Optional[str]) -> Optional[str]:
         )
     own_origin = f"{scope.get('scheme', 'http')}://{host.strip().lower()}"
     origin = _header(scope, b"origin")
-    referer = _header(scope, b"referer")
+    # A link to the dashboard followed from another page is a GET with that page as Referer
+    # and no Origin: let it through (a GET changes nothing and the other page cannot read
+    # the answer). Requests that change state must come from the sandbox's own pages.
+    referer = _header(scope, b"referer") if scope["method"] not in SAFE_METHODS else None
     same_origin = False
     if origin is not None:
         if origin.strip().lower() != own_origin:
