@@ -99,7 +99,15 @@ def test_status_checks_retry_through_transient_faults(
 
 @pytest.mark.parametrize(
     ("kind", "created"),
-    [("drop", 0), ("http_500", 0), ("http_502_html", 0), ("truncated_json", 1), ("latency", 1)],
+    [
+        ("drop", 0),
+        ("drop_after", 1),
+        ("http_500", 0),
+        ("http_502_html", 0),
+        ("not_json", 0),
+        ("truncated_json", 1),
+        ("latency", 1),
+    ],
 )
 def test_a_faulty_payment_is_never_sent_twice(
     ligdicash_sandbox: Sandbox, kind: str, created: int
@@ -126,3 +134,42 @@ def test_a_faulty_payment_is_never_sent_twice(
     while len(ligdicash_sandbox.transactions()) < created and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(ligdicash_sandbox.transactions()) == created
+
+
+@pytest.mark.parametrize("type_", ["client", "merchant"])
+@pytest.mark.parametrize(
+    ("kind", "created"),
+    [
+        ("drop", 0),
+        ("drop_after", 1),
+        ("http_500", 0),
+        ("http_502_html", 0),
+        ("not_json", 0),
+        ("truncated_json", 1),
+        ("latency", 1),
+    ],
+)
+def test_a_faulty_payout_is_never_sent_twice_and_a_lost_answer_leaves_one_payout(
+    ligdicash_sandbox: Sandbox, kind: str, created: int, type_: str
+) -> None:
+    path = "/pay/v01/withdrawal/create" if type_ == "client" else "/pay/v01/straight/payout"
+    extra = {"latency_ms": 1500} if kind == "latency" else {}
+    ligdicash_sandbox.add_fault(kind, count=5, path=path, **extra)
+    with ligdicash.Client(
+        api_key=ligdicash_sandbox.api_key,
+        auth_token=ligdicash_sandbox.auth_token,
+        base_url=ligdicash_sandbox.base_url,
+        max_retries=5,
+        timeout=0.5,
+    ) as c:
+        withdrawal = c.Withdrawal(amount=5000, description="Batch 7", customer="22670123456")
+        with pytest.raises(ligdicash.LigdicashError):
+            withdrawal.send(type=type_, custom_data={"transaction_id": "BATCH-7-000001"})
+    # One attempt consumed one fault: the SDK did not resend the payout.
+    assert ligdicash_sandbox.faults()[0]["remaining"] == 4
+    ligdicash_sandbox.clear_faults()
+    deadline = time.monotonic() + 5
+    while len(ligdicash_sandbox.transactions()) < created and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(ligdicash_sandbox.transactions()) == created
+    assert ligdicash_sandbox.balance() == 10_000_000 - 5000 * created

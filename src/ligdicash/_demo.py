@@ -7,7 +7,6 @@ payin, a direct payin and a client payout. Needs no keys and no network.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 import uuid
@@ -16,6 +15,7 @@ from typing import Any, Callable, Literal
 import httpx
 
 import ligdicash
+from ligdicash._callbacks import callback_hash
 from ligdicash.sandbox import CallbackReceiver, ReceivedCallback, Sandbox, SandboxConfig
 
 Say = Callable[..., Any]
@@ -51,7 +51,7 @@ def _check_callbacks(
     _expect(kinds == ["application/json", "application/x-www-form-urlencoded"], f"got {kinds}")
     for call in calls:
         token = str(call.fields.get("token", ""))
-        digest = hashlib.sha256((sb.api_key + token + sb.auth_token).encode()).hexdigest()
+        digest = callback_hash(sb.api_key, token, sb.auth_token)
         _expect(call.fields.get("hash") == digest, "callback hash does not match")
     status = calls[0].fields["status"]
     say(f"  [green]✓[/green] 2 callbacks received (form + JSON), status {status!r}, hash valid")

@@ -4,15 +4,22 @@ itself to the click group with ``register(cli)``:
 - :mod:`._sandbox`: ``ligdicash sandbox`` (the local emulator) and ``ligdicash demo``.
 
 click and rich come with the ``cli`` extra, the server with the ``sandbox`` extra; without
-them the command prints the one line that installs them.
+them the command prints the one line that installs them. ``-h``/``--help`` work on the group
+and on every command (``CONTEXT_SETTINGS`` is inherited); each command also takes
+``--version`` (decorate it with ``version_option()``).
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any, NoReturn, Optional, Sequence
+from typing import Any, Callable, NoReturn, Optional, Sequence, TypeVar
 
 HINT = "pip install 'ligdicash[cli,sandbox]'"
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+USAGE_ERROR = 2
+"""Exit status of a command given bad input (click's own usage errors use it too)."""
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def missing(what: str) -> NoReturn:
@@ -21,13 +28,34 @@ def missing(what: str) -> NoReturn:
     raise SystemExit(1)
 
 
+def fail(message: str, status: int = USAGE_ERROR) -> NoReturn:
+    """Print ``ligdicash: message`` (one line, no traceback) to stderr and exit ``status``."""
+    print(f"ligdicash: {message}", file=sys.stderr)
+    raise SystemExit(status)
+
+
+def version_option() -> Callable[[F], F]:
+    """The ``--version`` option every command and the group carry."""
+    import click
+
+    from .._version import __version__
+
+    decorator: Callable[[F], F] = click.version_option(
+        __version__, "--version", prog_name="ligdicash", message="%(prog)s %(version)s"
+    )
+    return decorator
+
+
 def build_cli() -> Any:
     """The click group (built on demand so that importing this module needs no extra)."""
     import click
 
     from . import _sandbox
 
-    @click.group(help="LigdiCash SDK tools: a local sandbox and a demo.")
+    @click.group(
+        help="LigdiCash SDK tools: a local sandbox and a demo.", context_settings=CONTEXT_SETTINGS
+    )
+    @version_option()
     def cli() -> None:
         pass
 

@@ -59,7 +59,8 @@ def __getattr__(name: str) -> Any:
         if (exc.name or "").split(".")[0] in _EXTRA_MODULES:
             raise ImportError(
                 f"ligdicash.sandbox.{name} needs the sandbox extra: "
-                "pip install 'ligdicash[sandbox]'"
+                "pip install 'ligdicash[sandbox]'",
+                name=(exc.name or "").split(".")[0] or None,
             ) from exc
         raise
     value = getattr(module, name)

@@ -17,8 +17,8 @@ from . import _codes
 from ._codes import Family
 from ._config import API_PREFIX, SandboxConfig
 from ._engine import Engine
-
-MAX_BODY = 1_000_000
+from ._limits import MAX_BODY
+from ._requests import Refused, decode_body
 
 _JSON_HEADERS = [(b"content-type", b"application/json; charset=UTF-8")]
 
@@ -143,9 +143,10 @@ class ApiApp:
             await _send_json(send, b'{"message":"Payload Too Large"}', status=413)
             return
         try:
-            data: Any = json.loads(raw) if raw.strip() else None
-        except ValueError:
-            data = None
+            data: Any = decode_body(raw, family)
+        except Refused as refused:
+            await _send_json(send, _dumps(refused.answer))
+            return
         if family == "payin":
             answer = self.engine.create_payin(data, flow, self._page_root(scope))
         else:

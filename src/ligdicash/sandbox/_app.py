@@ -1,4 +1,5 @@
-"""Assembles the sandbox's ASGI application: fault layer -> API -> page, control, dashboard."""
+"""Assembles the sandbox's ASGI application: body limit -> request guard -> fault layer ->
+API -> page, control, dashboard."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from ._api import ApiApp
 from ._config import SandboxConfig
 from ._engine import Engine
 from ._faults import FaultInjector, FaultLayer
+from ._guard import RequestGuard
+from ._limits import BodyLimit
 
 
 async def _root(request: Request) -> Response:
@@ -35,6 +38,7 @@ def _routes() -> list[Route]:
         Route(tx + "/status", c.set_status, methods=["POST"]),
         Route(tx + "/approve", c.approve, methods=["POST"]),
         Route(tx + "/mode", c.set_mode, methods=["POST"]),
+        Route(tx + "/callbacks", c.redeliver, methods=["POST"]),
         Route("/_sandbox/callbacks", c.list_callbacks),
         Route("/_sandbox/faults", c.faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/reset", c.reset, methods=["POST"]),
@@ -52,7 +56,8 @@ class SandboxApp:
         web = Starlette(routes=_routes())
         web.state.engine = self.engine
         web.state.faults = self.faults
-        self._asgi = FaultLayer(ApiApp(self.engine, self.config, web), self.faults)
+        api = FaultLayer(ApiApp(self.engine, self.config, web), self.faults)
+        self._asgi = BodyLimit(RequestGuard(api, self.config.public_url))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._asgi(scope, receive, send)

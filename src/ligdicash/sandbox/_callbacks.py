@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from ._record import CallbackAttempt
 from ._store import Store
 from ._tokens import now_text
 
@@ -136,18 +137,18 @@ class CallbackDispatcher:
     ) -> None:
         try:
             self._store.log_callback(
-                {
-                    "tx_token": event.tx_token,
-                    "callback_token": event.callback_token,
-                    "url": event.url,
-                    "content_type": content_type,
-                    "body": body,
-                    "attempt": attempt,
-                    "response_status": status,
-                    "error": error,
-                    "delivered": int(error is None),
-                    "at": now_text(),
-                }
+                CallbackAttempt(
+                    tx_token=event.tx_token,
+                    callback_token=event.callback_token,
+                    url=event.url,
+                    content_type=content_type,
+                    body=body,
+                    attempt=attempt,
+                    response_status=status,
+                    error=error,
+                    delivered=error is None,
+                    at=now_text(),
+                )
             )
         except Exception:  # the store may be closing while the sandbox stops
             logger.debug("could not log a callback attempt", exc_info=True)

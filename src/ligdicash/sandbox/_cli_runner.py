@@ -10,7 +10,18 @@ import uvicorn
 
 from ._app import SandboxApp
 from ._config import API_PREFIX, SandboxConfig
+from ._guard import bind_warning
 from ._server import bind_socket, server_url, uvicorn_config
+from ._store import StoreUnreadable
+
+
+class SandboxStartError(Exception):
+    """The sandbox cannot start; the message is one line for the user, ``status`` the exit
+    status (1: the port, 2: bad input such as an unusable ``--db``)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -32,7 +43,10 @@ def serve(
     public_url: Optional[str],
     http_impl: str,
 ) -> None:
-    """Run a sandbox in the foreground; ``console`` is a rich Console."""
+    """Run a sandbox in the foreground; ``console`` is a rich Console.
+
+    Raises ``SandboxStartError`` when the database cannot be used or the port not bound.
+    """
     changes: dict[str, Any] = {"db_path": db, "platform": platform, "public_url": public_url}
     if api_key:
         changes["api_key"] = api_key
@@ -42,12 +56,18 @@ def serve(
         changes["balance"] = balance
     config = SandboxConfig.fast(**changes) if fast else SandboxConfig(**changes)
     try:
+        app = SandboxApp(config)
+    except StoreUnreadable as exc:
+        raise SandboxStartError(f"--db {db}: {exc}", 2) from None
+    try:
         sock = bind_socket(host, port)
     except OSError as exc:
-        console.print(f"[red]cannot listen on {host}:{port}: {exc.strerror}[/red]")
-        raise SystemExit(1) from None
+        app.close()
+        raise SandboxStartError(f"cannot listen on {host}:{port}: {exc.strerror}", 1) from None
     root = server_url(sock)
-    app = SandboxApp(config)
+    warning = bind_warning(host)
+    if warning is not None:
+        console.print(f"[yellow]{warning}[/yellow]")
     console.print("[bold]LigdiCash sandbox[/bold] running (no real money moves)")
     console.print(f"  base_url:   {root}{API_PREFIX}")
     console.print(f"  api_key:    {config.api_key}")

@@ -18,6 +18,8 @@ class SandboxClient:
     """Wraps ``/_sandbox/...``: ``SandboxClient("http://127.0.0.1:8765")``.
 
     Every method is a thin call of the control API documented in ``docs/sandbox.md``.
+    Requests that change state are sent as JSON (``Content-Type: application/json``), which
+    is what the control API's cross-site guard asks for.
     """
 
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
@@ -49,8 +51,13 @@ class SandboxClient:
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         if self._http is None:
             raise RuntimeError("this sandbox handle is closed")
+        if method != "GET" and "json" not in kwargs:
+            kwargs["json"] = {}
         response = self._http.request(method, "/_sandbox/" + path, **kwargs)
-        data: dict[str, Any] = response.json()
+        try:
+            data: dict[str, Any] = response.json()
+        except ValueError:
+            data = {"error": response.text[:200]}
         if response.status_code >= 400:
             raise SandboxError(f"{method} /_sandbox/{path}: {data.get('error', response.text)}")
         return data
@@ -94,6 +101,15 @@ class SandboxClient:
     def approve(self, token: str) -> dict[str, Any]:
         """The customer approves a pending transaction (it completes and calls back)."""
         result: dict[str, Any] = self._call("POST", f"transactions/{token}/approve")["transaction"]
+        return result
+
+    def redeliver(self, token: str) -> dict[str, Any]:
+        """Send the callbacks of a settled transaction again (both encodings, the same
+        callback token and hash, whatever its callback mode); raises ``SandboxError`` while it
+        is pending or when it has no ``callback_url``."""
+        result: dict[str, Any] = self._call("POST", f"transactions/{token}/callbacks")[
+            "transaction"
+        ]
         return result
 
     def set_mode(

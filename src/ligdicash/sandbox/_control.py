@@ -1,19 +1,23 @@
 """The control API under ``/_sandbox/``: inspect and steer the sandbox from tests.
 
-JSON in, JSON out. These paths are public and stable; they need no credentials, so never
-expose a sandbox beyond the loopback interface.
+JSON in, JSON out. These paths are public and stable; they need no credentials, so the
+request guard (``_guard``) refuses foreign ``Host`` names and cross-site requests, and a
+sandbox should stay on the loopback interface.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ._engine import STATUSES, Engine
-from ._faults import FaultInjector
-from ._views import public_record
+from ._faults import FaultInjector, FaultSpecError, fault_spec
+from ._record import public_record
+from ._requests import decode_json
+
+MAX_BALANCE = 10**15
 
 
 def _engine(request: Request) -> Engine:
@@ -30,8 +34,16 @@ def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+class _BadBody(Exception):
+    """The control request's body is not a JSON object."""
+
+
 async def _payload(request: Request) -> tuple[dict[str, Any], bool]:
-    """The request's fields and whether it came from an HTML form (the dashboard)."""
+    """The request's fields and whether it came from an HTML form (the dashboard).
+
+    Raises ``_BadBody`` when a body is present but is not a JSON object (the guard has
+    already refused any other content type on a state-changing request).
+    """
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
@@ -40,10 +52,16 @@ async def _payload(request: Request) -> tuple[dict[str, Any], bool]:
     if not raw.strip():
         return {}, False
     try:
-        data = await request.json()
+        data = decode_json(raw)
     except ValueError:
-        return {"__invalid__": True}, False
-    return (data if isinstance(data, dict) else {"__invalid__": True}), False
+        raise _BadBody from None
+    if not isinstance(data, dict):
+        raise _BadBody
+    return data, False
+
+
+def _bad_body() -> JSONResponse:
+    return _error("the body must be a JSON object (at most 512 levels deep, finite numbers)")
 
 
 def _back_to_dashboard() -> Response:
@@ -73,7 +91,10 @@ async def set_status(request: Request) -> Response:
     """``POST .../{token}/status`` with ``{"status": ...}``; a final status fires callbacks."""
     engine = _engine(request)
     token = request.path_params["token"]
-    data, from_form = await _payload(request)
+    try:
+        data, from_form = await _payload(request)
+    except _BadBody:
+        return _bad_body()
     status = data.get("status")
     if status not in STATUSES:
         return _error(f"status must be one of {', '.join(STATUSES)}")
@@ -82,8 +103,14 @@ async def set_status(request: Request) -> Response:
     changed = engine.set_status(token, str(status))
     if from_form:
         return _back_to_dashboard()
+    return _changed(engine, token, changed)
+
+
+def _changed(engine: Engine, token: str, changed: bool) -> Response:
     record = engine.store.get(token)
-    return JSONResponse({"changed": changed, "transaction": public_record(record or {})})
+    if record is None:  # reset meanwhile
+        return _error("transaction not found", 404)
+    return JSONResponse({"changed": changed, "transaction": public_record(record)})
 
 
 async def approve(request: Request) -> Response:
@@ -93,20 +120,44 @@ async def approve(request: Request) -> Response:
     if engine.store.get(token) is None:
         return _error("transaction not found", 404)
     changed = engine.approve(token)
+    return _changed(engine, token, changed)
+
+
+async def redeliver(request: Request) -> Response:
+    """``POST .../{token}/callbacks``: send a settled transaction's callbacks again (both
+    encodings, the same callback token and hash); 409 while it is still pending."""
+    engine = _engine(request)
+    token = request.path_params["token"]
+    content_type = request.headers.get("content-type", "")
+    from_form = content_type.startswith("application/x-www-form-urlencoded")
     record = engine.store.get(token)
-    return JSONResponse({"changed": changed, "transaction": public_record(record or {})})
+    if record is None:
+        return _error("transaction not found", 404)
+    if not record.callback_url:
+        return _error("this transaction has no callback_url", 409)
+    if not engine.redeliver(token):
+        return _error("only a completed or nocompleted transaction has callbacks", 409)
+    if from_form:
+        return _back_to_dashboard()
+    return JSONResponse({"redelivered": True, "transaction": public_record(record)}, 202)
 
 
 async def set_mode(request: Request) -> Response:
     """``POST .../{token}/mode`` with ``{"callback": "normal"|"none"|"delay:<ms>",
     "pending_forever": bool}`` (both optional)."""
     engine = _engine(request)
-    data, _ = await _payload(request)
+    try:
+        data, _ = await _payload(request)
+    except _BadBody:
+        return _bad_body()
     pending = data.get("pending_forever")
     if pending is not None and not isinstance(pending, bool):
         return _error("pending_forever must be true or false")
     try:
-        record = engine.set_mode(request.path_params["token"], data.get("callback"), pending)
+        callback: Optional[str] = data.get("callback")
+        if callback is not None and not isinstance(callback, str):
+            raise ValueError("callback must be a string: normal, none or delay:<ms>")
+        record = engine.set_mode(request.path_params["token"], callback, pending)
     except ValueError as exc:
         return _error(str(exc))
     if record is None:
@@ -117,7 +168,8 @@ async def set_mode(request: Request) -> Response:
 async def list_callbacks(request: Request) -> Response:
     """``GET /_sandbox/callbacks[?token=T]``: the delivery log, oldest first."""
     token = request.query_params.get("token")
-    return JSONResponse({"callbacks": _engine(request).store.callbacks(token)})
+    attempts = _engine(request).store.callbacks(token)
+    return JSONResponse({"callbacks": [a.as_dict() for a in attempts]})
 
 
 async def faults(request: Request) -> Response:
@@ -127,17 +179,12 @@ async def faults(request: Request) -> Response:
     if request.method == "DELETE":
         injector.clear()
     elif request.method == "POST":
-        data, _ = await _payload(request)
         try:
-            count = int(data.get("count", 1))
-            latency = data.get("latency_ms")
-            fault = injector.add(
-                str(data.get("kind")),
-                count,
-                data.get("path"),
-                None if latency is None else int(latency),
-            )
-        except (TypeError, ValueError) as exc:
+            data, _ = await _payload(request)
+            fault = injector.add(*fault_spec(data))
+        except _BadBody:
+            return _bad_body()
+        except FaultSpecError as exc:
             return _error(str(exc))
         return JSONResponse({"fault": fault.as_dict()}, status_code=201)
     return JSONResponse({"faults": [f.as_dict() for f in injector.pending()]})
@@ -154,9 +201,12 @@ async def balance(request: Request) -> Response:
     """``GET`` the merchant balance; ``POST {"balance": N}`` replaces it."""
     store = _engine(request).store
     if request.method == "POST":
-        data, _ = await _payload(request)
+        try:
+            data, _ = await _payload(request)
+        except _BadBody:
+            return _bad_body()
         value = data.get("balance")
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            return _error("balance must be a non-negative integer")
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_BALANCE:
+            return _error(f"balance must be an integer between 0 and {MAX_BALANCE}")
         store.set_balance(value)
     return JSONResponse({"balance": store.balance()})

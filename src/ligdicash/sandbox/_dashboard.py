@@ -1,64 +1,99 @@
-"""A small HTML dashboard at ``/_sandbox/``: transactions, their states, the callback log."""
+"""A small HTML dashboard at ``/_sandbox/``: transactions, their states, the callback log.
+
+Both lists are newest first. Its buttons are plain same-origin forms (no JavaScript), which
+the request guard (``_guard``) accepts; a form on any other site is refused.
+"""
 
 from __future__ import annotations
 
+import json
 from html import escape
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from ._engine import Engine
-from ._page import SECURITY_HEADERS
+from ._engine import FINAL, Engine
+from ._page import SECURITY_HEADERS, format_amount
+from ._record import CallbackAttempt, Transaction
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222;font-size:14px}
 table{border-collapse:collapse;width:100%;margin-bottom:2rem}
 td,th{padding:.25rem .4rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+td.n{text-align:right;white-space:nowrap}
 code{font-size:12px}.pending{color:#a60}.completed{color:#080}.nocompleted{color:#b00}
 form{display:inline}button{font-size:12px}
 """
+
+# The dashboard's forms must carry an Origin the guard can check: "no-referrer" would make
+# browsers send "Origin: null" with them.
+HEADERS = {**SECURITY_HEADERS, "Referrer-Policy": "same-origin"}
+SHOWN = 200
 
 
 def _short(token: str) -> str:
     return token[:12] + "..." + token[-8:] if len(token) > 24 else token
 
 
-def _tx_row(record: dict[str, Any]) -> str:
-    token = escape(record["token"])
-    status = escape(record["status"])
-    actions = ""
-    if record["status"] == "pending":
+def _button(token: str, action: str, label: str, field: str = "") -> str:
+    return (
+        f'<form method=post action="/_sandbox/transactions/{token}/{action}">{field}'
+        f"<button type=submit>{label}</button></form> "
+    )
+
+
+def _actions(record: Transaction) -> str:
+    token = escape(record.token)
+    html = ""
+    if record.status == "pending":
         for target in ("completed", "nocompleted"):
-            actions += (
-                f'<form method=post action="/_sandbox/transactions/{token}/status">'
-                f"<input type=hidden name=status value={target}>"
-                f"<button type=submit>{target}</button></form> "
-            )
+            field = f"<input type=hidden name=status value={target}>"
+            html += _button(token, "status", target, field)
+    elif record.status in FINAL and record.callback_url:
+        html += _button(token, "callbacks", "redeliver callbacks")
+    return html
+
+
+def _custom_data(record: Transaction) -> str:
+    if not record.custom_data:
+        return ""
+    text = json.dumps(record.custom_data, ensure_ascii=False, default=str)
+    return f"<code>{escape(text[:200])}</code>"
+
+
+def _tx_row(record: Transaction) -> str:
+    token = escape(record.token)
+    status = escape(record.status)
+    short = f'<code title="{token}">{escape(_short(record.token))}</code>'
+    if record.kind == "payin" and record.flow == "hosted":
+        short = f'<a href="/pay/invoice/{token}" title="payment page">{short}</a>'
     cells = [
-        str(record["id"]),
-        f'<code title="{token}">{escape(_short(record["token"]))}</code>',
-        escape(record["kind"]),
-        escape(record["flow"]),
+        str(record.id),
+        short,
+        escape(record.order_id),
+        escape(record.kind),
+        escape(record.flow),
         f"<span class={status}>{status}</span>",
-        escape(str(record["amount"])),
-        escape(record["customer"]),
-        escape(record["operator_name"]),
-        escape(record["created_at"]),
-        actions,
+        format_amount(record.amount),
+        escape(record.customer),
+        escape(record.operator_name),
+        _custom_data(record),
+        escape(record.created_at),
+        _actions(record),
     ]
-    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+    classes = ["", "", "", "", "", "", " class=n", "", "", "", "", ""]
+    return "<tr>" + "".join(f"<td{c}>{cell}</td>" for c, cell in zip(classes, cells)) + "</tr>"
 
 
-def _callback_row(entry: dict[str, Any]) -> str:
+def _callback_row(entry: CallbackAttempt) -> str:
     cells = [
-        escape(entry["at"]),
-        f"<code>{escape(_short(entry['tx_token']))}</code>",
-        escape(entry["url"]),
-        escape(entry["content_type"]),
-        escape(str(entry["attempt"])),
-        escape(str(entry["response_status"] or "")),
-        escape(entry["error"] or ""),
+        escape(entry.at),
+        f"<code>{escape(_short(entry.tx_token))}</code>",
+        escape(entry.url),
+        escape(entry.content_type),
+        escape(str(entry.attempt)),
+        escape(str(entry.response_status or "")),
+        escape(entry.error or ""),
     ]
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
@@ -67,20 +102,22 @@ async def dashboard(request: Request) -> Response:
     """``GET /_sandbox/``: the dashboard page (refreshes itself every 5 s, no JavaScript)."""
     engine: Engine = request.app.state.engine
     config = engine.config
-    transactions = "".join(_tx_row(r) for r in engine.store.transactions()[:200])
-    callbacks = "".join(_callback_row(c) for c in engine.store.callbacks()[-200:])
+    transactions = "".join(_tx_row(r) for r in engine.store.transactions()[:SHOWN])
+    attempts = engine.store.callbacks()
+    callbacks = "".join(_callback_row(c) for c in reversed(attempts[-SHOWN:]))
     html = (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         "<meta http-equiv=refresh content=5><title>LigdiCash sandbox</title>"
         f"<style>{_STYLE}</style></head><body><h1>LigdiCash sandbox</h1>"
         f"<p>Platform <b>{escape(config.platform)}</b> - merchant balance "
-        f"<b id=balance>{engine.store.balance()}</b> XOF - API root "
+        f"<b id=balance>{format_amount(engine.store.balance())}</b> XOF - API root "
         "<code>/pay/v01/</code></p>"
-        "<h2>Transactions</h2><table><tr><th>#</th><th>token</th><th>kind</th><th>flow</th>"
-        "<th>status</th><th>amount</th><th>customer</th><th>operator</th><th>created</th>"
-        f"<th>set status</th></tr>{transactions}</table>"
-        "<h2>Callback deliveries</h2><table><tr><th>at</th><th>transaction</th><th>url</th>"
-        "<th>content type</th><th>attempt</th><th>HTTP</th><th>error</th></tr>"
-        f"{callbacks}</table></body></html>"
+        "<h2>Transactions <small>(newest first)</small></h2><table id=transactions><tr>"
+        "<th>#</th><th>token</th><th>order id</th><th>kind</th><th>flow</th><th>status</th>"
+        "<th>amount</th><th>customer</th><th>operator</th><th>custom_data</th>"
+        f"<th>created</th><th>actions</th></tr>{transactions}</table>"
+        "<h2>Callback deliveries <small>(newest first)</small></h2><table id=callbacks>"
+        "<tr><th>at</th><th>transaction</th><th>url</th><th>content type</th><th>attempt</th>"
+        f"<th>HTTP</th><th>error</th></tr>{callbacks}</table></body></html>"
     )
-    return HTMLResponse(html, headers=SECURITY_HEADERS)
+    return HTMLResponse(html, headers=HEADERS)

@@ -12,35 +12,22 @@ import time
 import uuid
 from typing import Any, Optional
 
+from .._callbacks import callback_hash
 from . import _codes, _operators
 from ._callbacks import CallbackDispatcher, CallbackEvent
 from ._config import SandboxConfig
 from ._operators import Operator
+from ._record import CallbackMode, Transaction, truthy
 from ._requests import PayinRequest, Refused, parse_payin, parse_payout
 from ._scheduler import Scheduler
-from ._store import DuplicateTransaction, InsufficientBalance, Record, Store
-from ._tokens import callback_hash, make_token, now_text
+from ._store import DuplicateTransaction, InsufficientBalance, Store
+from ._tokens import make_token, now_text
 from ._views import CREATE_TEXT, callback_fields, create_answer, status_answer
 
 FINAL = ("completed", "nocompleted")
 STATUSES = ("pending", *FINAL)
 KINDS = ("payin", "client_payout", "merchant_payout")
 WALLET = Operator("LIGDICASH", "LigdiCash Wallet", "approval", "")
-_TRUE = ("1", "true", "yes", "on")
-
-
-def _truthy(value: Any) -> bool:
-    return value is True or str(value).strip().lower() in _TRUE
-
-
-def parse_callback_mode(value: Any) -> str:
-    """Validate a callback mode: ``normal``, ``none`` or ``delay:<ms>``; raises ValueError."""
-    mode = str(value or "normal").strip().lower()
-    if mode in ("normal", "none"):
-        return mode
-    if mode.startswith("delay:") and mode[6:].isdigit():
-        return mode
-    raise ValueError(f"unknown callback mode {value!r}")
 
 
 class Engine:
@@ -81,20 +68,20 @@ class Engine:
 
     # -- creation ----------------------------------------------------------------------
 
-    def _new_record(self, new_id: int, kind: str, flow: str, **fields: Any) -> Record:
+    def _new_record(self, new_id: int, kind: str, flow: str, **fields: Any) -> Transaction:
         custom_data = fields.get("custom_data", {})
-        return {
-            "id": new_id,
-            "token": make_token(new_id, self._secret),
-            "kind": kind,
-            "flow": flow,
-            "status": "pending",
-            "request_id": uuid.uuid4().hex[:20].upper(),
-            "created_at": now_text(),
-            "callback_mode": parse_callback_mode(custom_data.get("sandbox_callback")),
-            "pending_forever": int(_truthy(custom_data.get("sandbox_pending_forever"))),
+        return Transaction(
+            id=new_id,
+            token=make_token(new_id, self._secret),
+            kind=kind,
+            flow=flow,
+            status="pending",
+            request_id=uuid.uuid4().hex[:20].upper(),
+            created_at=now_text(),
+            callback_mode=CallbackMode.parse(custom_data.get("sandbox_callback")),
+            pending_forever=truthy(custom_data.get("sandbox_pending_forever")),
             **fields,
-        }
+        )
 
     def _plan(self, request_delay: Optional[float], status: Optional[str]) -> dict[str, Any]:
         if status is None or request_delay is None:
@@ -144,7 +131,7 @@ class Engine:
             return _codes.refusal("payin", _codes.MISSING_KEY["payin"], str(exc))
         self._after_create(record)
         if flow == "hosted":
-            text = f"{page_root}pay/invoice/{record['token']}"
+            text = f"{page_root}pay/invoice/{record.token}"
         else:
             text = CREATE_TEXT["direct"]
         return create_answer(record, text)
@@ -199,9 +186,9 @@ class Engine:
         self._after_create(record)
         return create_answer(record, CREATE_TEXT[kind])
 
-    def _after_create(self, record: Record) -> None:
-        if record["settle_at"] is not None and not record["pending_forever"]:
-            self.scheduler.schedule(record["token"], record["settle_at"])
+    def _after_create(self, record: Transaction) -> None:
+        if record.settle_at is not None and not record.pending_forever:
+            self.scheduler.schedule(record.token, record.settle_at)
 
     # -- status ------------------------------------------------------------------------
 
@@ -212,16 +199,16 @@ class Engine:
             return cached[0] if cached[1] == kind else self._not_found()
         version = self._version
         record = self.store.get(token)
-        if record is None or record["kind"] != kind:
+        if record is None or record.kind != kind:
             return self._not_found()
         if self._settle_if_due(record):
             return self.confirm(kind, token)
         body = json.dumps(status_answer(record)).encode()
-        due = record["settle_at"] if record["status"] == "pending" else None
+        due = record.settle_at if record.status == "pending" else None
         if version == self._version:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[token] = (body, kind, None if record["pending_forever"] else due)
+            self._cache[token] = (body, kind, None if record.pending_forever else due)
         return body
 
     @staticmethod
@@ -231,13 +218,13 @@ class Engine:
 
     # -- settlement --------------------------------------------------------------------
 
-    def _settle_if_due(self, record: Record) -> bool:
-        due = record["settle_at"]
-        if record["status"] != "pending" or due is None or record["pending_forever"]:
+    def _settle_if_due(self, record: Transaction) -> bool:
+        due = record.settle_at
+        if record.status != "pending" or due is None or record.pending_forever:
             return False
         if due > time.time():
             return False
-        return self.set_status(record["token"], record["settle_status"] or "completed")
+        return self.set_status(record.token, record.settle_status or "completed")
 
     def _settle_due(self, token: str) -> None:
         record = self.store.get(token)
@@ -255,33 +242,33 @@ class Engine:
             raise ValueError(f"unknown status {status!r}")
         with self.store.lock:
             record = self.store.get(token)
-            if record is None or record["status"] == status:
+            if record is None or record.status == status:
                 return False
             changes: dict[str, Any] = {"status": status, "settle_at": None, "settle_status": None}
             if operator is not None:
                 changes.update(operator_id=operator.id, operator_name=operator.name)
             if status in FINAL:
                 changes["settled_at"] = now_text()
-                changes["callback_token"] = make_token(record["id"], self._secret, callback=1)
+                changes["callback_token"] = make_token(record.id, self._secret, callback=1)
                 if status == "completed":
-                    op_id = changes.get("operator_id") or record["operator_id"] or "TX"
+                    op_id = changes.get("operator_id") or record.operator_id or "TX"
                     changes["transaction_id"] = f"{op_id}.{time.strftime('%y%m%d.%H%M')}." + (
                         secrets.token_hex(4).upper()
                     )
             else:
                 changes.update(settled_at="", callback_token="", transaction_id="")
-            if not self.store.update(token, only_if_status=record["status"], **changes):
+            if not self.store.update(token, only_if_status=record.status, **changes):
                 return False
-            self._move_money(record, record["status"], status)
-            record.update(changes)
+            self._move_money(record, record.status, status)
+            record = record.replace(**changes)
         self._changed()
         if status in FINAL and notify:
             self._announce(record)
         return True
 
-    def _move_money(self, record: Record, old: str, new: str) -> None:
-        amount = int(record["amount"])
-        if record["kind"] == "payin":
+    def _move_money(self, record: Transaction, old: str, new: str) -> None:
+        amount = record.amount
+        if record.kind == "payin":
             if new == "completed":
                 self.store.adjust_balance(amount)
             elif old == "completed":
@@ -291,31 +278,41 @@ class Engine:
         elif old == "nocompleted":
             self.store.adjust_balance(-amount)
 
-    def _announce(self, record: Record) -> None:
-        mode = record["callback_mode"]
-        if mode == "none" or not record["callback_url"]:
+    def _announce(self, record: Transaction, *, redelivery: bool = False) -> None:
+        mode = record.callback_mode
+        if (mode.kind == "none" and not redelivery) or not record.callback_url:
             return
-        delay = int(mode[6:]) / 1000 if mode.startswith("delay:") else 0.0
-        token = record["callback_token"]
+        delay = 0.0 if redelivery else mode.delay
+        token = record.callback_token
         digest = callback_hash(self.config.api_key, token, self.config.auth_token)
         json_body, form_body = callback_fields(record, token, digest)
         self.dispatcher.dispatch(
-            CallbackEvent(
-                record["token"], token, record["callback_url"], json_body, form_body, delay
-            )
+            CallbackEvent(record.token, token, record.callback_url, json_body, form_body, delay)
         )
+
+    def redeliver(self, token: str) -> bool:
+        """Send the settlement callbacks of a final transaction again (both encodings, same
+        callback token and hash), whatever its callback mode; False if it is not final."""
+        record = self.store.get(token)
+        if record is None or record.status not in FINAL or not record.callback_url:
+            return False
+        self._announce(record, redelivery=True)
+        return True
 
     # -- control -----------------------------------------------------------------------
 
     def set_mode(
         self, token: str, callback: Optional[str] = None, pending_forever: Optional[bool] = None
-    ) -> Optional[Record]:
-        """Change a transaction's callback mode or pending-forever flag; returns it."""
+    ) -> Optional[Transaction]:
+        """Change a transaction's callback mode or pending-forever flag; returns it.
+
+        Raises ``ValueError`` for an unknown callback mode.
+        """
         changes: dict[str, Any] = {}
         if callback is not None:
-            changes["callback_mode"] = parse_callback_mode(callback)
+            changes["callback_mode"] = CallbackMode.parse(callback)
         if pending_forever is not None:
-            changes["pending_forever"] = int(bool(pending_forever))
+            changes["pending_forever"] = bool(pending_forever)
         if changes:
             self.store.update(token, **changes)
             self._changed()
@@ -330,9 +327,9 @@ class Engine:
         A pending-forever transaction only records the operator and stays pending.
         """
         record = self.store.get(token)
-        if record is None or record["status"] != "pending":
+        if record is None or record.status != "pending":
             return False
-        if record["pending_forever"]:
+        if record.pending_forever:
             self.store.update(token, operator_id=operator.id, operator_name=operator.name)
             self._changed()
             return True
@@ -341,6 +338,6 @@ class Engine:
     def approve(self, token: str) -> bool:
         """The customer approves (or the operator confirms) a pending transaction."""
         record = self.store.get(token)
-        if record is None or record["status"] != "pending":
+        if record is None or record.status != "pending":
             return False
         return self.set_status(token, "completed")

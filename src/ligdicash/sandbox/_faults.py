@@ -1,7 +1,10 @@
 """Fault injection: a queue of planned failures and the pure-ASGI layer that applies them.
 
 Faults apply only to the LigdiCash API paths (``/pay/v01/...``), never to the control API or
-the hosted page. Each matching request consumes one unit of the first matching fault.
+the hosted page. Each matching request consumes one unit of the first matching fault. A
+fault's ``path`` matches any request path containing it (``"confirm"``, ``"withdrawal/"``),
+or, when it starts with ``/``, exactly that path (``"/pay/v01/straight/payout"`` hits the
+merchant payout creation and not its ``/confirm``).
 """
 
 from __future__ import annotations
@@ -25,11 +28,16 @@ KINDS = (
     "http_500",
     "http_502_html",
     "drop",
+    "drop_after",
     "truncated_json",
     "not_json",
     "http_429",
 )
 DEFAULT_LATENCY_MS = 1000
+MAX_LATENCY_MS = 120_000
+"""Two minutes: longer than any client timeout worth testing, short enough to never hang."""
+MAX_COUNT = 1_000_000
+MAX_PATH = 2048
 
 _BODIES: dict[str, tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]] = {
     "http_500": (500, b"text/html; charset=UTF-8", b"<h1>Internal Server Error</h1>", []),
@@ -72,6 +80,45 @@ class Fault:
         return asdict(self)
 
 
+def path_matches(pattern: str, path: str) -> bool:
+    """Whether a fault planned for ``pattern`` applies to a request for ``path``."""
+    if pattern.startswith("/"):
+        return path.rstrip("/") == pattern.rstrip("/")
+    return pattern in path
+
+
+class FaultSpecError(ValueError):
+    """A planned fault is malformed (the control API answers 400 with this message)."""
+
+
+def _whole(value: Any, name: str, low: int, high: int) -> int:
+    # JSON has one number type: accept 3 and 3.0, refuse 3.5, 1e999, true, "3".
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FaultSpecError(f"{name} must be a whole number between {low} and {high}")
+    if isinstance(value, float) and not value.is_integer():
+        raise FaultSpecError(f"{name} must be a whole number between {low} and {high}")
+    if not low <= value <= high:
+        raise FaultSpecError(f"{name} must be a whole number between {low} and {high}")
+    return int(value)
+
+
+def fault_spec(data: Any) -> tuple[str, int, Optional[str], Optional[int]]:
+    """``(kind, count, path, latency_ms)`` read from a control API body; raises
+    ``FaultSpecError`` for anything out of range or of the wrong type."""
+    if not isinstance(data, dict):
+        raise FaultSpecError("the body must be a JSON object")
+    kind = data.get("kind")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise FaultSpecError(f"unknown fault kind {kind!r}; expected one of {', '.join(KINDS)}")
+    count = _whole(data.get("count", 1), "count", 1, MAX_COUNT)
+    path = data.get("path")
+    if path is not None and (not isinstance(path, str) or len(path) > MAX_PATH):
+        raise FaultSpecError(f"path must be a string of at most {MAX_PATH} characters, or null")
+    latency = data.get("latency_ms")
+    latency_ms = None if latency is None else _whole(latency, "latency_ms", 0, MAX_LATENCY_MS)
+    return kind, count, path, latency_ms
+
+
 class FaultInjector:
     """The faults still to apply; thread-safe."""
 
@@ -87,13 +134,14 @@ class FaultInjector:
         path: Optional[str] = None,
         latency_ms: Optional[int] = None,
     ) -> Fault:
-        """Plan ``count`` failures of ``kind`` (on paths containing ``path`` if given)."""
-        if kind not in KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(KINDS)}")
-        if count < 1:
-            raise ValueError("count must be at least 1")
-        if latency_ms is not None and latency_ms < 0:
-            raise ValueError("latency_ms must not be negative")
+        """Plan ``count`` failures of ``kind`` (on paths containing ``path`` if given).
+
+        Raises ``FaultSpecError`` (a ``ValueError``) for an unknown kind, a count outside
+        [1; 1,000,000], a path that is not a string, or a latency outside [0; 120,000] ms.
+        """
+        kind, count, path, latency_ms = fault_spec(
+            {"kind": kind, "count": count, "path": path, "latency_ms": latency_ms}
+        )
         fault = Fault(next(self._ids), kind, count, path or None, latency_ms)
         with self._lock:
             self._faults.append(fault)
@@ -105,7 +153,7 @@ class FaultInjector:
             return None
         with self._lock:
             for fault in self._faults:
-                if fault.path is None or fault.path in path:
+                if fault.path is None or path_matches(fault.path, path):
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
@@ -172,7 +220,8 @@ async def _buffered(receive: Receive) -> Receive:
     return replay
 
 
-async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+async def _processed(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[dict[str, Any], bytes]:
+    """Run the request through ``app`` for real and capture its answer instead of sending it."""
     start: dict[str, Any] = {}
     chunks: list[bytes] = []
 
@@ -183,7 +232,17 @@ async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -
             chunks.append(message.get("body", b""))
 
     await app(scope, receive, capture)
-    body = b"".join(chunks)
+    return start, b"".join(chunks)
+
+
+async def _drop_after(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    # The answer lost on the way back: the payment or payout exists, the client saw nothing.
+    await _processed(app, scope, receive)
+    await _drop(scope, receive, send)
+
+
+async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    start, body = await _processed(app, scope, receive)
     cut = body[: max(1, len(body) // 2)]
     headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
     headers.append((b"content-length", str(len(cut)).encode()))
@@ -214,6 +273,8 @@ class FaultLayer:
             await self.app(scope, replay, send)
         elif fault.kind == "drop":
             await _drop(scope, receive, send)
+        elif fault.kind == "drop_after":
+            await _drop_after(self.app, scope, receive, send)
         elif fault.kind == "truncated_json":
             await _truncated(self.app, scope, receive, send)
         else:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from html import escape
-from typing import Any
+from typing import Any, Optional
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ._engine import Engine
 from ._operators import OPERATORS, OPERATORS_BY_ID, operator_for
+from ._record import Transaction
 
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
@@ -47,35 +50,67 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
-def _amount(value: Any) -> str:
-    try:
-        return f"{int(float(value)):,}".replace(",", " ")
-    except (TypeError, ValueError):
+def format_amount(value: Any) -> str:
+    """An amount for people, with a space between thousands (``31 500``), HTML-escaped.
+
+    Whatever the request put there (a string, a huge or non-finite number), this never
+    raises: the page and the dashboard must stay readable.
+    """
+    if isinstance(value, bool):
         return escape(str(value))
+    if isinstance(value, int):
+        number: Optional[float] = float(value) if abs(value) < 10**18 else None
+    else:
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            number = None
+    if number is None or not math.isfinite(number) or abs(number) >= 1e18:
+        return escape(str(value)[:40])
+    whole = int(number)
+    text = f"{whole:,}".replace(",", " ")
+    if number != whole:
+        text += f"{abs(number) - abs(whole):.2f}"[1:]
+    return text
 
 
-def _invoice_html(record: dict[str, Any]) -> str:
-    details = record["details"]
-    store = details.get("store", {})
+def safe_redirect(url: str) -> Optional[str]:
+    """``url`` if it is an absolute ``http(s)`` URL, else None (never redirect to
+    ``javascript:``, ``data:`` or another scheme a merchant could not have meant)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return url.strip()
+    return None
+
+
+def _invoice_html(record: Transaction) -> str:
+    details = record.details
+    store = details.get("store")
+    store_name = str(store.get("name", "")) if isinstance(store, dict) else ""
+    items = details.get("items")
     rows = "".join(
         f"<tr><td>{escape(str(item.get('name', '')))}"
         f"<br><small>{escape(str(item.get('description', '')))}</small></td>"
         f"<td class=n>{escape(str(item.get('quantity', '')))}</td>"
-        f"<td class=n>{_amount(item.get('unit_price'))}</td></tr>"
-        for item in details.get("items", [])
+        f"<td class=n>{format_amount(item.get('unit_price'))}</td></tr>"
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, dict)
     )
-    currency = escape(str(record["currency"]).upper())
+    currency = escape(str(record.currency).upper())
+    heading = f"<h1 id=store>{escape(store_name)}</h1>" if store_name.strip() else ""
     return (
-        f"<h1 id=store>{escape(str(store.get('name', '')))}</h1>"
-        f"<p id=description>{escape(record['description'])}</p>"
+        f"{heading}<p id=description>{escape(record.description)}</p>"
         f"<table><tr><th>Item</th><th>Qty</th><th>Unit price</th></tr>{rows}"
         f"<tr class=total><td colspan=2>Total</td>"
-        f"<td class=n id=total>{_amount(record['amount'])} {currency}</td></tr></table>"
+        f"<td class=n id=total>{format_amount(record.amount)} {currency}</td></tr></table>"
     )
 
 
-def _form_html(record: dict[str, Any]) -> str:
-    own = operator_for(record["customer"]) if record["customer"] else None
+def _form_html(record: Transaction) -> str:
+    own = operator_for(record.customer) if record.customer else None
     choices = [own] if own is not None else list(OPERATORS)
     radios = "".join(
         f'<label><input type=radio name=operator value="{escape(op.id)}"'
@@ -89,8 +124,8 @@ def _form_html(record: dict[str, Any]) -> str:
     )
 
 
-def _state_html(record: dict[str, Any]) -> str:
-    text = escape(STATE_TEXT.get(record["status"], record["status"]))
+def _state_html(record: Transaction) -> str:
+    text = escape(STATE_TEXT.get(record.status, record.status))
     return f"<p>State: <span class=badge id=state>{text}</span></p>"
 
 
@@ -98,9 +133,9 @@ def _not_found() -> HTMLResponse:
     return _page("Invoice not found", "<h1>Invoice not found</h1>", status=404)
 
 
-def _hosted(engine: Engine, token: str) -> dict[str, Any] | None:
+def _hosted(engine: Engine, token: str) -> Optional[Transaction]:
     record = engine.store.get(token)
-    if record is None or record["kind"] != "payin" or record["flow"] != "hosted":
+    if record is None or record.kind != "payin" or record.flow != "hosted":
         return None
     return record
 
@@ -112,7 +147,7 @@ async def show_invoice(request: Request) -> Response:
     if record is None:
         return _not_found()
     body = _invoice_html(record)
-    body += _form_html(record) if record["status"] == "pending" else _state_html(record)
+    body += _form_html(record) if record.status == "pending" else _state_html(record)
     return _page("LigdiCash - Payment", body)
 
 
@@ -123,24 +158,25 @@ async def submit_invoice(request: Request) -> Response:
     record = _hosted(engine, token)
     if record is None:
         return _not_found()
-    if record["status"] != "pending":
+    if record.status != "pending":
         body = _invoice_html(record) + _state_html(record)
         return _page("LigdiCash - Payment", body, status=409)
     form = await request.form()
     action = str(form.get("action", ""))
     if action == "cancel":
         engine.set_status(token, "nocompleted")
-        target = record["cancel_url"]
+        target = record.cancel_url
     elif action == "pay":
         operator = OPERATORS_BY_ID.get(str(form.get("operator", "")))
         if operator is None:
             body = _invoice_html(record) + "<p>Choose an operator.</p>" + _form_html(record)
             return _page("LigdiCash - Payment", body, status=400)
         engine.pay_hosted(token, operator)
-        target = record["return_url"]
+        target = record.return_url
     else:
         return _page("Bad request", "<h1>Unknown action</h1>", status=400)
-    if not target:
+    location = safe_redirect(target)
+    if location is None:
         fresh = engine.store.get(token) or record
         return _page("LigdiCash - Payment", _invoice_html(fresh) + _state_html(fresh))
-    return RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
+    return RedirectResponse(location, status_code=303, headers=SECURITY_HEADERS)

@@ -6,6 +6,8 @@ carrying the exact JSON refusal to send back.
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -15,6 +17,10 @@ from ._operators import VALID_OTP, Operator, normalise_number, operator_for
 
 MIN_AMOUNT = 20
 MAX_AMOUNT = 1_000_000
+MAX_ITEM_NUMBER = 10**12
+"""An item's quantity or unit price beyond this is refused as an invalid amount."""
+MAX_DEPTH = 512
+"""PHP's ``json_decode`` gives up past 512 levels (and answers as if the body were empty)."""
 
 INVOICE_KEYS = (
     "items",
@@ -74,6 +80,67 @@ class PayoutRequest:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+class NotFinite(ValueError):
+    """The JSON holds a number no float can hold (``1e999``)."""
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise NotFinite(f"number out of range: {text[:40]}")
+    return number
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_tree(value: Any) -> None:
+    """Refuse what PHP's ``json_decode`` refuses: more than 512 levels, and a lone UTF-16
+    surrogate (``"\\ud800"``, JSON_ERROR_UTF16), which nothing downstream could encode."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, str):
+            node.encode("utf-8")  # UnicodeEncodeError is a ValueError
+        elif isinstance(node, dict):
+            stack.extend((key, depth) for key in node)
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+
+
+def decode_json(raw: bytes) -> Any:
+    """``raw`` as JSON with the limits of the PHP backend: finite numbers (``NotFinite``),
+    integers of at most 4,300 digits, at most 512 levels, no lone surrogates; raises
+    ``ValueError`` otherwise, never ``RecursionError``."""
+    try:
+        value = json.loads(raw, parse_float=_finite_float, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    _check_tree(value)
+    return value
+
+
+def decode_body(raw: bytes, family: Family) -> Any:
+    """A create request's JSON body, or None where PHP's ``json_decode`` would give null
+    (not JSON, too deep: the refusal then names the first missing key).
+
+    A number out of float range is refused at once as an invalid amount (``Refused``).
+    """
+    if not raw.strip():
+        return None
+    try:
+        return decode_json(raw)
+    except NotFinite:
+        detail = "A number in the request is out of range"
+        raise Refused(_codes.refusal(family, _codes.AMOUNT.get(family, "04"), detail)) from None
+    except ValueError:
+        return None
+
+
 def _get(mapping: Any, key: str, family: Family) -> Any:
     if not isinstance(mapping, Mapping) or key not in mapping:
         raise Refused(_codes.missing_key(family, key))
@@ -93,7 +160,7 @@ def _amount(value: Any, family: Family) -> int:
         value = None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = float("nan")
     if not (MIN_AMOUNT <= number <= MAX_AMOUNT) or number != int(number):
         raise Refused(
@@ -104,6 +171,20 @@ def _amount(value: Any, family: Family) -> int:
             )
         )
     return int(number)
+
+
+def _item_number(value: Any, key: str, family: Family) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return
+    try:
+        number = float(value)
+    except ValueError:  # PHP reads a word as 0; the total is what gets checked
+        return
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number) or abs(number) > MAX_ITEM_NUMBER:
+        detail = f"The item's {key} is out of range"
+        raise Refused(_codes.refusal(family, _codes.AMOUNT[family], detail))
 
 
 def custom_data_dict(value: Any) -> dict[str, Any]:
@@ -127,6 +208,8 @@ def parse_payin(body: Any, flow: str, platform: str) -> PayinRequest:
     for item in items if isinstance(items, list) else []:
         for key in ITEM_KEYS:
             _get(item, key, family)
+        _item_number(item["quantity"], "quantity", family)
+        _item_number(item["unit_price"], "unit_price", family)
         clean_items.append(
             {
                 "name": _text(item["name"]),

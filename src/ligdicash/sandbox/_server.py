@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -13,7 +14,10 @@ import uvicorn
 from ._app import SandboxApp
 from ._client import SandboxClient
 from ._config import SandboxConfig
+from ._guard import bind_warning
 from ._protocol import protocol_class
+
+logger = logging.getLogger("ligdicash.sandbox")
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -150,6 +154,9 @@ class Sandbox(SandboxClient):
         """Start the server; returns self."""
         if self._server is not None:
             return self
+        warning = bind_warning(self._host)
+        if warning is not None:
+            logger.warning(warning)
         app = SandboxApp(self.config)
         try:
             sock = bind_socket(self._host, self._port)

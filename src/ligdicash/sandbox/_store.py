@@ -7,9 +7,12 @@ lock (every statement is short). ``:memory:`` by default; a file path survives r
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 from typing import Any, Callable, Optional
+
+from ._record import TRANSACTION_FIELDS, CallbackAttempt, CallbackMode, Transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS transactions (
@@ -70,17 +73,53 @@ class InsufficientBalance(Exception):
     """The merchant balance cannot cover a payout."""
 
 
-Record = dict[str, Any]
+class StoreUnreadable(Exception):
+    """The database file cannot be opened or is not a sandbox database."""
 
 
-def _decode(row: Optional[sqlite3.Row]) -> Optional[Record]:
+def _not_finite(constant: str) -> None:
+    # A database written before the request checks existed may hold ``Infinity``: read it
+    # as null so that one bad row never makes the whole state unreadable.
+    return None
+
+
+def _load_json(text: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_not_finite)
+    except (ValueError, RecursionError):
+        return {}
+
+
+def _column(name: str, value: Any) -> Any:
+    """A Python value as the database stores it."""
+    if name in _JSON_COLUMNS:
+        return json.dumps(value, allow_nan=False)
+    if name == "callback_mode":
+        return str(value)
+    if name == "pending_forever":
+        return int(bool(value))
+    return value
+
+
+def _mode(text: Any) -> CallbackMode:
+    try:
+        return CallbackMode.parse(text)
+    except ValueError:
+        return CallbackMode()
+
+
+def _decode(row: Optional[sqlite3.Row]) -> Optional[Transaction]:
     if row is None:
         return None
-    record = dict(row)
+    data = dict(row)
     for column in _JSON_COLUMNS:
-        record[column] = json.loads(record[column])
-    record["pending_forever"] = bool(record["pending_forever"])
-    return record
+        value = _load_json(data[column])
+        data[column] = value if isinstance(value, dict) else {}
+    data["callback_mode"] = _mode(data["callback_mode"])
+    data["pending_forever"] = bool(data["pending_forever"])
+    if data["settle_at"] is not None and not math.isfinite(data["settle_at"]):
+        data["settle_at"] = None
+    return Transaction(**{k: v for k, v in data.items() if k in TRANSACTION_FIELDS})
 
 
 class Store:
@@ -89,17 +128,25 @@ class Store:
     def __init__(self, path: str, initial_balance: int) -> None:
         self.lock = threading.RLock()
         self._initial_balance = initial_balance
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreUnreadable(f"cannot open it ({exc})") from None
         self._db.row_factory = sqlite3.Row
-        with self.lock:
-            if path != ":memory:":
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('balance', ?)",
-                (str(initial_balance),),
-            )
+        try:
+            with self.lock:
+                if path != ":memory:":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_SCHEMA)
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('balance', ?)",
+                    (str(initial_balance),),
+                )
+                self._db.execute("SELECT token, kind, status FROM transactions LIMIT 1")
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise StoreUnreadable(f"not a sandbox database ({exc})") from None
 
     def close(self) -> None:
         """Close the connection (the store is unusable afterwards)."""
@@ -110,10 +157,10 @@ class Store:
 
     def create_transaction(
         self,
-        build: Callable[[int], Record],
+        build: Callable[[int], Transaction],
         *,
         debit: int = 0,
-    ) -> Record:
+    ) -> Transaction:
         """Insert the record ``build(new_id)`` returns; optionally debit the balance atomically.
 
         Raises ``DuplicateTransaction`` when the record's ``dedup_key`` exists already and
@@ -122,7 +169,7 @@ class Store:
         with self.lock:
             (last,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM transactions").fetchone()
             record = build(int(last) + 1)
-            dedup_key = record.get("dedup_key")
+            dedup_key = record.dedup_key
             if dedup_key is not None:
                 found = self._db.execute(
                     "SELECT 1 FROM transactions WHERE dedup_key = ?", (dedup_key,)
@@ -131,7 +178,7 @@ class Store:
                     raise DuplicateTransaction(dedup_key)
             if debit and self.balance() < debit:
                 raise InsufficientBalance(debit)
-            row = {k: (json.dumps(v) if k in _JSON_COLUMNS else v) for k, v in record.items()}
+            row = {f: _column(f, getattr(record, f)) for f in sorted(TRANSACTION_FIELDS)}
             columns = ", ".join(row)
             marks = ", ".join("?" for _ in row)
             self._db.execute("BEGIN")
@@ -148,13 +195,13 @@ class Store:
                 raise
             return record
 
-    def get(self, token: str) -> Optional[Record]:
+    def get(self, token: str) -> Optional[Transaction]:
         """The transaction whose creation token is ``token``, or None."""
         with self.lock:
             row = self._db.execute("SELECT * FROM transactions WHERE token = ?", (token,))
             return _decode(row.fetchone())
 
-    def transactions(self) -> list[Record]:
+    def transactions(self) -> list[Transaction]:
         """Every transaction, newest first."""
         with self.lock:
             rows = self._db.execute("SELECT * FROM transactions ORDER BY id DESC").fetchall()
@@ -167,7 +214,10 @@ class Store:
         """
         if not fields:
             return False
-        values = [json.dumps(v) if k in _JSON_COLUMNS else v for k, v in fields.items()]
+        unknown = set(fields) - TRANSACTION_FIELDS
+        if unknown:
+            raise TypeError(f"not a transaction field: {', '.join(sorted(unknown))}")
+        values = [_column(k, v) for k, v in fields.items()]
         sets = ", ".join(f"{name} = ?" for name in fields)
         sql = f"UPDATE transactions SET {sets} WHERE token = ?"  # noqa: S608
         values.append(token)
@@ -208,17 +258,19 @@ class Store:
 
     # -- callback log ------------------------------------------------------------------
 
-    def log_callback(self, entry: Record) -> None:
+    def log_callback(self, entry: CallbackAttempt) -> None:
         """Append one delivery attempt to the log."""
-        columns = ", ".join(entry)
-        marks = ", ".join("?" for _ in entry)
+        row = entry.as_dict()
+        row["delivered"] = int(entry.delivered)
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
         with self.lock:
             self._db.execute(
                 f"INSERT INTO callbacks ({columns}) VALUES ({marks})",  # noqa: S608
-                tuple(entry.values()),
+                tuple(row.values()),
             )
 
-    def callbacks(self, tx_token: Optional[str] = None) -> list[Record]:
+    def callbacks(self, tx_token: Optional[str] = None) -> list[CallbackAttempt]:
         """Delivery attempts, oldest first, optionally only those of one transaction."""
         with self.lock:
             if tx_token is None:
@@ -230,8 +282,9 @@ class Store:
         result = []
         for row in rows:
             entry = dict(row)
+            entry.pop("id", None)
             entry["delivered"] = bool(entry["delivered"])
-            result.append(entry)
+            result.append(CallbackAttempt(**entry))
         return result
 
     # -- housekeeping ------------------------------------------------------------------

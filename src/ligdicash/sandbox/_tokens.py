@@ -1,4 +1,5 @@
-"""JWT-shaped tokens like the ones LigdiCash hands out, and the callback hash.
+"""JWT-shaped tokens like the ones LigdiCash hands out (the callback hash is
+``ligdicash._callbacks.callback_hash``, shared with the SDK).
 
 A token is three base64url segments: the header ``{"typ":"JWT","alg":"HS256"}``, a payload
 ``{"id_invoice", "start_date", "expiry_date", "nonce"}`` and an HMAC-SHA256 signature. The
@@ -71,8 +72,3 @@ def verify_token(token: str, secret: bytes) -> bool:
         return hmac.compare_digest(expected, _unb64(signature))
     except ValueError:
         return False
-
-
-def callback_hash(api_key: str, callback_token: str, auth_token: str) -> str:
-    """``sha256(api_key + token + auth_token)`` in hex, as integrators report it."""
-    return hashlib.sha256((api_key + callback_token + auth_token).encode("utf-8")).hexdigest()

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from . import _codes
+from ._record import Transaction
 
 STATUS_TEXT = {
     "pending": "Transaction en attente de confirmation",
@@ -32,10 +33,10 @@ WIKI_BY_KIND = {
 }
 
 
-def amount_value(record: dict[str, Any]) -> Any:
+def amount_value(record: Transaction) -> Any:
     """``amount`` as this transaction reports it (int, string or float; see module doc)."""
-    amount = int(record["amount"])
-    variant = int(record["id"]) % 3
+    amount = record.amount
+    variant = record.id % 3
     if variant == 1:
         return str(amount)
     if variant == 2:
@@ -43,9 +44,9 @@ def amount_value(record: dict[str, Any]) -> Any:
     return amount
 
 
-def montant_value(record: dict[str, Any]) -> str:
+def montant_value(record: Transaction) -> str:
     """``montant``: always a string with two decimals."""
-    return f"{int(record['amount'])}.00"
+    return f"{record.amount}.00"
 
 
 def _plain(value: Any) -> str:
@@ -56,62 +57,62 @@ def _plain(value: Any) -> str:
     return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
 
 
-def custom_data_records(record: dict[str, Any]) -> list[dict[str, str]]:
+def custom_data_records(record: Transaction) -> list[dict[str, str]]:
     """``custom_data`` in the list-of-records form the API echoes."""
     return [
         {
-            "id_invoice": str(record["id"]),
+            "id_invoice": str(record.id),
             "keyof_customdata": str(key),
             "valueof_customdata": _plain(value),
-            "datecreation_customdata": record["created_at"],
+            "datecreation_customdata": record.created_at,
         }
-        for key, value in record["custom_data"].items()
+        for key, value in record.custom_data.items()
     ]
 
 
-def create_answer(record: dict[str, Any], response_text: str) -> dict[str, Any]:
+def create_answer(record: Transaction, response_text: str) -> dict[str, Any]:
     """The success answer of a create call."""
     return {
         "response_code": "00",
-        "token": record["token"],
+        "token": record.token,
         "response_text": response_text,
-        "description": record["description"],
+        "description": record.description,
         "custom_data": custom_data_records(record),
-        "wiki": WIKI_BY_KIND[record["kind"]],
+        "wiki": WIKI_BY_KIND[record.kind],
     }
 
 
-def _common(record: dict[str, Any]) -> dict[str, Any]:
-    status = record["status"]
+def _common(record: Transaction) -> dict[str, Any]:
+    status = record.status
     return {
         "status": status,
         "response_code": "00",
         "response_text": STATUS_TEXT.get(status, status),
         "amount": amount_value(record),
         "montant": montant_value(record),
-        "operator_id": record["operator_id"],
-        "operator_name": record["operator_name"],
-        "customer": record["customer"],
-        "external_id": record["external_id"],
-        "transaction_id": record["transaction_id"],
-        "request_id": record["request_id"],
-        "date": record["settled_at"] or record["created_at"],
+        "operator_id": record.operator_id,
+        "operator_name": record.operator_name,
+        "customer": record.customer,
+        "external_id": record.external_id,
+        "transaction_id": record.transaction_id,
+        "request_id": record.request_id,
+        "date": record.settled_at or record.created_at,
     }
 
 
-def status_answer(record: dict[str, Any]) -> dict[str, Any]:
+def status_answer(record: Transaction) -> dict[str, Any]:
     """The answer of a confirm (status) call for a known token."""
     return {
-        "token": record["token"],
+        "token": record.token,
         **_common(record),
-        "description": record["description"],
+        "description": record.description,
         "custom_data": custom_data_records(record),
         "wiki": _codes.WIKI["status"],
     }
 
 
 def callback_fields(
-    record: dict[str, Any], callback_token: str, hash_hex: str
+    record: Transaction, callback_token: str, hash_hex: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The JSON body and the (not yet flattened) form body of a settlement callback.
 
@@ -120,11 +121,5 @@ def callback_fields(
     """
     base = {"token": callback_token, **_common(record)}
     json_body = {**base, "custom_data": custom_data_records(record), "hash": hash_hex}
-    form_body = {**base, "custom_data": record["custom_data"], "hash": hash_hex}
+    form_body = {**base, "custom_data": record.custom_data, "hash": hash_hex}
     return json_body, form_body
-
-
-def public_record(record: dict[str, Any]) -> dict[str, Any]:
-    """A transaction as the control API shows it."""
-    hidden = ("dedup_key",)
-    return {k: v for k, v in record.items() if k not in hidden}
