@@ -10,6 +10,7 @@ import pytest
 import ligdicash
 from fake_ligdicash import FakeLigdicash, Scripted, refusal, status_body
 from ligdicash._config import resolve_settings
+from ligdicash._drive import drive as run
 from ligdicash._models import Transaction
 from ligdicash._pipeline import Sleep
 from ligdicash._polling import POLL, WaitPolicy, make_policy, wait_steps
@@ -48,20 +49,21 @@ class FakeClock:
 def drive(policy: WaitPolicy, outcomes: Iterator[Any]) -> tuple[list[float], Any]:
     """Run the wait generator on a fake clock; return the sleeps and the result or error."""
     clock = FakeClock()
-    steps = wait_steps(policy, clock=clock)
     sleeps: list[float] = []
+
+    def perform(step: Any) -> Any:
+        if isinstance(step, Sleep):
+            sleeps.append(step.seconds)
+            clock.now += step.seconds
+            return None
+        assert step is POLL
+        outcome = next(outcomes)
+        if isinstance(outcome, BaseException):
+            raise outcome  # the driver throws it into the generator
+        return outcome
+
     try:
-        step = next(steps)
-        while True:
-            if isinstance(step, Sleep):
-                sleeps.append(step.seconds)
-                clock.now += step.seconds
-                step = steps.send(None)
-            else:
-                assert step is POLL
-                step = steps.send(next(outcomes))
-    except StopIteration as stop:
-        return sleeps, stop.value
+        return sleeps, run(wait_steps(policy, clock=clock), perform)
     except ligdicash.LigdicashError as exc:
         return sleeps, exc
 
