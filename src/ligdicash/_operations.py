@@ -98,7 +98,8 @@ class RequestSpec(Generic[ResultT]):
 
     Attributes:
         operation: the endpoint.
-        parse: reads the answer's JSON object into the result model.
+        parse: reads the answer into the result model, from its snake_cased keys and
+            the raw JSON object (``from_normalized``).
         params: query parameters (status calls).
         body: the JSON body (creations and payouts); never in the repr (it holds the OTP).
     """
@@ -106,7 +107,7 @@ class RequestSpec(Generic[ResultT]):
     __slots__ = ("body", "operation", "params", "parse")
 
     operation: Operation
-    parse: Callable[[Mapping[str, Any]], ResultT]
+    parse: Callable[[Mapping[str, Any], Mapping[str, Any]], ResultT]
     params: dict[str, str]
     body: Optional[dict[str, Any]]
 
@@ -145,8 +146,8 @@ class RequestSpec(Generic[ResultT]):
 
 
 _PARSERS: dict[str, Any] = {
-    "payment": PaymentResponse.from_wire,
-    "transaction": Transaction.from_wire,
+    "payment": PaymentResponse.from_normalized,
+    "transaction": Transaction.from_normalized,
 }
 
 

@@ -126,7 +126,7 @@ def parse_response(
             data = normalize_keys(payload)
             code = text(data.get("response_code")).strip()
             if code == "00" or (not code and operation.family == "status" and "status" in data):
-                return spec.parse(payload)
+                return spec.parse(data, payload)
             if code:
                 error = refusal_error(
                     data,

@@ -14,12 +14,14 @@ resent only when httpcore reported that no byte of the request was written.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
 import time
 from collections.abc import Generator
 from typing import Any, Callable, Optional, Union
+from urllib.parse import urlencode
 
 import httpx
 
@@ -83,24 +85,18 @@ def build_request(settings: Settings, spec: RequestSpec[Any]) -> httpx.Request:
             never repeats the value.
     """
     operation = spec.operation
-    headers = {
-        "Apikey": settings.api_key,
-        "Authorization": f"Bearer {settings.auth_token}",
-        "Accept": "application/json",
-        "User-Agent": USER_AGENT,
-    }
     try:
+        if spec.params:
+            # One parse of the final URL (httpx's ``params=`` parses it twice);
+            # ``urlencode`` is what httpx's ``QueryParams`` renders too.
+            url = httpx.URL(f"{settings.base_url}{operation.path}?{urlencode(spec.params)}")
+        else:
+            url = _endpoint_url(settings.base_url, operation.path)
         content: Optional[bytes] = None
         if spec.body is not None:
-            headers["Content-Type"] = "application/json"
             content = json.dumps(spec.body, separators=(",", ":"), ensure_ascii=False).encode()
-        request = httpx.Request(
-            operation.method,
-            settings.base_url + operation.path,
-            params=spec.params or None,
-            headers=headers,
-            content=content,
-        )
+        headers = _headers(settings.api_key, settings.auth_token, content is not None)
+        request = httpx.Request(operation.method, url, headers=headers, content=content)
     except (httpx.InvalidURL, UnicodeError, ValueError, TypeError, RecursionError) as exc:
         # Neither the exception's text nor its chain: both may quote a credential.
         raise InvalidRequestError(
@@ -111,6 +107,26 @@ def build_request(settings: Settings, spec: RequestSpec[Any]) -> httpx.Request:
     # The timeout travels with the request, so a user-supplied http_client cannot drop it.
     request.extensions["timeout"] = settings.timeout.as_dict()
     return request
+
+
+# Per-request work that does not change between requests, parsed once. (httpx.URL and
+# httpx.Headers are copied by httpx.Request, never changed in place.)
+@functools.lru_cache(maxsize=64)
+def _endpoint_url(base_url: str, path: str) -> httpx.URL:
+    return httpx.URL(base_url + path)
+
+
+@functools.lru_cache(maxsize=16)
+def _headers(api_key: str, auth_token: str, json_body: bool) -> httpx.Headers:
+    headers = {
+        "Apikey": api_key,
+        "Authorization": f"Bearer {auth_token}",
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+    if json_body:
+        headers["Content-Type"] = "application/json"
+    return httpx.Headers(headers)
 
 
 def _unbuildable(exc: BaseException) -> str:
