@@ -177,7 +177,7 @@ def test_a_token_that_cannot_make_a_url_is_refused_before_anything_fires(
     assert records == []
     assert fake.requests == []
     assert info.value.__cause__ is None
-    assert info.value.__suppress_context__
+    assert info.value.__context__ is None
     assert len(str(info.value)) < 300
 
 

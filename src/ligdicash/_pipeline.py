@@ -98,15 +98,17 @@ def build_request(settings: Settings, spec: RequestSpec[Any]) -> httpx.Request:
         headers = _headers(settings.api_key, settings.auth_token, content is not None)
         request = httpx.Request(operation.method, url, headers=headers, content=content)
     except (httpx.InvalidURL, UnicodeError, ValueError, TypeError, RecursionError) as exc:
-        # Neither the exception's text nor its chain: both may quote a credential.
-        raise InvalidRequestError(
-            f"the {operation.name} request could not be built: {_unbuildable(exc)}; "
-            "nothing was sent",
-            operation=operation.name,
-        ) from None
-    # The timeout travels with the request, so a user-supplied http_client cannot drop it.
-    request.extensions["timeout"] = settings.timeout.as_dict()
-    return request
+        reason = _unbuildable(exc)
+    else:
+        # The timeout travels with the request, so a user-supplied http_client cannot drop it.
+        request.extensions["timeout"] = settings.timeout.as_dict()
+        return request
+    # Raised outside the handler: no exception chain, whose text or frames (the headers
+    # being built) may hold a credential or the value itself.
+    raise InvalidRequestError(
+        f"the {operation.name} request could not be built: {reason}; nothing was sent",
+        operation=operation.name,
+    )
 
 
 # Per-request work that does not change between requests, parsed once. (httpx.URL and
