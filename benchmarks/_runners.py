@@ -79,6 +79,104 @@ def provider_sequential(args: argparse.Namespace) -> float:
     return time.perf_counter() - started
 
 
+# -- (a') sequential hosted-payin creations ---------------------------------------------------
+
+CREATE_PATH = "redirect/checkout-invoice/create"
+ACTIONS = {
+    "return_url": "https://shop.example/ok",
+    "cancel_url": "https://shop.example/cancel",
+    "callback_url": "https://shop.example/callback",
+}
+
+
+def _documented_invoice(factory: Any) -> Any:
+    invoice = factory(
+        currency="xof",
+        description="Order #ORD-20240512",
+        customer_firstname="Amadou",
+        customer_lastname="Ouedraogo",
+        customer_email="amadou@example.com",
+        store_name="MySuperStore",
+        store_website_url="https://mysuperstore.com",
+    )
+    invoice.add_item(name="Kente shirt", description="Size M", quantity=2, unit_price=15000)
+    invoice.add_item(name="Shipping fee", description="", quantity=1, unit_price=1500)
+    return invoice
+
+
+def ours_create(args: argparse.Namespace) -> float:
+    """Build the documented invoice and pay_with_redirection, per call (what an app does)."""
+    import ligdicash
+
+    with ligdicash.Client(
+        api_key=API_KEY, auth_token=AUTH_TOKEN, base_url=base_url(args.port)
+    ) as client:
+
+        def one(n: int) -> None:
+            invoice = _documented_invoice(client.Invoice)
+            invoice.pay_with_redirection(**ACTIONS, custom_data={"transaction_id": f"ORD-{n}"})
+
+        for n in range(WARMUP):
+            one(n)
+        started = time.perf_counter()
+        for n in range(args.calls):
+            one(n)
+        return time.perf_counter() - started
+
+
+def httpx_post(args: argparse.Namespace) -> float:
+    """A bare httpx POST of the body ours sends (JSON-encoded per call), + ``.json()``."""
+    import json
+
+    import httpx
+
+    import ligdicash
+
+    sent: list[Any] = []  # the body ours sends (the hosted flow has no OTP to redact)
+    with ligdicash.Client(
+        api_key=API_KEY, auth_token=AUTH_TOKEN, base_url=base_url(args.port), on_request=sent.append
+    ) as c:
+        _documented_invoice(c.Invoice).pay_with_redirection(**ACTIONS)
+    body = sent[0].body
+    url = base_url(args.port) + CREATE_PATH
+    with httpx.Client(headers=headers()) as client:
+
+        def one(n: int) -> None:
+            body["commande"]["custom_data"] = {"transaction_id": f"ORD-{n}"}
+            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            response = client.post(
+                url, content=content, headers={"Content-Type": "application/json"}
+            )
+            assert response.json()["response_code"] == "00"
+
+        for n in range(WARMUP):
+            one(n)
+        started = time.perf_counter()
+        for n in range(args.calls):
+            one(n)
+        return time.perf_counter() - started
+
+
+def provider_create(args: argparse.Namespace) -> float:
+    sys.path.insert(0, args.sdk_dir)
+    import ligdicash  # the provider's 1.0.5, from its own --target dir
+
+    assert ligdicash.__file__.startswith(args.sdk_dir), ligdicash.__file__
+    ligdicash.defaults.CONF_BASE_URL["live"] = base_url(args.port)
+    ligdicash.api_key, ligdicash.auth_token, ligdicash.platform = API_KEY, AUTH_TOKEN, "live"
+
+    def one(n: int) -> None:
+        invoice = _documented_invoice(ligdicash.Invoice)
+        invoice.pay_with_redirection(**ACTIONS, custom_data={"transaction_id": f"ORD-{n}"})
+
+    for n in range(min(WARMUP, 5)):
+        one(n)
+    started = time.perf_counter()
+    for n in range(args.calls):
+        one(n)
+    return time.perf_counter() - started
+
+
 # -- (b) concurrent status checks --------------------------------------------------------------
 
 
@@ -168,6 +266,9 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], float]] = {
     "ours_sync": ours_sync,
     "httpx_sync": httpx_sync,
     "provider_sequential": provider_sequential,
+    "ours_create": ours_create,
+    "httpx_post": httpx_post,
+    "provider_create": provider_create,
     "ours_async": ours_async,
     "httpx_async": httpx_async,
     "ours_sync_bulk": ours_sync_bulk,

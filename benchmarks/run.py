@@ -9,6 +9,8 @@ What it does (see ``benchmarks/README.md``):
   has the same import name as ours: every runner is its own subprocess;
 - starts two servers in their own processes (``_server.py``): no latency, and 50 ms;
 - (a) 2,000 sequential status checks: ours sync vs raw ``httpx.Client``;
+- (a') 1,000 sequential hosted-payin creations: ours vs a bare ``httpx.Client.post`` of the
+  same body vs the provider's SDK;
 - (b) 1,000 status checks at 50 ms latency, concurrency 50: ours async (and raw
   ``httpx.AsyncClient``) vs the provider's SDK, sequential (on ``--provider-calls`` calls,
   scaled to 1,000, since it takes 50+ s);
@@ -115,6 +117,11 @@ def main() -> None:
             if name not in rows or result["seconds"] < rows[name]["seconds"]:
                 rows[name] = result
         rows["provider_sequential_a"] = run("provider_sequential", fast.port, 2000, sdk)
+        for name in ("httpx_post", "ours_create", "httpx_post", "ours_create"):
+            result = run(name, fast.port, 1000, sdk)
+            if name not in rows or result["seconds"] < rows[name]["seconds"]:
+                rows[name] = result
+        rows["provider_create"] = run("provider_create", fast.port, 1000, sdk)
         for name in ("httpx_async", "ours_async", "ours_sync_bulk", "ours_sync_bulk_via_loop"):
             rows[name] = run(name, slow.port, 1000, sdk)
         rows["provider_sequential"] = run("provider_sequential", slow.port, provider_calls, sdk)
@@ -145,6 +152,20 @@ def print_table(rows: dict[str, dict[str, Any]], imports: dict[str, float], pcal
         total = float(rows[name]["seconds"])
         print(f"  {label:44s} {total:8.2f} {value * 1000:9.0f} {value / a_httpx:8.2f}x")
     print(f"  -> ours / raw httpx = {a_ours / a_httpx:.3f}x (goal <= 1.15x)")
+    print()
+    print("(a') 1,000 sequential hosted-payin creations (documented invoice), no server latency")
+    print(f"  {'runner':44s} {'total s':>8s} {'µs/call':>9s} {'ratio':>9s}")
+    c_post, c_ours = per_call_ms("httpx_post"), per_call_ms("ours_create")
+    c_provider = per_call_ms("provider_create")
+    for label, name, value in (
+        ("raw httpx.Client.post of the same body", "httpx_post", c_post),
+        ("ours: Invoice + pay_with_redirection", "ours_create", c_ours),
+        ("provider 1.0.5: Invoice + pay_with_redirection", "provider_create", c_provider),
+    ):
+        total = float(rows[name]["seconds"])
+        print(f"  {label:44s} {total:8.2f} {value * 1000:9.0f} {value / c_post:8.2f}x")
+    print(f"  -> ours / raw POST = {c_ours / c_post:.3f}x;  ours is "
+          f"{c_provider / c_ours:.2f}x faster than the provider (goal >= 2.3x)")  # fmt: skip
     print()
     print("(b) 1,000 status checks, 50 ms server latency, concurrency 50")
     print(f"  {'runner':44s} {'total s':>8s} {'speed-up vs provider':>21s}")

@@ -73,6 +73,7 @@ PUBLIC = {
     "confirm_callback",
     "get_transaction",
     "parse_callback",
+    "redact_httpx_logs",
     "reset_default_client",
 }
 

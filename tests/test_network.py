@@ -157,16 +157,27 @@ def test_a_dropped_payment_error_says_what_was_sent_and_not_to_resend(fake: Fake
 
 
 class RefuseFirstConnect(httpx.BaseTransport):
-    """What no server can produce on demand: a refused connection, then an accepted one."""
+    """A real transport whose first connections go to a closed port: refused, for real.
+
+    httpcore reports the attempt (``connection.connect_tcp.started``/``failed``) and no
+    ``send_request_*`` event, which is the evidence that nothing of the request left.
+    """
 
     def __init__(self, refusals: int) -> None:
         self.refusals = refusals
+        self.closed_port = free_port()
         self.inner = httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self.refusals:
             self.refusals -= 1
-            raise httpx.ConnectError("connection refused", request=request)
+            request = httpx.Request(
+                request.method,
+                request.url.copy_with(port=self.closed_port),
+                headers=request.headers,
+                content=request.content,
+                extensions=request.extensions,
+            )
         return self.inner.handle_request(request)
 
     def close(self) -> None:
@@ -179,6 +190,28 @@ def test_a_payment_whose_connection_failed_before_sending_is_retried(fake: FakeL
             response = create_payin(c)
     assert response.token
     assert len(fake.requests) == 1
+
+
+def test_a_payment_is_not_resent_when_the_transport_gives_no_evidence(
+    fake: FakeLigdicash,
+) -> None:
+    """A transport that reports nothing (a mock, a custom one): it may have been sent."""
+    calls = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with httpx.Client(transport=httpx.MockTransport(refuse)) as http:
+        with make_client(fake, http_client=http, max_retries=2) as c:
+            with pytest.raises(ligdicash.APIConnectionError) as info:
+                create_payin(c)
+            assert len(calls) == 1
+            assert info.value.request_may_have_been_sent is True
+            assert "do not send it again" in info.value.message
+            with pytest.raises(ligdicash.APIConnectionError):
+                c.get_transaction("tok")  # a status read is retried whatever the evidence
+    assert len(calls) == 1 + 3
 
 
 def test_only_ligdicash_errors_escape_even_for_odd_transport_failures(fake: FakeLigdicash) -> None:

@@ -10,6 +10,7 @@ import pytest
 import ligdicash
 from fake_ligdicash import FakeLigdicash, Scripted, refusal, status_body
 from ligdicash._config import resolve_settings
+from ligdicash._drive import drive as run
 from ligdicash._models import Transaction
 from ligdicash._pipeline import Sleep
 from ligdicash._polling import POLL, WaitPolicy, make_policy, wait_steps
@@ -48,20 +49,21 @@ class FakeClock:
 def drive(policy: WaitPolicy, outcomes: Iterator[Any]) -> tuple[list[float], Any]:
     """Run the wait generator on a fake clock; return the sleeps and the result or error."""
     clock = FakeClock()
-    steps = wait_steps(policy, clock=clock)
     sleeps: list[float] = []
+
+    def perform(step: Any) -> Any:
+        if isinstance(step, Sleep):
+            sleeps.append(step.seconds)
+            clock.now += step.seconds
+            return None
+        assert step is POLL
+        outcome = next(outcomes)
+        if isinstance(outcome, BaseException):
+            raise outcome  # the driver throws it into the generator
+        return outcome
+
     try:
-        step = next(steps)
-        while True:
-            if isinstance(step, Sleep):
-                sleeps.append(step.seconds)
-                clock.now += step.seconds
-                step = steps.send(None)
-            else:
-                assert step is POLL
-                step = steps.send(next(outcomes))
-    except StopIteration as stop:
-        return sleeps, stop.value
+        return sleeps, run(wait_steps(policy, clock=clock), perform)
     except ligdicash.LigdicashError as exc:
         return sleeps, exc
 
@@ -255,3 +257,33 @@ async def test_async_wait_against_ligdicash_hosts_refuses_a_fast_interval() -> N
     async with ligdicash.AsyncClient(api_key="k", auth_token="t") as client:
         with pytest.raises(ligdicash.InvalidRequestError, match="rate-limited"):
             await client.wait_for_transaction("tok", interval=0.5)
+
+
+def test_an_interval_between_two_and_three_seconds_is_refused_against_ligdicash_hosts() -> None:
+    for interval in (2.0, 2.5, 2.999):
+        with pytest.raises(ligdicash.InvalidRequestError, match="at least 3 s"):
+            make_policy(settings(), interval=interval)
+    # Off LigdiCash's hosts (a proxy, a sandbox) the same interval is the caller's choice.
+    assert make_policy(settings("https://proxy.example.com/pay/v01/"), interval=2.5)
+
+
+def test_a_maintenance_page_or_a_cut_body_in_a_200_does_not_end_the_wait(
+    fake: FakeLigdicash,
+) -> None:
+    maintenance = b"<html><h1>Service temporairement indisponible</h1></html>"
+    fake.push(Scripted(body=maintenance, headers={"Content-Type": "text/html"}))
+    fake.push(Scripted(body=b'{"response_code": "00", "status": "compl'))
+    push_statuses(fake, "completed")
+    with ligdicash.Client(
+        api_key=fake.api_key, auth_token=fake.auth_token, base_url=fake.base_url, max_retries=0
+    ) as client:
+        assert client.wait_for_transaction("tok", timeout=30, interval=0).is_completed
+    assert len(fake.requests) == 3
+
+
+def test_an_unreadable_answer_is_transient_for_the_wait_policy() -> None:
+    policy = WaitPolicy(timeout=1000, interval=3, max_interval=10)
+    unreadable = ligdicash.InvalidResponseError("HTML page", operation="payin_status")
+    sleeps, result = drive(policy, iter([unreadable, tx("completed")]))
+    assert sleeps == [3]
+    assert result.is_completed

@@ -84,6 +84,7 @@ if TYPE_CHECKING:
     from ._bulk import TransactionResult
     from ._callbacks import Callback, parse_callback
     from ._client import Client
+    from ._logs import redact_httpx_logs
 
 # Names loaded on first use (PEP 562): the clients import httpx and the callback parser its
 # own stdlib share, so ``import ligdicash`` stays about half the provider SDK's import time
@@ -91,6 +92,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "Callback": "._callbacks",
     "parse_callback": "._callbacks",
+    "redact_httpx_logs": "._logs",
     "Client": "._client",
     "AsyncClient": "._async_client",
     "AsyncInvoice": "._async_resources",
@@ -189,5 +191,6 @@ __all__ = [
     "confirm_callback",
     "get_transaction",
     "parse_callback",
+    "redact_httpx_logs",
     "reset_default_client",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
-from typing import Any, Callable, Optional, cast
+from typing import Any, Callable, Optional
 
 import httpx
 
@@ -20,9 +20,10 @@ from ._bulk import DEFAULT_CONCURRENCY, ProgressCallback, TransactionResult, gat
 from ._callbacks import Callback
 from ._config import TimeoutTypes
 from ._confirm import check_confirmation, check_confirmation_inputs
+from ._drive import adrive
 from ._models import Transaction
-from ._operations import RequestSpec, TransactionType
-from ._pipeline import Outcome, Result, Sleep
+from ._operations import RequestSpec, ResultT, TransactionType
+from ._pipeline import Sleep, Step
 from ._polling import (
     DEFAULT_INTERVAL,
     DEFAULT_MAX_INTERVAL,
@@ -181,7 +182,7 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
             ClientClosedError: the client was closed.
             LigdicashError: any other failure, as a subclass.
         """
-        return cast(Transaction, await self._request(self._status_spec(token, type)))
+        return await self._request(self._status_spec(token, type))
 
     async def wait_for_transaction(
         self,
@@ -213,7 +214,7 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
         )
 
         async def fetch() -> Transaction:
-            return cast(Transaction, await self._request(spec))
+            return await self._request(spec)
 
         return await wait_async(fetch, policy)
 
@@ -271,24 +272,14 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
             expected_transaction_id=expected_transaction_id,
         )
 
-    async def _request(self, spec: RequestSpec) -> Result:
-        steps = self._exchange(spec)
-        try:
-            step = next(steps)
-            while True:
-                outcome: Outcome = None
-                if isinstance(step, Sleep):
-                    await asyncio.sleep(step.seconds)
-                else:
-                    try:
-                        outcome = await self._http.send(step.request)
-                    except Exception as exc:  # handed to the pipeline, which maps it
-                        outcome = exc
-                step = steps.send(outcome)
-        except StopIteration as stop:
-            return cast(Result, stop.value)
-        finally:
-            steps.close()
+    async def _request(self, spec: RequestSpec[ResultT]) -> ResultT:
+        return await adrive(self._exchange(spec, asynchronous=True), self._perform)
+
+    async def _perform(self, step: Step) -> Optional[httpx.Response]:
+        if isinstance(step, Sleep):
+            await asyncio.sleep(step.seconds)
+            return None
+        return await self._http.send(step.request)
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it was passed in). Safe to call twice."""

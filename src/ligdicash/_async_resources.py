@@ -8,7 +8,7 @@ with :meth:`AsyncClient.Invoice` and :meth:`AsyncClient.Withdrawal`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Optional, cast
+from typing import TYPE_CHECKING, Any, Optional
 
 from ._exceptions import ConfigurationError
 from ._models import PaymentResponse
@@ -65,7 +65,7 @@ class AsyncInvoice(_InvoiceBase):
         """
         client = self._bound_client()
         spec = self._hosted_spec(cancel_url, return_url, callback_url, custom_data, customer)
-        return cast(PaymentResponse, await client._request(spec))
+        return await client._request(spec)
 
     async def pay_without_redirection(
         self,
@@ -84,7 +84,7 @@ class AsyncInvoice(_InvoiceBase):
         """
         client = self._bound_client()
         spec = self._direct_spec(otp, customer, callback_url, custom_data)
-        return cast(PaymentResponse, await client._request(spec))
+        return await client._request(spec)
 
 
 class AsyncWithdrawal(_WithdrawalBase):
@@ -117,4 +117,4 @@ class AsyncWithdrawal(_WithdrawalBase):
         if self._client is None:
             raise _unbound("Withdrawal")
         spec = self._spec(type, to_wallet, callback_url, custom_data)
-        return cast(PaymentResponse, await self._client._request(spec))
+        return await self._client._request(spec)

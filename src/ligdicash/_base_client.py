@@ -9,8 +9,9 @@ import httpx
 
 from ._config import TimeoutTypes, resolve_settings
 from ._exceptions import ClientClosedError
-from ._operations import RequestSpec, status_spec
-from ._pipeline import Outcome, Result, Step, exchange, make_record
+from ._models import Transaction
+from ._operations import RequestSpec, ResultT, status_spec
+from ._pipeline import Step, exchange
 from ._records import RequestRecord
 from ._resources import _InvoiceBase, _WithdrawalBase
 from ._validation import Amount, check_token
@@ -116,14 +117,17 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
         withdrawal._client = self
         return withdrawal
 
-    def _exchange(self, spec: RequestSpec) -> Generator[Step, Outcome, Result]:
+    def _exchange(
+        self, spec: RequestSpec[ResultT], *, asynchronous: bool = False
+    ) -> Generator[Step, Optional[httpx.Response], ResultT]:
         if self._closed:
             raise ClientClosedError(operation=spec.operation.name)
-        record = make_record(self._settings, spec)
-        return exchange(self._settings, spec, record, on_request=self._on_request)
+        return exchange(
+            self._settings, spec, on_request=self._on_request, asynchronous=asynchronous
+        )
 
     @staticmethod
-    def _status_spec(token: str, type: str) -> RequestSpec:
+    def _status_spec(token: str, type: str) -> RequestSpec[Transaction]:
         return status_spec(check_token(token), type)
 
     def __repr__(self) -> str:

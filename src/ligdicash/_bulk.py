@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Optional, cast
+from typing import Callable, Optional
 
 from ._exceptions import ClientClosedError, InvalidRequestError, LigdicashError
 from ._models import Transaction
@@ -227,12 +227,12 @@ def gather_threaded(
         running = workers
         while running:
             item = arrived.get()
-            if item is _DONE:
-                running -= 1
+            if isinstance(item, TransactionResult):
+                batch.record(item)
             elif isinstance(item, BaseException):
                 raise item
-            else:
-                batch.record(cast(TransactionResult, item))
+            else:  # _DONE
+                running -= 1
     finally:
         stop.set()
         for thread in threads:

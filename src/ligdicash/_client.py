@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Optional, cast
+from typing import Optional
 
 import httpx
 
@@ -14,9 +14,10 @@ from ._bulk import DEFAULT_CONCURRENCY, ProgressCallback, TransactionResult, gat
 from ._callbacks import Callback
 from ._config import TimeoutTypes
 from ._confirm import check_confirmation, check_confirmation_inputs
+from ._drive import drive
 from ._models import Transaction
-from ._operations import RequestSpec, TransactionType
-from ._pipeline import Outcome, Result, Sleep
+from ._operations import RequestSpec, ResultT, TransactionType
+from ._pipeline import Sleep, Step
 from ._polling import (
     DEFAULT_INTERVAL,
     DEFAULT_MAX_INTERVAL,
@@ -95,7 +96,7 @@ class Client(_BaseClient[Invoice, Withdrawal]):
             InvoiceNotFoundError: LigdiCash does not know the token.
             LigdicashError: any other failure, as a subclass.
         """
-        return cast(Transaction, self._request(self._status_spec(token, type)))
+        return self._request(self._status_spec(token, type))
 
     def wait_for_transaction(
         self,
@@ -125,7 +126,7 @@ class Client(_BaseClient[Invoice, Withdrawal]):
         policy = make_policy(
             self._settings, timeout=timeout, interval=interval, max_interval=max_interval
         )
-        return wait_sync(lambda: cast(Transaction, self._request(spec)), policy)
+        return wait_sync(lambda: self._request(spec), policy)
 
     def get_transactions(
         self,
@@ -187,23 +188,14 @@ class Client(_BaseClient[Invoice, Withdrawal]):
             expected_transaction_id=expected_transaction_id,
         )
 
-    def _request(self, spec: RequestSpec) -> Result:
-        steps = self._exchange(spec)
-        outcome: Outcome = None
-        try:
-            step = next(steps)
-            while True:
-                if isinstance(step, Sleep):
-                    time.sleep(step.seconds)
-                    outcome = None
-                else:
-                    try:
-                        outcome = self._http.send(step.request)
-                    except Exception as exc:  # handed to the pipeline, which maps it
-                        outcome = exc
-                step = steps.send(outcome)
-        except StopIteration as stop:
-            return cast(Result, stop.value)
+    def _request(self, spec: RequestSpec[ResultT]) -> ResultT:
+        return drive(self._exchange(spec), self._perform)
+
+    def _perform(self, step: Step) -> Optional[httpx.Response]:
+        if isinstance(step, Sleep):
+            time.sleep(step.seconds)
+            return None
+        return self._http.send(step.request)
 
     def close(self) -> None:
         """Close the connection pool (unless it was passed in). Safe to call twice."""

@@ -2,14 +2,15 @@
 
 ::
 
-    LigdicashError                       .code, .message, .operation
+    LigdicashError                       .code, .message, .operation,
+    │                                    .request_may_have_been_sent, .request_record
     ├── ConfigurationError               missing credentials, bad platform or base_url
     ├── InvalidRequestError (ValueError) bad input caught before anything is sent
     │   ├── InvalidAmountError*          also a refusal (see below)
     │   ├── InvalidTokenError*
     │   └── FeatureNotTestableError
     ├── ClientClosedError                the client was closed
-    ├── APIConnectionError               the network failed (.request_may_have_been_sent)
+    ├── APIConnectionError               the network failed
     │   └── APITimeoutError
     ├── APIStatusError                   HTTP status other than 200 (.http_status)
     │   ├── RateLimitError               429
@@ -93,6 +94,12 @@ class LigdicashError(Exception):
         operation: which SDK operation failed (``"hosted_payin"``, ``"payin_status"``, ...),
             or ``None`` when no operation was under way.
         request_record: what was (or was about to be) sent, with the OTP redacted.
+        request_may_have_been_sent: ``True`` when the request may have reached LigdiCash
+            and what became of it is unknown (a network failure after the first byte, a
+            5xx or gateway page, an unreadable 200). On a payment or payout the money may
+            be moving: do not send it again; look it up first (the message says how).
+            ``False`` for errors raised before anything was sent and for answers that
+            settle the outcome (a refusal, a 4xx).
     """
 
     default_code = "error"
@@ -105,8 +112,10 @@ class LigdicashError(Exception):
         code: Optional[str] = None,
         operation: Optional[str] = None,
         request_record: Optional[RequestRecord] = None,
+        request_may_have_been_sent: bool = False,
     ) -> None:
         self.code: str = code if code is not None else self.default_code
+        self.request_may_have_been_sent = request_may_have_been_sent
         self.message: str = message if message is not None else self.default_message
         self.operation = operation
         self.request_record = request_record
@@ -151,24 +160,12 @@ class ClientClosedError(LigdicashError):
 class APIConnectionError(LigdicashError):
     """The request could not be completed because of the network.
 
-    Attributes:
-        request_may_have_been_sent: ``False`` when the failure happened before any byte
-            of the request left (connection refused, DNS, pool timeout). When ``True`` on a
-            payment or payout, the money may be moving: do not send it again; find the
-            transaction first.
+    ``request_may_have_been_sent`` is ``False`` only when httpcore's trace of the attempt
+    shows that no byte of the request was written (connection refused, DNS failure);
+    when there is no such evidence it is ``True``.
     """
 
     default_code = "connection"
-
-    def __init__(
-        self,
-        message: Optional[str] = None,
-        *,
-        request_may_have_been_sent: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        self.request_may_have_been_sent = request_may_have_been_sent
-        super().__init__(message, **kwargs)
 
 
 class APITimeoutError(APIConnectionError):

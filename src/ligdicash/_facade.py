@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Optional, cast
+from typing import TYPE_CHECKING, Any, Optional
 
 from ._models import Transaction
 from ._operations import TransactionType, status_spec
@@ -85,7 +85,7 @@ def get_transaction(token: str, type: TransactionType = "payin") -> Transaction:
     """
     # Validate before building a client, so a blank token never needs credentials.
     spec = status_spec(check_token(token), type)
-    return cast(Transaction, default_client()._request(spec))
+    return default_client()._request(spec)
 
 
 def confirm_callback(

@@ -57,7 +57,13 @@ class PaymentResponse:
     @classmethod
     def from_wire(cls, payload: Mapping[str, Any]) -> PaymentResponse:
         """Build from an answer's JSON object, tolerating missing, extra and camelCase keys."""
-        data = normalize_keys(payload)
+        return cls.from_normalized(normalize_keys(payload), payload)
+
+    @classmethod
+    def from_normalized(
+        cls, data: Mapping[str, Any], payload: Mapping[str, Any]
+    ) -> PaymentResponse:
+        """Build from ``data`` = ``normalize_keys(payload)``, already computed by the caller."""
         return cls(
             response_code=text(data.get("response_code")),
             token=text(data.get("token")),
@@ -131,7 +137,11 @@ class Transaction:
     @classmethod
     def from_wire(cls, payload: Mapping[str, Any]) -> Transaction:
         """Build from a status answer, tolerating every variant the wire contract lists."""
-        data = normalize_keys(payload)
+        return cls.from_normalized(normalize_keys(payload), payload)
+
+    @classmethod
+    def from_normalized(cls, data: Mapping[str, Any], payload: Mapping[str, Any]) -> Transaction:
+        """Build from ``data`` = ``normalize_keys(payload)``, already computed by the caller."""
         raw_status = text(data.get("status"))
         return cls(
             status=normalize_status(raw_status),

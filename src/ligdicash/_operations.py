@@ -6,12 +6,13 @@ it moves money (which forbids resending it once it may have reached the server).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Literal, Optional, TypeVar, overload
 
 from ._codes import Family
 from ._exceptions import InvalidRequestError
+from ._models import PaymentResponse, Transaction
 
 __all__ = [
     "CLIENT_PAYOUT",
@@ -21,6 +22,7 @@ __all__ = [
     "STATUS_OPERATIONS",
     "Operation",
     "RequestSpec",
+    "ResultT",
     "TransactionType",
     "build_payin_body",
     "build_payout_body",
@@ -29,6 +31,8 @@ __all__ = [
 
 TransactionType = Literal["payin", "client_payout", "merchant_payout"]
 ParseAs = Literal["payment", "transaction"]
+#: What a request spec's answer is read into: ``PaymentResponse`` or ``Transaction``.
+ResultT = TypeVar("ResultT")
 
 
 @dataclass(frozen=True)
@@ -85,19 +89,75 @@ STATUS_OPERATIONS: dict[str, Operation] = {
 }
 
 
-@dataclass(frozen=True)
-class RequestSpec:
-    """Everything needed to send one operation, before credentials and URL are applied."""
+class RequestSpec(Generic[ResultT]):
+    """Everything needed to send one operation, before credentials and URL are applied.
+
+    Generic in what its answer is read into: ``RequestSpec(op, "payment", body=...)`` is a
+    ``RequestSpec[PaymentResponse]``, ``RequestSpec(op, "transaction", params=...)`` a
+    ``RequestSpec[Transaction]``, and ``client._request(spec)`` returns that type: no cast.
+
+    Attributes:
+        operation: the endpoint.
+        parse: reads the answer into the result model, from its snake_cased keys and
+            the raw JSON object (``from_normalized``).
+        params: query parameters (status calls).
+        body: the JSON body (creations and payouts); never in the repr (it holds the OTP).
+    """
+
+    __slots__ = ("body", "operation", "params", "parse")
 
     operation: Operation
-    parse_as: ParseAs
-    params: dict[str, str] = field(default_factory=dict)
-    body: Optional[dict[str, Any]] = field(default=None, repr=False)
+    parse: Callable[[Mapping[str, Any], Mapping[str, Any]], ResultT]
+    params: dict[str, str]
+    body: Optional[dict[str, Any]]
+
+    @overload
+    def __init__(
+        self: RequestSpec[PaymentResponse],
+        operation: Operation,
+        parse_as: Literal["payment"],
+        params: Optional[dict[str, str]] = None,
+        body: Optional[dict[str, Any]] = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: RequestSpec[Transaction],
+        operation: Operation,
+        parse_as: Literal["transaction"],
+        params: Optional[dict[str, str]] = None,
+        body: Optional[dict[str, Any]] = None,
+    ) -> None: ...
+
+    def __init__(
+        self,
+        operation: Operation,
+        parse_as: ParseAs,
+        params: Optional[dict[str, str]] = None,
+        body: Optional[dict[str, Any]] = None,
+    ) -> None:
+        self.operation = operation
+        self.parse = _PARSERS[parse_as]
+        self.params = params or {}
+        self.body = body
+
+    def __repr__(self) -> str:
+        return f"RequestSpec(operation={self.operation.name!r}, params={self.params!r})"
 
 
-def status_spec(token: str, type: str) -> RequestSpec:
-    """The status call for ``token`` of transaction ``type``; raise on an unknown type."""
-    operation = STATUS_OPERATIONS.get(type)
+_PARSERS: dict[str, Any] = {
+    "payment": PaymentResponse.from_normalized,
+    "transaction": Transaction.from_normalized,
+}
+
+
+def status_spec(token: str, type: str) -> RequestSpec[Transaction]:
+    """The status call for ``token`` of transaction ``type``.
+
+    Raises:
+        InvalidRequestError: ``type`` is not one of the three names (whatever its type).
+    """
+    operation = STATUS_OPERATIONS.get(type) if isinstance(type, str) else None
     if operation is None or operation.token_param is None:
         raise InvalidRequestError(
             f"unknown transaction type {type!r}: use 'payin', 'client_payout' or 'merchant_payout'"

@@ -1,10 +1,10 @@
 """Waiting for a transaction to settle: the policy, written once for the sync and async clients.
 
 :func:`wait_steps` is a generator in the style of :func:`ligdicash._pipeline.exchange`: it
-yields :data:`POLL` (make one status call and resume with the :class:`Transaction` or the
-:class:`LigdicashError` it raised) or :class:`~ligdicash._pipeline.Sleep`, and returns the
-final transaction. :func:`wait_sync` and :func:`wait_async` are the two drivers; only they
-touch a clock's sleep.
+yields :data:`POLL` (make one status call; the :class:`Transaction` is sent in, the
+:class:`LigdicashError` it raised thrown in) or :class:`~ligdicash._pipeline.Sleep`, and
+returns the final transaction. :func:`wait_sync` and :func:`wait_async` run it with
+:mod:`ligdicash._drive`'s drivers; only their ``perform`` functions touch a clock's sleep.
 
 The policy:
 
@@ -14,9 +14,10 @@ The policy:
   the provider's guidance); ``interval=0`` is accepted only for a loopback ``base_url``;
 - ``pending`` is never an error; ``completed`` and ``cancelled`` end the wait;
 - transient failures (:class:`APIConnectionError`, :class:`ServerError`,
-  :class:`RateLimitError`) are remembered and the wait goes on (a status call is safe to
-  repeat; a ``Retry-After`` is honoured); any other error (a refusal such as
-  :class:`InvoiceNotFoundError`, a closed client) ends the wait at once;
+  :class:`RateLimitError`, :class:`InvalidResponseError`) are remembered and the wait
+  goes on (a status call is safe to repeat; a ``Retry-After`` is honoured); any other
+  error (a refusal such as :class:`InvoiceNotFoundError`, a closed client) ends the wait
+  at once;
 - when no further call fits before the deadline, :class:`WaitTimeoutError` is raised with
   the last transaction seen, chained to the last transient error if there was one.
 """
@@ -27,14 +28,16 @@ import math
 import time
 from collections.abc import Awaitable, Generator
 from dataclasses import dataclass
-from typing import Callable, Optional, Union, cast
+from typing import Callable, Optional, Union
 
 import httpx
 
 from ._config import Settings, _is_loopback
+from ._drive import adrive, drive
 from ._exceptions import (
     APIConnectionError,
     InvalidRequestError,
+    InvalidResponseError,
     LigdicashError,
     RateLimitError,
     ServerError,
@@ -66,8 +69,9 @@ DEFAULT_MAX_INTERVAL = 30.0
 DEFAULT_WAIT_TIMEOUT = 300.0
 BACKOFF_FACTOR = 1.5
 
-#: Errors after which a status call is simply made again later.
-TRANSIENT_ERRORS = (APIConnectionError, ServerError, RateLimitError)
+#: Errors after which a status call is simply made again later (an unreadable 200, such as
+#: a maintenance page served with status 200, is one of them).
+TRANSIENT_ERRORS = (APIConnectionError, ServerError, RateLimitError, InvalidResponseError)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,6 @@ class Poll:
 
 POLL = Poll()
 WaitStep = Union[Poll, Sleep]
-PollOutcome = Union[Transaction, LigdicashError]
 
 
 @dataclass(frozen=True)
@@ -137,8 +140,11 @@ def make_policy(
 
 def wait_steps(
     policy: WaitPolicy, *, clock: Callable[[], float] = time.monotonic
-) -> Generator[WaitStep, Optional[PollOutcome], Transaction]:
+) -> Generator[WaitStep, Transaction, Transaction]:
     """Run one wait as a sequence of steps; return the final transaction or raise.
+
+    Driven by :func:`ligdicash._drive.drive` / ``adrive``: a status call's transaction is
+    sent in, its error thrown in at the ``yield`` (any error not transient propagates).
 
     Raises:
         WaitTimeoutError: the deadline came first; ``.transaction`` is the last one seen.
@@ -150,19 +156,18 @@ def wait_steps(
     last_error: Optional[LigdicashError] = None
     polls = 0
     while True:
-        outcome = yield POLL
-        polls += 1
         at_least = 0.0
-        if isinstance(outcome, Transaction):
+        try:
+            outcome = yield POLL
+        except TRANSIENT_ERRORS as exc:  # thrown in by the driver: ride it out
+            last_error = exc
+            if isinstance(exc, RateLimitError) and exc.retry_after:
+                at_least = exc.retry_after
+        else:
             if outcome.is_final:
                 return outcome
             last_seen = outcome
-        elif isinstance(outcome, TRANSIENT_ERRORS):
-            last_error = outcome
-            if isinstance(outcome, RateLimitError) and outcome.retry_after:
-                at_least = outcome.retry_after
-        elif isinstance(outcome, BaseException):
-            raise outcome
+        polls += 1
         remaining = deadline - clock()
         wait = max(gap, at_least)
         if wait > remaining:
@@ -201,23 +206,14 @@ def wait_sync(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Transaction:
     """Drive :func:`wait_steps` with a blocking status call and ``time.sleep``."""
-    steps = wait_steps(policy)
-    try:
-        step = next(steps)
-        while True:
-            outcome: Optional[PollOutcome] = None
-            if isinstance(step, Sleep):
-                sleep(step.seconds)
-            else:
-                try:
-                    outcome = fetch()
-                except LigdicashError as exc:
-                    outcome = exc
-            step = steps.send(outcome)
-    except StopIteration as stop:
-        return cast(Transaction, stop.value)
-    finally:
-        steps.close()
+
+    def perform(step: WaitStep) -> Optional[Transaction]:
+        if isinstance(step, Sleep):
+            sleep(step.seconds)
+            return None
+        return fetch()
+
+    return drive(wait_steps(policy), perform)
 
 
 async def wait_async(
@@ -226,20 +222,10 @@ async def wait_async(
     """Drive :func:`wait_steps` with an awaited status call and ``asyncio.sleep``."""
     import asyncio  # here, so that the sync client never pays for importing asyncio
 
-    steps = wait_steps(policy)
-    try:
-        step = next(steps)
-        while True:
-            outcome: Optional[PollOutcome] = None
-            if isinstance(step, Sleep):
-                await asyncio.sleep(step.seconds)
-            else:
-                try:
-                    outcome = await fetch()
-                except LigdicashError as exc:
-                    outcome = exc
-            step = steps.send(outcome)
-    except StopIteration as stop:
-        return cast(Transaction, stop.value)
-    finally:
-        steps.close()
+    async def perform(step: WaitStep) -> Optional[Transaction]:
+        if isinstance(step, Sleep):
+            await asyncio.sleep(step.seconds)
+            return None
+        return await fetch()
+
+    return await adrive(wait_steps(policy), perform)

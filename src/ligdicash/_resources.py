@@ -127,7 +127,7 @@ class _InvoiceBase:
         otp: str,
         actions: dict[str, str],
         custom_data: Optional[Mapping[str, Any]],
-    ) -> RequestSpec:
+    ) -> RequestSpec[PaymentResponse]:
         if not self.items:
             raise InvalidRequestError("the invoice has no items: call add_item() first")
         total = check_total(self.total_amount, "invoice total")
@@ -157,7 +157,7 @@ class _InvoiceBase:
         callback_url: str,
         custom_data: Optional[Mapping[str, Any]],
         customer: str,
-    ) -> RequestSpec:
+    ) -> RequestSpec[PaymentResponse]:
         return self._payin_spec(
             operation_is_direct=False,
             customer=to_phone(customer, required=False),
@@ -176,7 +176,7 @@ class _InvoiceBase:
         customer: str,
         callback_url: str,
         custom_data: Optional[Mapping[str, Any]],
-    ) -> RequestSpec:
+    ) -> RequestSpec[PaymentResponse]:
         # The OTP goes into this one request body and is not stored on the invoice.
         return self._payin_spec(
             operation_is_direct=True,
@@ -237,7 +237,7 @@ class Invoice(_InvoiceBase):
                 failures. A creation is never resent once it may have reached LigdiCash.
         """
         spec = self._hosted_spec(cancel_url, return_url, callback_url, custom_data, customer)
-        return cast(PaymentResponse, self._bound_client()._request(spec))
+        return self._bound_client()._request(spec)
 
     def pay_without_redirection(
         self,
@@ -253,7 +253,7 @@ class Invoice(_InvoiceBase):
         provider's test platform.
         """
         spec = self._direct_spec(otp, customer, callback_url, custom_data)
-        return cast(PaymentResponse, self._bound_client()._request(spec))
+        return self._bound_client()._request(spec)
 
 
 class _WithdrawalBase:
@@ -284,7 +284,7 @@ class _WithdrawalBase:
         to_wallet: bool,
         callback_url: str,
         custom_data: Optional[Mapping[str, Any]],
-    ) -> RequestSpec:
+    ) -> RequestSpec[PaymentResponse]:
         if type not in ("client", "merchant"):
             raise InvalidRequestError(f"type must be 'client' or 'merchant', got {type!r}")
         if type == "merchant" and to_wallet:
@@ -350,4 +350,4 @@ class Withdrawal(_WithdrawalBase):
             from ._facade import default_client
 
             client = default_client()
-        return cast(PaymentResponse, client._request(spec))
+        return client._request(spec)
