@@ -97,10 +97,12 @@ class RequestSpec:
 
 def status_spec(token: str, type: str) -> RequestSpec:
     """The status call for ``token`` of transaction ``type``; raise on an unknown type."""
-    operation = STATUS_OPERATIONS.get(type)
+    # isinstance first: an unhashable ``type`` would raise TypeError from the lookup.
+    operation = STATUS_OPERATIONS.get(type) if isinstance(type, str) else None
     if operation is None or operation.token_param is None:
+        shown = repr(type[:40]) if isinstance(type, str) else "that value"
         raise InvalidRequestError(
-            f"unknown transaction type {type!r}: use 'payin', 'client_payout' or 'merchant_payout'"
+            f"unknown transaction type {shown}: use 'payin', 'client_payout' or 'merchant_payout'"
         )
     return RequestSpec(operation, "transaction", params={operation.token_param: token})
 
