@@ -286,7 +286,7 @@ def _media_type(content_type: str) -> tuple[str, str]:
 def _decode(body: bytes, charset: str) -> str:
     try:
         return body.decode(charset)
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, UnicodeError):  # punycode raises a bare UnicodeError
         pass
     try:
         return body.decode("utf-8")
@@ -332,7 +332,10 @@ def parse_callback(body: bytes, content_type: str) -> Callback:
             or has no ``token`` or ``status``.
     """
     if isinstance(body, str):  # be forgiving: frameworks sometimes hand over text
-        body = body.encode("utf-8")
+        try:
+            body = body.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate
+            raise InvalidCallbackError("the callback body is not valid text") from None
     if not isinstance(body, (bytes, bytearray, memoryview)):
         raise InvalidCallbackError(f"the callback body must be bytes, not {type(body).__name__}")
     body = bytes(body)
