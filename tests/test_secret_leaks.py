@@ -7,6 +7,7 @@ What an error tracker such as Sentry captures is ``traceback.TracebackException`
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import traceback
 from typing import Any, Callable
@@ -198,3 +199,12 @@ def test_the_payout_customer_is_masked_in_records_and_errors(
     shown = everything_shown(info.value) + repr(record) + str(record.body)
     assert CUSTOMER not in shown
     assert fake.requests[0].json["commande"]["customer"] == CUSTOMER
+
+
+def test_the_request_body_shows_no_otp_in_its_repr_but_sends_it() -> None:
+    invoice = documented_invoice(ligdicash.Invoice)
+    spec = invoice._direct_spec(OTP, "22670123456", "", None)
+    assert spec.body is not None
+    assert OTP not in repr(spec) + repr(spec.body) + str(spec.body)
+    assert "'otp': '[redacted]'" in repr(spec.body)
+    assert f'"otp":"{OTP}"' in json.dumps(spec.body, separators=(",", ":"))
