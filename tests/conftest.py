@@ -13,17 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import ligdicash
 from fake_ligdicash import FakeLigdicash
 from ligdicash import _pipeline
-
-_MODULE_SETTINGS = (
-    "api_key",
-    "auth_token",
-    "platform",
-    "base_url",
-    "timeout",
-    "max_retries",
-    "on_request",
-)
-_ENV = ("LIGDICASH_API_KEY", "LIGDICASH_AUTH_TOKEN", "LIGDICASH_PLATFORM", "LIGDICASH_BASE_URL")
+from ligdicash._config import SETTINGS
 
 
 @pytest.fixture(scope="session")
@@ -43,10 +33,10 @@ def fake(_fake_server: FakeLigdicash) -> Iterator[FakeLigdicash]:
 @pytest.fixture(autouse=True)
 def clean_module_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts with unset module settings, no LIGDICASH_* env and fast backoff."""
-    for name in _MODULE_SETTINGS:
-        monkeypatch.setattr(ligdicash, name, None)
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
+    for setting in SETTINGS:
+        monkeypatch.setattr(ligdicash, setting.name, None)
+        if setting.env:
+            monkeypatch.delenv(setting.env, raising=False)
     # Retries keep their count and order; only the waiting is shortened.
     monkeypatch.setattr(_pipeline, "INITIAL_BACKOFF", 0.01)
     yield

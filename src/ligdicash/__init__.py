@@ -16,7 +16,8 @@ Quick start (the documented API)::
 
 Module settings (read at each request; ``None`` means "environment, then default"):
 ``api_key``, ``auth_token``, ``platform`` (``"live"``/``"test"``), ``base_url`` (API root
-override, e.g. a local sandbox), ``timeout`` (seconds), ``max_retries``, ``on_request``.
+override, e.g. a local sandbox), ``allow_http_hosts`` (plain-http hosts besides loopback),
+``timeout`` (seconds), ``max_retries``, ``on_request`` (declared once in ``_config.SETTINGS``).
 For several accounts in one process use :class:`Client`.
 """
 
@@ -124,6 +125,7 @@ api_key: Optional[str] = None
 auth_token: Optional[str] = None
 platform: Optional[str] = None
 base_url: Optional[str] = None
+allow_http_hosts: Union[str, tuple[str, ...], None] = None
 timeout: Union[float, httpx.Timeout, None] = None
 max_retries: Optional[int] = None
 on_request: Optional[Callable[[RequestRecord], object]] = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import httpx
 
@@ -153,6 +153,7 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
         auth_token: Optional[str] = None,
         platform: Optional[str] = None,
         base_url: Optional[str] = None,
+        allow_http_hosts: Union[str, Iterable[str], None] = None,
         timeout: TimeoutTypes = None,
         max_retries: Optional[int] = None,
         http_client: Optional[httpx.AsyncClient] = None,
@@ -163,6 +164,7 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
             auth_token=auth_token,
             platform=platform,
             base_url=base_url,
+            allow_http_hosts=allow_http_hosts,
             timeout=timeout,
             max_retries=max_retries,
             on_request=on_request,

@@ -1,8 +1,9 @@
 """``AsyncInvoice`` and ``AsyncWithdrawal``: the documented objects, with awaitable sending.
 
-They inherit the data, validation and request building of ``_InvoiceBase`` and
-``_WithdrawalBase``; only the methods that send differ (they are coroutines). Create them
-with :meth:`AsyncClient.Invoice` and :meth:`AsyncClient.Withdrawal`.
+They inherit the data, validation, request building and client binding of ``_InvoiceBase``
+and ``_WithdrawalBase``; only the methods that send differ (they are coroutines). Create
+them with :meth:`AsyncClient.Invoice` and :meth:`AsyncClient.Withdrawal` (or pass
+``client=``): there is no module-level async client to fall back on.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from ._exceptions import ConfigurationError
 from ._models import PaymentResponse
 from ._resources import _InvoiceBase, _WithdrawalBase
+from ._validation import Secret
 
 if TYPE_CHECKING:
     from ._async_client import AsyncClient
@@ -27,7 +29,7 @@ def _unbound(kind: str) -> ConfigurationError:
     )
 
 
-class AsyncInvoice(_InvoiceBase):
+class AsyncInvoice(_InvoiceBase["AsyncClient"]):
     """An :class:`Invoice` whose payment methods are coroutines.
 
     Example::
@@ -40,12 +42,8 @@ class AsyncInvoice(_InvoiceBase):
                                                           callback_url=...)
     """
 
-    _client: Optional[AsyncClient] = None
-
-    def _bound_client(self) -> AsyncClient:
-        if self._client is None:
-            raise _unbound("Invoice")
-        return self._client
+    def _module_client(self) -> AsyncClient:
+        raise _unbound("Invoice")
 
     async def pay_with_redirection(
         self,
@@ -63,7 +61,7 @@ class AsyncInvoice(_InvoiceBase):
             InvalidRequestError, RequestRefusedError, APIConnectionError, APIStatusError,
                 InvalidResponseError: as for :meth:`Invoice.pay_with_redirection`.
         """
-        client = self._bound_client()
+        client = self._sending_client()
         spec = self._hosted_spec(cancel_url, return_url, callback_url, custom_data, customer)
         return await client._request(spec)
 
@@ -82,12 +80,14 @@ class AsyncInvoice(_InvoiceBase):
             InvalidRequestError, RequestRefusedError, APIConnectionError, APIStatusError,
                 InvalidResponseError: as for :meth:`Invoice.pay_without_redirection`.
         """
-        client = self._bound_client()
+        # Rebound first: this coroutine's frame holds the OTP only as a redacted Secret.
+        otp = Secret(otp) if isinstance(otp, str) else otp
+        client = self._sending_client()
         spec = self._direct_spec(otp, customer, callback_url, custom_data)
         return await client._request(spec)
 
 
-class AsyncWithdrawal(_WithdrawalBase):
+class AsyncWithdrawal(_WithdrawalBase["AsyncClient"]):
     """A :class:`Withdrawal` whose :meth:`send` is a coroutine.
 
     Example::
@@ -97,7 +97,8 @@ class AsyncWithdrawal(_WithdrawalBase):
         response = await withdrawal.send(type="client", callback_url=...)
     """
 
-    _client: Optional[AsyncClient] = None
+    def _module_client(self) -> AsyncClient:
+        raise _unbound("Withdrawal")
 
     async def send(
         self,
@@ -114,7 +115,6 @@ class AsyncWithdrawal(_WithdrawalBase):
                 RequestRefusedError, APIConnectionError, APIStatusError,
                 InvalidResponseError: as for :meth:`Withdrawal.send`.
         """
-        if self._client is None:
-            raise _unbound("Withdrawal")
+        client = self._sending_client()
         spec = self._spec(type, to_wallet, callback_url, custom_data)
-        return await self._client._request(spec)
+        return await client._request(spec)

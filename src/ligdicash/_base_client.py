@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar
 
 import httpx
 
-from ._config import TimeoutTypes, resolve_settings
+from ._config import resolve_settings
 from ._exceptions import ClientClosedError
 from ._models import Transaction
 from ._operations import RequestSpec, ResultT, status_spec
 from ._pipeline import Step, exchange
 from ._records import RequestRecord
 from ._resources import _InvoiceBase, _WithdrawalBase
-from ._validation import Amount, check_token
+from ._validation import check_token
 
 if TYPE_CHECKING:
     from ._callbacks import Callback
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["OnRequest", "_BaseClient"]
 
 OnRequest = Callable[[RequestRecord], Any]
-_InvoiceT = TypeVar("_InvoiceT", bound=_InvoiceBase)
-_WithdrawalT = TypeVar("_WithdrawalT", bound=_WithdrawalBase)
+_InvoiceT = TypeVar("_InvoiceT", bound="_InvoiceBase[Any]")
+_WithdrawalT = TypeVar("_WithdrawalT", bound="_WithdrawalBase[Any]")
 
 
 class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
@@ -36,26 +36,10 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
     _invoice_class: type[_InvoiceT]
     _withdrawal_class: type[_WithdrawalT]
 
-    def __init__(
-        self,
-        *,
-        api_key: Optional[str] = None,
-        auth_token: Optional[str] = None,
-        platform: Optional[str] = None,
-        base_url: Optional[str] = None,
-        timeout: TimeoutTypes = None,
-        max_retries: Optional[int] = None,
-        on_request: Optional[OnRequest] = None,
-    ) -> None:
-        self._settings = resolve_settings(
-            api_key=api_key,
-            auth_token=auth_token,
-            platform=platform,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-        )
-        self._on_request = on_request
+    def __init__(self, **settings: Any) -> None:
+        # One keyword per entry of ``_config.SETTINGS``; the clients spell them out.
+        self._settings = resolve_settings(**settings)
+        self._on_request = self._settings.on_request
         self._closed = False
 
     @property
@@ -83,39 +67,19 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
         """True once :meth:`close` (or ``aclose``) was called."""
         return self._closed
 
-    def Invoice(
-        self,
-        currency: str = "xof",
-        description: str = "",
-        customer_firstname: str = "",
-        customer_lastname: str = "",
-        customer_email: str = "",
-        store_name: str = "",
-        store_website_url: str = "",
-        *,
-        external_id: str = "",
-    ) -> _InvoiceT:
-        """An invoice whose payments use this client (awaitable ones on ``AsyncClient``)."""
-        invoice = self._invoice_class(
-            currency,
-            description,
-            customer_firstname,
-            customer_lastname,
-            customer_email,
-            store_name,
-            store_website_url,
-            external_id=external_id,
-        )
-        invoice._client = self
-        return invoice
+    def Invoice(self, *args: Any, **kwargs: Any) -> _InvoiceT:
+        """An invoice whose payments use this client (awaitable ones on ``AsyncClient``).
 
-    def Withdrawal(
-        self, description: str = "", amount: Optional[Amount] = None, customer: str = ""
-    ) -> _WithdrawalT:
-        """A payout sent with this client (an awaitable ``send`` on ``AsyncClient``)."""
-        withdrawal = self._withdrawal_class(description, amount, customer)
-        withdrawal._client = self
-        return withdrawal
+        Takes the arguments of :class:`Invoice` (``currency``, ``description``, ...).
+        """
+        return self._invoice_class(*args, client=self, **kwargs)
+
+    def Withdrawal(self, *args: Any, **kwargs: Any) -> _WithdrawalT:
+        """A payout sent with this client (an awaitable ``send`` on ``AsyncClient``).
+
+        Takes the arguments of :class:`Withdrawal` (``description``, ``amount``, ``customer``).
+        """
+        return self._withdrawal_class(*args, client=self, **kwargs)
 
     def _exchange(
         self, spec: RequestSpec[ResultT], *, asynchronous: bool = False
@@ -131,7 +95,10 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
         return status_spec(check_token(token), type)
 
     def __repr__(self) -> str:
-        # Never the credentials.
+        # Never the credentials; and safe on a client whose settings were refused (error
+        # trackers repr the locals of the failed __init__ frame).
+        if getattr(self, "_settings", None) is None:
+            return f"<ligdicash.{type(self).__name__} (not configured)>"
         return (
             f"<ligdicash.{type(self).__name__} platform={self.platform!r} "
             f"base_url={self.base_url!r}{' closed' if self._closed else ''}>"

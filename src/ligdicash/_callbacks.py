@@ -401,7 +401,10 @@ def parse_callback(body: bytes, content_type: str) -> Callback:
             ever is, or has no ``token`` or ``status``.
     """
     if isinstance(body, str):  # be forgiving: frameworks sometimes hand over text
-        body = body.encode("utf-8")
+        try:
+            body = body.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate
+            raise InvalidCallbackError("the callback body is not valid text") from None
     if not isinstance(body, (bytes, bytearray, memoryview)):
         raise InvalidCallbackError(f"the callback body must be bytes, not {type(body).__name__}")
     body = bytes(body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Optional
+from typing import Optional, Union
 
 import httpx
 
@@ -42,7 +42,10 @@ class Client(_BaseClient[Invoice, Withdrawal]):
             ``LIGDICASH_AUTH_TOKEN``).
         platform: ``"live"`` (default) or ``"test"`` (``LIGDICASH_PLATFORM``).
         base_url: API root override, e.g. a local sandbox ``http://127.0.0.1:8765/pay/v01/``
-            (``LIGDICASH_BASE_URL``). Plain http only for loopback.
+            (``LIGDICASH_BASE_URL``). Plain http only for loopback and ``allow_http_hosts``.
+        allow_http_hosts: host names plain http may reach, e.g. ``("sandbox",)`` for a
+            sandbox container (``LIGDICASH_ALLOW_HTTP_HOSTS=sandbox``); logs a warning once.
+            Never LigdiCash's own hosts.
         timeout: seconds (or an ``httpx.Timeout``); default 30 s to read, 5 s to connect.
         max_retries: retries of safe requests (default 2; 0 disables).
         http_client: your own ``httpx.Client`` (proxies, certificates); you close it.
@@ -67,6 +70,7 @@ class Client(_BaseClient[Invoice, Withdrawal]):
         auth_token: Optional[str] = None,
         platform: Optional[str] = None,
         base_url: Optional[str] = None,
+        allow_http_hosts: Union[str, Iterable[str], None] = None,
         timeout: TimeoutTypes = None,
         max_retries: Optional[int] = None,
         http_client: Optional[httpx.Client] = None,
@@ -77,6 +81,7 @@ class Client(_BaseClient[Invoice, Withdrawal]):
             auth_token=auth_token,
             platform=platform,
             base_url=base_url,
+            allow_http_hosts=allow_http_hosts,
             timeout=timeout,
             max_retries=max_retries,
             on_request=on_request,

@@ -12,6 +12,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, Optional
 
+from ._config import ENV_NAMES, SETTING_NAMES
 from ._models import Transaction
 from ._operations import TransactionType, status_spec
 from ._validation import check_token
@@ -22,17 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["confirm_callback", "default_client", "get_transaction", "reset_default_client"]
 
-_SETTINGS = (
-    "api_key",
-    "auth_token",
-    "platform",
-    "base_url",
-    "timeout",
-    "max_retries",
-    "on_request",
-)
-_ENV = ("LIGDICASH_API_KEY", "LIGDICASH_AUTH_TOKEN", "LIGDICASH_PLATFORM", "LIGDICASH_BASE_URL")
-
 _lock = threading.Lock()
 _client: Optional[Client] = None
 _key: Optional[tuple[Any, ...]] = None
@@ -40,7 +30,12 @@ _key: Optional[tuple[Any, ...]] = None
 
 def _module_settings() -> dict[str, Any]:
     module = sys.modules["ligdicash"]
-    return {name: getattr(module, name, None) for name in _SETTINGS}
+    return {name: getattr(module, name, None) for name in SETTING_NAMES}
+
+
+def _identity(value: Any) -> Any:
+    # Callables need not be hashable nor comparable: they count by identity.
+    return id(value) if callable(value) else value
 
 
 def default_client() -> Client:
@@ -53,11 +48,9 @@ def default_client() -> Client:
     from ._client import Client  # imports httpx: deferred until the first request
 
     settings = _module_settings()
-    # id() for the hook: callables need not be hashable.
     key = (
-        *(settings[name] for name in _SETTINGS[:-1]),
-        id(settings["on_request"]),
-        *(os.environ.get(name) for name in _ENV),
+        *(_identity(value) for value in settings.values()),
+        *(os.environ.get(name) for name in ENV_NAMES),
     )
     with _lock:
         if _client is None or key != _key:

@@ -159,8 +159,9 @@ def status_spec(token: str, type: str) -> RequestSpec[Transaction]:
     """
     operation = STATUS_OPERATIONS.get(type) if isinstance(type, str) else None
     if operation is None or operation.token_param is None:
+        shown = repr(type[:40]) if isinstance(type, str) else "that value"
         raise InvalidRequestError(
-            f"unknown transaction type {type!r}: use 'payin', 'client_payout' or 'merchant_payout'"
+            f"unknown transaction type {shown}: use 'payin', 'client_payout' or 'merchant_payout'"
         )
     return RequestSpec(operation, "transaction", params={operation.token_param: token})
 

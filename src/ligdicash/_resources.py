@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional, cast
+from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, cast
 
 from ._exceptions import InvalidAmountError, InvalidRequestError
 from ._models import PaymentResponse
@@ -25,7 +25,10 @@ from ._operations import (
 )
 from ._validation import (
     Amount,
+    Secret,
     check_custom_data,
+    check_otp,
+    check_quantity,
     check_text,
     check_total,
     to_francs,
@@ -37,6 +40,28 @@ if TYPE_CHECKING:
     from ._client import Client
 
 __all__ = ["Invoice", "InvoiceItem", "Withdrawal"]
+
+#: The client type a resource sends with: ``Client`` or ``AsyncClient``.
+ClientT = TypeVar("ClientT")
+
+
+class _Bound(Generic[ClientT]):
+    """The one way a resource gets its client: the ``client=`` constructor argument.
+
+    ``client.Invoice(...)`` passes itself. Without one, :meth:`_module_client` decides,
+    once per request: the sync classes use the module-level client (module settings are
+    read when the request is made, as documented); the async ones raise, as there is no
+    module-level async client.
+    """
+
+    def __init__(self, client: Optional[ClientT]) -> None:
+        self._client = client
+
+    def _module_client(self) -> ClientT:
+        raise NotImplementedError
+
+    def _sending_client(self) -> ClientT:
+        return self._client if self._client is not None else self._module_client()
 
 
 @dataclass(frozen=True)
@@ -51,10 +76,7 @@ class InvoiceItem:
     def __post_init__(self) -> None:
         check_text(self.name, "item name")
         check_text(self.description, "item description")
-        if isinstance(self.quantity, bool) or not isinstance(self.quantity, int):
-            raise InvalidRequestError(f"item quantity must be an int, got {self.quantity!r}")
-        if self.quantity < 1:
-            raise InvalidRequestError(f"item quantity must be at least 1, got {self.quantity}")
+        object.__setattr__(self, "quantity", check_quantity(self.quantity))
         object.__setattr__(self, "unit_price", to_francs(self.unit_price, "unit_price"))
 
     @property
@@ -73,11 +95,11 @@ class InvoiceItem:
         }
 
 
-class _InvoiceBase:
-    """Invoice data and request building shared by :class:`Invoice` and ``AsyncInvoice``."""
+class _InvoiceBase(_Bound[ClientT]):
+    """Invoice data and request building shared by :class:`Invoice` and ``AsyncInvoice``.
 
-    #: The client a factory such as ``client.Invoice()`` bound it to; subclasses narrow it.
-    _client: Any = None
+    ``client``: the client that sends its payments (``client.Invoice(...)`` passes it).
+    """
 
     def __init__(
         self,
@@ -90,7 +112,9 @@ class _InvoiceBase:
         store_website_url: str = "",
         *,
         external_id: str = "",
+        client: Optional[ClientT] = None,
     ) -> None:
+        super().__init__(client)
         self.currency = check_text(currency, "currency") or "xof"
         self.description = check_text(description, "description")
         self.customer_firstname = check_text(customer_firstname, "customer_firstname")
@@ -124,7 +148,7 @@ class _InvoiceBase:
         *,
         operation_is_direct: bool,
         customer: str,
-        otp: str,
+        otp: Secret,
         actions: dict[str, str],
         custom_data: Optional[Mapping[str, Any]],
     ) -> RequestSpec[PaymentResponse]:
@@ -161,7 +185,7 @@ class _InvoiceBase:
         return self._payin_spec(
             operation_is_direct=False,
             customer=to_phone(customer, required=False),
-            otp="",
+            otp=Secret(""),
             actions={
                 "cancel_url": check_text(cancel_url, "cancel_url"),
                 "return_url": check_text(return_url, "return_url"),
@@ -172,16 +196,17 @@ class _InvoiceBase:
 
     def _direct_spec(
         self,
-        otp: str,
+        otp: Secret,
         customer: str,
         callback_url: str,
         custom_data: Optional[Mapping[str, Any]],
     ) -> RequestSpec[PaymentResponse]:
-        # The OTP goes into this one request body and is not stored on the invoice.
+        # The OTP goes into this one request body and is not stored on the invoice. It stays
+        # a Secret all the way into the body, so no repr of a frame or of the body shows it.
         return self._payin_spec(
             operation_is_direct=True,
             customer=to_phone(customer, required=True),
-            otp=check_text(otp, "otp").strip(),
+            otp=check_otp(otp),
             actions={"callback_url": check_text(callback_url, "callback_url")},
             custom_data=custom_data,
         )
@@ -194,7 +219,7 @@ class _InvoiceBase:
         )
 
 
-class Invoice(_InvoiceBase):
+class Invoice(_InvoiceBase["Client"]):
     """An invoice to be paid through the hosted page or directly (phone + OTP).
 
     Example::
@@ -207,12 +232,8 @@ class Invoice(_InvoiceBase):
         redirect(response.response_text)
     """
 
-    _client: Optional[Client] = None
-
-    def _bound_client(self) -> Client:
-        if self._client is not None:
-            return self._client
-        from ._facade import default_client
+    def _module_client(self) -> Client:
+        from ._facade import default_client  # the module settings, read now
 
         return default_client()
 
@@ -237,7 +258,7 @@ class Invoice(_InvoiceBase):
                 failures. A creation is never resent once it may have reached LigdiCash.
         """
         spec = self._hosted_spec(cancel_url, return_url, callback_url, custom_data, customer)
-        return self._bound_client()._request(spec)
+        return self._sending_client()._request(spec)
 
     def pay_without_redirection(
         self,
@@ -252,22 +273,28 @@ class Invoice(_InvoiceBase):
         :meth:`pay_with_redirection`, plus :class:`FeatureNotTestableError` on the
         provider's test platform.
         """
+        # Rebound first: from here on this frame (which error trackers capture with its
+        # locals) holds the OTP only as a Secret, whose repr is redacted.
+        otp = Secret(otp) if isinstance(otp, str) else otp
         spec = self._direct_spec(otp, customer, callback_url, custom_data)
-        return self._bound_client()._request(spec)
+        return self._sending_client()._request(spec)
 
 
-class _WithdrawalBase:
-    """Payout data and request building shared by :class:`Withdrawal` and ``AsyncWithdrawal``."""
+class _WithdrawalBase(_Bound[ClientT]):
+    """Payout data and request building shared by :class:`Withdrawal` and ``AsyncWithdrawal``.
 
-    #: The client a factory such as ``client.Withdrawal()`` bound it to; subclasses narrow it.
-    _client: Any = None
+    ``client``: the client that sends it (``client.Withdrawal(...)`` passes it).
+    """
 
     def __init__(
         self,
         description: str = "",
         amount: Optional[Amount] = None,
         customer: str = "",
+        *,
+        client: Optional[ClientT] = None,
     ) -> None:
+        super().__init__(client)
         self.description = check_text(description, "description")
         self.amount = self._check_amount(amount)
         self.customer = to_phone(customer, required=True)
@@ -311,7 +338,7 @@ class _WithdrawalBase:
         )
 
 
-class Withdrawal(_WithdrawalBase):
+class Withdrawal(_WithdrawalBase["Client"]):
     """A payout to a customer's number: refund, salary, payout.
 
     Example::
@@ -323,7 +350,10 @@ class Withdrawal(_WithdrawalBase):
         token = response.token
     """
 
-    _client: Optional[Client] = None
+    def _module_client(self) -> Client:
+        from ._facade import default_client  # the module settings, read now
+
+        return default_client()
 
     def send(
         self,
@@ -345,9 +375,4 @@ class Withdrawal(_WithdrawalBase):
             APIConnectionError, APIStatusError, InvalidResponseError: network or server.
         """
         spec = self._spec(type, to_wallet, callback_url, custom_data)
-        client = self._client
-        if client is None:
-            from ._facade import default_client
-
-            client = default_client()
-        return client._request(spec)
+        return self._sending_client()._request(spec)

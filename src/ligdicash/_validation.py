@@ -8,6 +8,7 @@ the line that made it and never reaches LigdiCash.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -17,9 +18,15 @@ from ._exceptions import InvalidAmountError, InvalidRequestError, InvalidTokenEr
 
 __all__ = [
     "MAX_AMOUNT",
+    "MAX_CUSTOM_DATA_DEPTH",
+    "MAX_TOKEN_LENGTH",
     "MIN_AMOUNT",
     "Amount",
+    "Secret",
     "check_custom_data",
+    "check_otp",
+    "check_quantity",
+    "check_text",
     "check_token",
     "check_total",
     "to_francs",
@@ -30,32 +37,93 @@ Amount = Union[int, float, Decimal]
 
 MIN_AMOUNT = 20
 MAX_AMOUNT = 1_000_000
+#: Amounts and quantities beyond this are refused before any arithmetic: the API's range
+#: ends at 1,000,000, and a ``Decimal("1E+1000000")`` must not cost seconds to reject.
+_MAX_MAGNITUDE = 10**15
+_MAX_MAGNITUDE_BITS = _MAX_MAGNITUDE.bit_length()
+_MAX_MAGNITUDE_DIGITS = len(str(_MAX_MAGNITUDE)) - 1
+#: ``custom_data`` nesting deeper than this is refused (JSON encoding would recurse).
+MAX_CUSTOM_DATA_DEPTH = 32
+#: Creation tokens run to ~1,000 characters; URLs over 64 KiB are refused by httpx.
+MAX_TOKEN_LENGTH = 4096
 
-_PHONE_ALLOWED = re.compile(r"^\+?[\d\s().\-]+$")
+_PHONE_ALLOWED = re.compile(r"^\+?[\d\s().\-]+$", re.ASCII)
+
+
+class Secret(str):
+    """A string whose ``repr`` is redacted: the OTP travels as one, so that the request
+    body, and every frame that holds it, shows ``'[redacted]'`` in tracebacks with locals
+    (what error trackers capture). ``str()``, JSON encoding and comparisons see the value.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'[redacted]'"
+
+
+def _shown(value: Any) -> str:
+    """A short ``repr`` for an error message: a hostile value can be megabytes long."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def to_francs(value: Any, name: str = "amount", *, minimum: int = 0) -> int:
     """Return ``value`` as whole CFA francs, or raise :class:`InvalidAmountError`.
 
     Accepts an int, or a float/Decimal with no fractional part (``1500.0``); refuses
-    ``1500.5``, strings, booleans and anything below ``minimum``.
+    ``1500.5``, strings, booleans, anything below ``minimum``, and magnitudes far beyond
+    the API's range (checked from the bit length or exponent, in constant time, before any
+    conversion).
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise InvalidAmountError(
             f"{name} must be a whole number of CFA francs (int), got {type(value).__name__}"
         )
+    too_large = InvalidAmountError(f"{name} is far outside the accepted range of amounts")
     if isinstance(value, int):
-        francs = value
+        if value.bit_length() > _MAX_MAGNITUDE_BITS:
+            raise too_large
+        francs = int(value)
     else:
-        number = Decimal(repr(value)) if isinstance(value, float) else value
-        if not number.is_finite() or number != number.to_integral_value():
-            raise InvalidAmountError(
-                f"{name} must be whole CFA francs (XOF has no cents), got {value!r}"
-            )
-        francs = int(number)
+        if isinstance(value, float):
+            if math.isfinite(value) and abs(value) > _MAX_MAGNITUDE:
+                raise too_large
+            number = Decimal(repr(value))
+        else:
+            number = value
+        if not number.is_finite():
+            raise InvalidAmountError(f"{name} must be a finite number, got {_shown(value)}")
+        fractional = InvalidAmountError(
+            f"{name} must be whole CFA francs (XOF has no cents), got {_shown(value)}"
+        )
+        if number.is_zero():  # ``0E+1000000`` included
+            francs = 0
+        else:
+            # adjusted() is the exponent of the leading digit: read, not computed.
+            if number.adjusted() > _MAX_MAGNITUDE_DIGITS:
+                raise too_large
+            if number.adjusted() < 0 or number != number.to_integral_value():
+                raise fractional
+            francs = int(number)
     if francs < minimum:
         raise InvalidAmountError(f"{name} must be at least {minimum}, got {francs}")
     return francs
+
+
+def check_quantity(value: Any, name: str = "item quantity") -> int:
+    """Return ``value`` if it is an int of at least 1 and of sane size, else raise.
+
+    Raises:
+        InvalidRequestError: not an int, below 1, or far beyond any real quantity.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRequestError(f"{name} must be an int, got {type(value).__name__}")
+    if value.bit_length() > _MAX_MAGNITUDE_BITS:
+        raise InvalidAmountError(f"{name} is far outside the accepted range")
+    if value < 1:
+        raise InvalidRequestError(f"{name} must be at least 1, got {value}")
+    return int(value)
 
 
 def check_total(total: int, name: str = "total amount") -> int:
@@ -97,32 +165,88 @@ def to_phone(value: Any, name: str = "customer", *, required: bool) -> str:
 
 
 def check_token(token: Any) -> str:
-    """Return the token stripped, or raise :class:`InvalidTokenError` if missing or blank."""
+    """Return the token stripped, or raise :class:`InvalidTokenError`.
+
+    Refused: missing or blank, longer than :data:`MAX_TOKEN_LENGTH`, or holding whitespace,
+    control or unencodable characters inside (the token goes into a URL; real tokens are
+    ASCII, and the rest is percent-encoded).
+    """
     if not isinstance(token, str) or not token.strip():
         raise InvalidTokenError(
             "token is missing: pass the token returned when the transaction was created"
         )
-    return token.strip()
+    if len(token) > MAX_TOKEN_LENGTH * 2:  # before strip(): bounded work
+        raise InvalidTokenError(f"token is longer than {MAX_TOKEN_LENGTH} characters")
+    stripped = token.strip()
+    if len(stripped) > MAX_TOKEN_LENGTH:
+        raise InvalidTokenError(f"token is longer than {MAX_TOKEN_LENGTH} characters")
+    if not stripped.isprintable() or any(c.isspace() for c in stripped):
+        raise InvalidTokenError(
+            "token must be printable, without spaces or control characters, as returned at creation"
+        )
+    return stripped
+
+
+def _check_depth(value: Any, limit: int) -> None:
+    # Iterative, so hostile nesting cannot exhaust the stack; a cycle hits the limit too.
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (Mapping, list, tuple)):
+            if depth >= limit:
+                raise InvalidRequestError(
+                    f"custom_data is nested deeper than {limit} levels (or refers to itself)"
+                )
+            children = item.values() if isinstance(item, Mapping) else item
+            stack.extend((child, depth + 1) for child in children)
 
 
 def check_custom_data(value: Optional[Mapping[str, Any]]) -> dict[str, Any]:
-    """Return ``custom_data`` as a dict after checking it serialises to JSON."""
+    """Return ``custom_data`` as a dict after checking it serialises to UTF-8 JSON.
+
+    Raises:
+        InvalidRequestError: not a dict, nested deeper than :data:`MAX_CUSTOM_DATA_DEPTH`,
+            or not serialisable (objects, NaN, lone surrogates, giant ints, cycles).
+    """
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise InvalidRequestError("custom_data must be a dict")
     data = dict(value)
+    _check_depth(data, MAX_CUSTOM_DATA_DEPTH)
     try:
-        json.dumps(data, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidRequestError(f"custom_data must be JSON-serialisable: {exc}") from None
+        # The same encoding the request uses, so a lone surrogate fails here, not mid-send.
+        json.dumps(data, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+        reason = str(exc)[:120]
+        raise InvalidRequestError(f"custom_data must be JSON-serialisable: {reason}") from None
     return data
 
 
 def check_text(value: Any, name: str) -> str:
-    """Return ``value`` if it is a string (``None`` → ``""``), else raise."""
+    """Return ``value`` if it is a string (``None`` → ``""``) encodable as UTF-8, else raise.
+
+    Raises:
+        InvalidRequestError: not a string, or holding a lone surrogate (``"\\ud800"``),
+            which could not be sent.
+    """
     if value is None:
         return ""
     if not isinstance(value, str):
         raise InvalidRequestError(f"{name} must be a string, got {type(value).__name__}")
-    return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequestError(
+            f"{name} holds a character that cannot be encoded (a lone surrogate)"
+        ) from None
+    return str(value)
+
+
+def check_otp(value: Any) -> Secret:
+    """The OTP, stripped, as a :class:`Secret` (``""`` for approval-mode operators).
+
+    Raises:
+        InvalidRequestError: not a string or not encodable; the message never shows it.
+    """
+    return Secret(check_text(value, "otp").strip())

@@ -34,8 +34,9 @@ Settings (all optional except the lookup; see ``docs/callbacks.md``):
   ``BASE_DIR / "ligdicash-callbacks.sqlite3"``).
 - ``LIGDICASH_VERIFY_CALLBACK_HASH``: ``True`` to also require a valid ``hash`` field.
 - ``LIGDICASH_CALLBACK_WORKERS``: threads processing callbacks (default 4).
-- ``LIGDICASH_API_KEY``, ``_AUTH_TOKEN``, ``_PLATFORM``, ``_BASE_URL``, ``_TIMEOUT``,
-  ``_MAX_RETRIES``: the client (unset ones fall back to the environment variables).
+- ``LIGDICASH_API_KEY``, ``_AUTH_TOKEN``, ``_PLATFORM``, ``_BASE_URL``,
+  ``_ALLOW_HTTP_HOSTS``, ``_TIMEOUT``, ``_MAX_RETRIES``, ``_ON_REQUEST``: the client, one
+  per client setting (unset ones fall back to the environment variables).
 
 Needs ``pip install 'ligdicash[django]'``.
 """
@@ -62,6 +63,7 @@ import threading
 from typing import Any, Callable, Optional
 
 from ..._client import Client
+from ..._config import SETTINGS
 from ..._idempotency import DEFAULT_SQLITE_PATH, IdempotencyStore, SQLiteIdempotencyStore
 from ..._models import Transaction
 from .._body import declared_too_large, read_limited
@@ -129,14 +131,12 @@ def _store() -> IdempotencyStore:
 
 
 def _client() -> Client:
-    return Client(
-        api_key=_setting("LIGDICASH_API_KEY"),
-        auth_token=_setting("LIGDICASH_AUTH_TOKEN"),
-        platform=_setting("LIGDICASH_PLATFORM"),
-        base_url=_setting("LIGDICASH_BASE_URL"),
-        timeout=_setting("LIGDICASH_TIMEOUT"),
-        max_retries=_setting("LIGDICASH_MAX_RETRIES"),
-    )
+    # Every client setting, as LIGDICASH_<NAME> (declared once in ligdicash._config.SETTINGS);
+    # LIGDICASH_ON_REQUEST may be a dotted path.
+    values = {setting.name: _setting(setting.django_name) for setting in SETTINGS}
+    if isinstance(values["on_request"], str):
+        values["on_request"] = import_string(values["on_request"])
+    return Client(**values)
 
 
 def get_processor() -> CallbackProcessor:
