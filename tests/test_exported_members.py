@@ -61,6 +61,8 @@ PUBLIC = {
     "RequestRefusedError",
     "SendingError",
     "ServerError",
+    "Store",
+    "StoreUnavailableError",
     "Transaction",
     "TransactionAlreadyExistError",
     "TransactionResult",
@@ -72,6 +74,7 @@ PUBLIC = {
     "__version__",
     "confirm_callback",
     "get_transaction",
+    "open_store",
     "parse_callback",
     "reset_default_client",
 }
