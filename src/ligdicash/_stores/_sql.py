@@ -2,11 +2,12 @@
 
 Each operation is ONE statement in autocommit mode, atomic by itself on both databases: a
 claim is an ``INSERT ... ON CONFLICT DO UPDATE ... WHERE <claimable> RETURNING``; a lease
-on an inbox entry or due payments is an ``UPDATE ... WHERE key IN (SELECT ... LIMIT n
-<lock>) AND <claimable> RETURNING`` where ``<lock>`` is ``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL (concurrent pollers take different rows) and nothing on SQLite (whose writers
-are serialised). The backends only say how to run a statement and how to create the
-schema; times are parameters, from the store's (injectable) clock.
+on an inbox entry or due payments is a ``WITH picked AS MATERIALIZED (SELECT ... LIMIT n
+<lock>) UPDATE ... WHERE key IN picked AND <claimable> RETURNING`` where ``<lock>`` is
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL (concurrent pollers take different rows) and
+nothing on SQLite (whose writers are serialised). The backends only say how to run a
+statement and how to create the schema; times are parameters, from the store's
+(injectable) clock.
 """
 
 from __future__ import annotations
@@ -249,14 +250,22 @@ class SQLStore(Store):
         )
         return _entry(rows[0])
 
-    def _lease_inbox(self, where: str, params: Sequence[Any], lease: float) -> Optional[InboxClaim]:
+    def _lease_inbox(
+        self,
+        where: str,
+        params: Sequence[Any],
+        lease: float,
+        *,
+        pick: str = "",
+        pick_params: Sequence[Any] = (),
+    ) -> Optional[InboxClaim]:
         now = self._clock()
         owner = new_owner()
         _, rows = self._run(
-            "UPDATE ligdicash_inbox SET state = 'processing', owner = ?, lease_until = ?, "
+            f"{pick}UPDATE ligdicash_inbox SET state = 'processing', owner = ?, lease_until = ?, "
             f"attempts = attempts + 1, updated_at = ? WHERE {where} AND {_INBOX_CLAIMABLE} "
             f"RETURNING {_INBOX_COLUMNS}",
-            (owner, now + lease, now, *params, now),
+            (*pick_params, owner, now + lease, now, *params, now),
             write=True,
         )
         return InboxClaim(_entry(rows[0]), owner, now + lease) if rows else None
@@ -269,11 +278,15 @@ class SQLStore(Store):
         lease = check_lease(lease_seconds)
         for _ in range(5):  # on PostgreSQL a row picked can be taken meanwhile: try the next
             now = self._clock()
+            # A materialised CTE: PostgreSQL may re-run an IN (sub-select) per row, LIMIT and
+            # all; the CTE picks (and locks) the row once.
             claim = self._lease_inbox(
-                "digest IN (SELECT digest FROM ligdicash_inbox "
-                f"WHERE {_INBOX_CLAIMABLE} ORDER BY received_at, digest LIMIT 1{self._row_lock})",
-                (now,),
+                "digest IN (SELECT digest FROM picked)",
+                (),
                 lease,
+                pick_params=(now,),
+                pick="WITH picked AS MATERIALIZED (SELECT digest FROM ligdicash_inbox "
+                f"WHERE {_INBOX_CLAIMABLE} ORDER BY received_at, digest LIMIT 1{self._row_lock}) ",
             )
             if claim is not None:
                 return claim
@@ -399,11 +412,13 @@ class SQLStore(Store):
         now = self._clock()
         owner, until = new_owner(), now + lease
         _, rows = self._run(
-            "UPDATE ligdicash_payments SET owner = ?, lease_until = ? WHERE reference IN "
-            f"(SELECT reference FROM ligdicash_payments WHERE {_PAYMENT_DUE} "
-            f"AND created_at <= ? ORDER BY next_poll_at, reference LIMIT ?{self._row_lock}) "
-            f"AND {_PAYMENT_DUE} RETURNING {_PAYMENT_COLUMNS}",
-            (owner, until, now, now, now - older_than, int(limit), now, now),
+            "WITH picked AS MATERIALIZED (SELECT reference FROM ligdicash_payments "
+            f"WHERE {_PAYMENT_DUE} AND created_at <= ? ORDER BY next_poll_at, reference "
+            f"LIMIT ?{self._row_lock}) "
+            "UPDATE ligdicash_payments SET owner = ?, lease_until = ? "
+            f"WHERE reference IN (SELECT reference FROM picked) AND {_PAYMENT_DUE} "
+            f"RETURNING {_PAYMENT_COLUMNS}",
+            (now, now, now - older_than, int(limit), owner, until, now, now),
             write=True,
         )
         payments = sorted(

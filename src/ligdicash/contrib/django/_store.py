@@ -114,6 +114,9 @@ class DjangoStore(Store):
         try:
             return function()
         except (OperationalError, InterfaceError) as exc:
+            connection = connections[self.alias]
+            if not connection.in_atomic_block:  # a dead connection: the next call reconnects
+                connection.close_if_unusable_or_obsolete()
             raise StoreUnavailableError(
                 f"the Django store (database {self.alias!r}) is unavailable: "
                 f"{type(exc).__name__}: {str(exc)[:200]}",
