@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Any, Callable, Optional, Sequence, Union
 
-from .._exceptions import StoreUnavailableError
+from .._exceptions import ConfigurationError, StoreUnavailableError
 from ._sql import Row, SQLStore, schema_statements
 
 __all__ = ["DEFAULT_SQLITE_PATH", "SQLiteStore"]
@@ -36,6 +36,7 @@ class SQLiteStore(SQLStore):
 
     Raises:
         ValueError: ``path`` is ``":memory:"``.
+        ConfigurationError: Python's SQLite is older than 3.35 (no ``RETURNING``).
     """
 
     def __init__(
@@ -49,6 +50,11 @@ class SQLiteStore(SQLStore):
         self.path = os.fspath(path)
         if self.path == ":memory:" or self.path.startswith("file::memory:"):
             raise ValueError("SQLiteStore needs a file; use MemoryStore (memory://)")
+        if sqlite3.sqlite_version_info < (3, 35):  # RETURNING and MATERIALIZED
+            raise ConfigurationError(
+                f"the SQLite store needs SQLite 3.35 or later (this Python has "
+                f"{sqlite3.sqlite_version}); use postgresql:// or redis://"
+            )
         self._timeout = timeout
         self._local = threading.local()
         self._lock = threading.Lock()
