@@ -3,6 +3,7 @@ of one machine."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -68,6 +69,10 @@ class SQLiteStore(SQLStore):
         conn = sqlite3.connect(
             self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
         )
+        # WAL: readers never block the writer and a commit is one fsync, not a journal dance;
+        # synchronous stays FULL so an acknowledged write survives a power cut.
+        with contextlib.suppress(sqlite3.OperationalError):  # another process switches it now
+            conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("BEGIN IMMEDIATE")  # one creator at a time; IF NOT EXISTS does the rest
         try:
             for statement in schema_statements(real="REAL", blob="BLOB", bigint="INTEGER"):
