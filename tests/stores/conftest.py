@@ -10,7 +10,7 @@ and ``LIGDICASH_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``).
 
 The Django backends need ``settings.configure`` with this app installed, which can happen
 once per process, and other test modules configure Django their own way: so the Django
-ORM runs of the suite happen in a child pytest (``test_django_backends.py``), which sets
+ORM runs of the suite happen in a child pytest (``test_store_django_orm.py``), which sets
 ``LIGDICASH_TEST_DJANGO`` to ``sqlite`` or ``postgresql``; this file then configures Django
 at import and the suite's backends are that one.
 """

@@ -1,7 +1,7 @@
 """One contract, every backend: claims, leases and renewals, the inbox, the payment registry.
 
 Parametrized by ``conftest.py`` over memory, SQLite, PostgreSQL and Redis here, and over
-Django-on-SQLite and Django-on-PostgreSQL in the child runs of ``test_django_backends.py``.
+Django-on-SQLite and Django-on-PostgreSQL in the child runs of ``test_store_django_orm.py``.
 Time moves through an injected clock, never by sleeping.
 """
 

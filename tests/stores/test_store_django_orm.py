@@ -17,13 +17,13 @@ import pytest
 HERE = Path(__file__).parent
 # The fault tests that apply to the ORM: connections killed on PostgreSQL.
 SUITES = {
-    "sqlite": ["test_contract.py", "test_concurrency.py"],
+    "sqlite": ["test_store_contract.py", "test_store_races.py"],
     "postgresql": [
-        "test_contract.py",
-        "test_concurrency.py",
-        "test_faults.py",
+        "test_store_contract.py",
+        "test_store_races.py",
+        "test_store_faults.py",
         "-k",
-        "not faults or postgres",
+        "not store_faults or postgres",
     ],
 }
 
