@@ -12,21 +12,19 @@ statement and how to create the schema; times are parameters, from the store's
 
 from __future__ import annotations
 
-import time
-from abc import abstractmethod
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from ._base import (
     INBOX_STATES,
-    Store,
     check_body,
     check_key,
     check_lease,
-    check_payment,
     check_text,
     inbox_digest,
     new_owner,
 )
+from ._sql_base import Row
+from ._sql_registry import SQLRegistry
 from ._types import (
     SCHEMA_VERSION,
     Claim,
@@ -34,27 +32,18 @@ from ._types import (
     InboxClaim,
     InboxEntry,
     InboxState,
-    PaymentClaim,
-    PaymentKind,
-    PaymentRecord,
     ReleaseState,
 )
 
-__all__ = ["SQLStore", "schema_statements"]
+__all__ = ["Row", "SQLStore", "schema_statements"]
 
-Row = Sequence[Any]
 
 _IDEM_COLUMNS = "key, state, owner, lease_until, attempts, note, updated_at"
 _INBOX_COLUMNS = (
     "digest, body, content_type, received_at, state, owner, lease_until, attempts, "
     "deliveries, outcome, updated_at"
 )
-_PAYMENT_COLUMNS = (
-    "reference, kind, amount, token, status, created_at, updated_at, next_poll_at, "
-    "poll_attempts, owner, lease_until, note"
-)
 _INBOX_CLAIMABLE = "(state = 'pending' OR (state = 'processing' AND lease_until <= ?))"
-_PAYMENT_DUE = "status = 'pending' AND next_poll_at <= ? AND lease_until <= ?"
 
 
 def schema_statements(*, real: str, blob: str, bigint: str) -> list[str]:
@@ -107,43 +96,9 @@ def _entry(row: Row) -> InboxEntry:
     )
 
 
-def _payment(row: Row) -> PaymentRecord:
-    return PaymentRecord(
-        str(row[0]),
-        row[1],
-        int(row[2]),
-        None if row[3] is None else str(row[3]),
-        str(row[4]),
-        float(row[5]),
-        float(row[6]),
-        float(row[7]),
-        int(row[8]),
-        str(row[9]),
-        float(row[10]),
-        str(row[11]),
-    )
-
-
-class SQLStore(Store):
-    """A :class:`Store` over one SQL database; subclasses provide :meth:`_run`.
-
-    Args:
-        clock: seconds since the epoch; injectable to test lease expiry.
-    """
-
-    #: Appended to the sub-select that picks rows to lease.
-    _row_lock = ""
-
-    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
-
-    @abstractmethod
-    def _run(self, sql: str, params: Sequence[Any], *, write: bool) -> tuple[int, list[Row]]:
-        """Run one statement (``?`` placeholders) in its own transaction; return
-        (rowcount, fetched rows). Raises StoreUnavailableError when the database fails."""
-
-    def _rows(self, sql: str, params: Sequence[Any]) -> list[Row]:
-        return self._run(sql, params, write=False)[1]
+class SQLStore(SQLRegistry):
+    """A :class:`Store` over one SQL database: claims and the inbox here, the payment
+    registry in :class:`SQLRegistry`; subclasses provide :meth:`_run`."""
 
     # -- claims -----------------------------------------------------------------------
 
@@ -347,123 +302,6 @@ class SQLStore(Store):
         ):
             counts[str(state)] = int(count)
         return counts
-
-    # -- payment registry -------------------------------------------------------------
-
-    def record_payment(
-        self,
-        reference: str,
-        *,
-        kind: PaymentKind,
-        amount: int,
-        token: Optional[str] = None,
-        next_poll_at: Optional[float] = None,
-    ) -> PaymentRecord:
-        check_key(reference, "reference")
-        check_payment(kind, amount)
-        if token is not None:
-            check_text(token, "token", limit=4000)
-        now = self._clock()
-        self._run(
-            f"INSERT INTO ligdicash_payments ({_PAYMENT_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, 0, '', 0, '') "
-            "ON CONFLICT (reference) DO NOTHING",
-            (
-                reference,
-                kind,
-                amount,
-                token,
-                now,
-                now,
-                now if next_poll_at is None else next_poll_at,
-            ),
-            write=True,
-        )
-        record = self.get_payment(reference)
-        assert record is not None  # inserted, or there already
-        return record
-
-    def set_payment_token(self, reference: str, token: str) -> bool:
-        check_text(token, "token", limit=4000)
-        count, _ = self._run(
-            "UPDATE ligdicash_payments SET token = ?, updated_at = ? WHERE reference = ?",
-            (token, self._clock(), reference),
-            write=True,
-        )
-        return count == 1
-
-    def set_payment_status(self, reference: str, status: str, *, note: str = "") -> bool:
-        check_text(status, "status", limit=64)
-        check_text(note, "note")
-        count, _ = self._run(
-            "UPDATE ligdicash_payments SET status = ?, note = ?, updated_at = ? "
-            "WHERE reference = ?",
-            (status, note, self._clock(), reference),
-            write=True,
-        )
-        return count == 1
-
-    def claim_due_payments(
-        self, *, limit: int = 100, lease_seconds: float = 30.0, older_than: float = 0.0
-    ) -> list[PaymentClaim]:
-        lease = check_lease(lease_seconds)
-        if limit <= 0:
-            return []
-        now = self._clock()
-        owner, until = new_owner(), now + lease
-        _, rows = self._run(
-            "WITH picked AS MATERIALIZED (SELECT reference FROM ligdicash_payments "
-            f"WHERE {_PAYMENT_DUE} AND created_at <= ? ORDER BY next_poll_at, reference "
-            f"LIMIT ?{self._row_lock}) "
-            "UPDATE ligdicash_payments SET owner = ?, lease_until = ? "
-            f"WHERE reference IN (SELECT reference FROM picked) AND {_PAYMENT_DUE} "
-            f"RETURNING {_PAYMENT_COLUMNS}",
-            (now, now, now - older_than, int(limit), owner, until, now, now),
-            write=True,
-        )
-        payments = sorted(
-            (_payment(row) for row in rows), key=lambda p: (p.next_poll_at, p.reference)
-        )
-        return [PaymentClaim(p, owner, until) for p in payments]
-
-    def finish_payment_poll(
-        self, claim: PaymentClaim, *, status: str, next_poll_at: float = 0.0, note: str = ""
-    ) -> bool:
-        check_text(status, "status", limit=64)
-        check_text(note, "note")
-        count, _ = self._run(
-            "UPDATE ligdicash_payments SET status = ?, next_poll_at = ?, "
-            "poll_attempts = poll_attempts + 1, lease_until = 0, note = ?, updated_at = ? "
-            "WHERE reference = ? AND owner = ? AND lease_until > 0",
-            (status, float(next_poll_at), note, self._clock(), claim.reference, claim.owner),
-            write=True,
-        )
-        return count == 1
-
-    def get_payment(self, reference: str) -> Optional[PaymentRecord]:
-        rows = self._rows(
-            f"SELECT {_PAYMENT_COLUMNS} FROM ligdicash_payments WHERE reference = ?", (reference,)
-        )
-        return _payment(rows[0]) if rows else None
-
-    def list_payments(
-        self, *, status: Optional[str] = None, limit: int = 100
-    ) -> list[PaymentRecord]:
-        where, params = ("WHERE status = ? ", (status,)) if status is not None else ("", ())
-        rows = self._rows(
-            f"SELECT {_PAYMENT_COLUMNS} FROM ligdicash_payments {where}"
-            "ORDER BY created_at, reference LIMIT ?",
-            (*params, int(limit)),
-        )
-        return [_payment(row) for row in rows]
-
-    def payment_counts(self) -> dict[str, int]:
-        return {
-            str(status): int(count)
-            for status, count in self._rows(
-                "SELECT status, COUNT(*) FROM ligdicash_payments GROUP BY status", ()
-            )
-        }
 
     def schema_version(self) -> int:
         """The layout version recorded in ``ligdicash_schema`` (see ``SCHEMA_VERSION``)."""

@@ -11,26 +11,15 @@ writers).
 
 from __future__ import annotations
 
-import time
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
-from django.db import (  # type: ignore[import-untyped,unused-ignore]
-    IntegrityError,
-    InterfaceError,
-    OperationalError,
-    connections,
-    transaction,
-)
 from django.db.models import Count, F, Q  # type: ignore[import-untyped,unused-ignore]
 
-from ..._exceptions import StoreUnavailableError
 from ..._stores._base import (
     INBOX_STATES,
-    Store,
     check_body,
     check_key,
     check_lease,
-    check_payment,
     check_text,
     inbox_digest,
     new_owner,
@@ -41,22 +30,13 @@ from ..._stores._types import (
     InboxClaim,
     InboxEntry,
     InboxState,
-    PaymentClaim,
-    PaymentKind,
-    PaymentRecord,
     ReleaseState,
 )
-from .models import IdempotencyKey, InboxMessage, TrackedPayment
+from ._store_base import _claimable
+from ._store_registry import DjangoRegistry
+from .models import IdempotencyKey, InboxMessage
 
 __all__ = ["DjangoStore"]
-
-
-def _claimable(now: float) -> Any:
-    return Q(state="pending") | Q(state="processing", lease_until__lte=now)
-
-
-def _due(now: float) -> Any:
-    return Q(status="pending", next_poll_at__lte=now, lease_until__lte=now)
 
 
 def _entry(row: Any) -> InboxEntry:
@@ -75,82 +55,17 @@ def _entry(row: Any) -> InboxEntry:
     )
 
 
-def _payment(row: Any) -> PaymentRecord:
-    return PaymentRecord(
-        row.reference,
-        row.kind,
-        int(row.amount),
-        row.token,
-        row.status,
-        row.created_at,
-        row.updated_at,
-        row.next_poll_at,
-        row.poll_attempts,
-        row.owner,
-        row.lease_until,
-        row.note,
-    )
-
-
-class DjangoStore(Store):
+class DjangoStore(DjangoRegistry):
     """Claims, inbox and payment registry in the Django project's database.
 
     Needs ``"ligdicash.contrib.django"`` in ``INSTALLED_APPS`` and ``migrate``. When the
-    alias is PostgreSQL, every host of the project shares it.
+    alias is PostgreSQL, every host of the project shares it. The payment registry is in
+    :class:`DjangoRegistry`, the connection handling in :class:`DjangoBase`.
 
     Args:
         alias: the ``DATABASES`` entry to use (default ``"default"``).
         clock: seconds since the epoch; injectable to test lease expiry.
     """
-
-    def __init__(self, alias: str = "default", *, clock: Callable[[], float] = time.time) -> None:
-        self.alias = alias
-        self._clock = clock
-
-    def _q(self, model: Any) -> Any:
-        return model.objects.using(self.alias)
-
-    def _call(self, function: Callable[[], Any]) -> Any:
-        try:
-            return function()
-        except (OperationalError, InterfaceError) as exc:
-            connection = connections[self.alias]
-            if not connection.in_atomic_block:  # a dead connection: the next call reconnects
-                connection.close_if_unusable_or_obsolete()
-            raise StoreUnavailableError(
-                f"the Django store (database {self.alias!r}) is unavailable: "
-                f"{type(exc).__name__}: {str(exc)[:200]}",
-                code="store_unavailable",
-            ) from None
-
-    def _insert(self, model: Any, **values: Any) -> bool:
-        """Insert a row; False when its key exists (the savepoint keeps any outer
-        transaction usable)."""
-        try:
-            with transaction.atomic(using=self.alias):
-                self._q(model).create(**values)
-        except IntegrityError:
-            return False
-        return True
-
-    def _skip_locked(self) -> bool:
-        return bool(connections[self.alias].features.has_select_for_update_skip_locked)
-
-    def _lease_rows(
-        self, model: Any, candidates: Any, limit: int, condition: Any, **changes: Any
-    ) -> int:
-        """Lease up to ``limit`` rows of ``candidates``: under SKIP LOCKED where the database
-        has it, else by the conditional UPDATE alone. Returns how many were leased."""
-        if self._skip_locked():
-            with transaction.atomic(using=self.alias):
-                keys = list(
-                    candidates.select_for_update(skip_locked=True).values_list("pk", flat=True)[
-                        :limit
-                    ]
-                )
-                return int(self._q(model).filter(condition, pk__in=keys).update(**changes))
-        keys = list(candidates.values_list("pk", flat=True)[:limit])
-        return int(self._q(model).filter(condition, pk__in=keys).update(**changes))
 
     # -- claims -----------------------------------------------------------------------
 
@@ -382,127 +297,3 @@ class DjangoStore(Store):
         )
         counts.update({state: int(n) for state, n in rows})
         return counts
-
-    # -- payment registry -------------------------------------------------------------
-
-    def record_payment(
-        self,
-        reference: str,
-        *,
-        kind: PaymentKind,
-        amount: int,
-        token: Optional[str] = None,
-        next_poll_at: Optional[float] = None,
-    ) -> PaymentRecord:
-        check_key(reference, "reference")
-        check_payment(kind, amount)
-        if token is not None:
-            check_text(token, "token", limit=4000)
-
-        def record() -> PaymentRecord:
-            now = self._clock()
-            self._insert(
-                TrackedPayment,
-                reference=reference,
-                kind=kind,
-                amount=amount,
-                token=token,
-                status="pending",
-                created_at=now,
-                updated_at=now,
-                next_poll_at=now if next_poll_at is None else next_poll_at,
-                poll_attempts=0,
-                owner="",
-                lease_until=0.0,
-                note="",
-            )
-            return _payment(self._q(TrackedPayment).get(reference=reference))
-
-        return self._call(record)  # type: ignore[no-any-return]
-
-    def _update_payment(self, reference: str, **changes: Any) -> bool:
-        return bool(
-            self._call(
-                lambda: (
-                    self._q(TrackedPayment)
-                    .filter(reference=reference)
-                    .update(updated_at=self._clock(), **changes)
-                )
-            )
-        )
-
-    def set_payment_token(self, reference: str, token: str) -> bool:
-        check_text(token, "token", limit=4000)
-        return self._update_payment(reference, token=token)
-
-    def set_payment_status(self, reference: str, status: str, *, note: str = "") -> bool:
-        check_text(status, "status", limit=64)
-        check_text(note, "note")
-        return self._update_payment(reference, status=status, note=note)
-
-    def claim_due_payments(
-        self, *, limit: int = 100, lease_seconds: float = 30.0, older_than: float = 0.0
-    ) -> list[PaymentClaim]:
-        lease = check_lease(lease_seconds)
-        if limit <= 0:
-            return []
-
-        def claim_due() -> list[PaymentClaim]:
-            now = self._clock()
-            owner, until = new_owner(), now + lease
-            candidates = (
-                self._q(TrackedPayment)
-                .filter(_due(now), created_at__lte=now - older_than)
-                .order_by("next_poll_at", "reference")
-            )
-            self._lease_rows(
-                TrackedPayment, candidates, limit, _due(now), owner=owner, lease_until=until
-            )
-            rows = self._q(TrackedPayment).filter(owner=owner, lease_until=until)
-            payments = [_payment(row) for row in rows.order_by("next_poll_at", "reference")]
-            return [PaymentClaim(p, owner, until) for p in payments]
-
-        return self._call(claim_due)  # type: ignore[no-any-return]
-
-    def finish_payment_poll(
-        self, claim: PaymentClaim, *, status: str, next_poll_at: float = 0.0, note: str = ""
-    ) -> bool:
-        check_text(status, "status", limit=64)
-        check_text(note, "note")
-        return bool(
-            self._call(
-                lambda: (
-                    self._q(TrackedPayment)
-                    .filter(reference=claim.reference, owner=claim.owner, lease_until__gt=0)
-                    .update(
-                        status=status,
-                        next_poll_at=next_poll_at,
-                        poll_attempts=F("poll_attempts") + 1,
-                        lease_until=0.0,
-                        note=note,
-                        updated_at=self._clock(),
-                    )
-                )
-            )
-        )
-
-    def get_payment(self, reference: str) -> Optional[PaymentRecord]:
-        row = self._call(lambda: self._q(TrackedPayment).filter(reference=reference).first())
-        return None if row is None else _payment(row)
-
-    def list_payments(
-        self, *, status: Optional[str] = None, limit: int = 100
-    ) -> list[PaymentRecord]:
-        query = self._q(TrackedPayment).order_by("created_at", "reference")
-        if status is not None:
-            query = query.filter(status=status)
-        return self._call(lambda: [_payment(row) for row in query[:limit]])  # type: ignore[no-any-return]
-
-    def payment_counts(self) -> dict[str, int]:
-        rows = self._call(
-            lambda: list(self._q(TrackedPayment).values_list("status").annotate(n=Count("pk")))
-        )
-        return {status: int(n) for status, n in rows}
-
-    def __repr__(self) -> str:
-        return f"DjangoStore({self.alias!r})"
