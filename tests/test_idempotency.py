@@ -115,7 +115,7 @@ def test_the_sqlite_store_persists_across_instances(tmp_path: Path) -> None:
 
 
 def test_the_sqlite_store_refuses_an_in_memory_database() -> None:
-    with pytest.raises(ValueError, match="MemoryIdempotencyStore"):
+    with pytest.raises(ValueError, match="MemoryStore"):
         SQLiteIdempotencyStore(":memory:")
 
 

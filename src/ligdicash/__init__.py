@@ -65,6 +65,7 @@ from ._exceptions import (
     RequestRefusedError,
     SendingError,
     ServerError,
+    StoreUnavailableError,
     TransactionAlreadyExistError,
     UnauthorizedCurrencyConversionError,
     UnauthorizedMethodError,
@@ -86,6 +87,7 @@ if TYPE_CHECKING:
     from ._callbacks import Callback, parse_callback
     from ._client import Client
     from ._logs import redact_httpx_logs
+    from ._stores import Store, open_store
 
 # Names loaded on first use (PEP 562): the clients import httpx and the callback parser its
 # own stdlib share, so ``import ligdicash`` stays about half the provider SDK's import time
@@ -99,6 +101,8 @@ _LAZY = {
     "AsyncInvoice": "._async_resources",
     "AsyncWithdrawal": "._async_resources",
     "TransactionResult": "._bulk",
+    "Store": "._stores",
+    "open_store": "._stores",
 }
 
 
@@ -181,6 +185,8 @@ __all__ = [
     "RequestRefusedError",
     "SendingError",
     "ServerError",
+    "Store",
+    "StoreUnavailableError",
     "Transaction",
     "TransactionAlreadyExistError",
     "TransactionResult",
@@ -192,6 +198,7 @@ __all__ = [
     "__version__",
     "confirm_callback",
     "get_transaction",
+    "open_store",
     "parse_callback",
     "redact_httpx_logs",
     "reset_default_client",

@@ -20,6 +20,7 @@
     │   ├── AuthenticationError, MerchantPayinDisabledError, ... (one per table row)
     │   └── UnknownRefusalError          a code that no table knows
     ├── WaitTimeoutError                 a transaction did not settle in time
+    ├── StoreUnavailableError            the store's database or Redis failed or is down
     └── CallbackError                    incoming callbacks
         ├── InvalidCallbackError         unreadable body; hash missing or wrong (.code)
         └── CallbackMismatchError        the status call disagrees (.field, .transaction)
@@ -75,6 +76,7 @@ __all__ = [
     "RequestRefusedError",
     "SendingError",
     "ServerError",
+    "StoreUnavailableError",
     "TransactionAlreadyExistError",
     "UnauthorizedCurrencyConversionError",
     "UnauthorizedMethodError",
@@ -142,6 +144,16 @@ class ConfigurationError(LigdicashError):
     """The SDK is not configured well enough to send anything (credentials, platform, URL)."""
 
     default_code = "configuration"
+
+
+class StoreUnavailableError(LigdicashError):
+    """The store (SQLite file, PostgreSQL, Redis) failed or could not be reached.
+
+    Nothing is known to have been written; the next call reconnects. The message names the
+    backend and its URL with the password hidden.
+    """
+
+    default_code = "store_unavailable"
 
 
 class InvalidRequestError(LigdicashError, ValueError):
