@@ -239,6 +239,12 @@ class BatchRunner:
         elapsed = max(time.monotonic() - started, 1e-6)
         self.on_progress(Progress(info, self._sent_count / elapsed, settling))
 
+    def _poll(self) -> None:
+        try:
+            poll_sent(self.ledger, self.client, self.batch_id, interval=self.poll_interval)
+        except Exception as exc:  # a failed status round is not fatal: the next one retries
+            logger.warning("status polling failed: %s", type(exc).__name__)
+
     def run(self) -> RunResult:
         """Work on the batch until nothing is left, a stop, or a pause; then return.
 
@@ -265,21 +271,21 @@ class BatchRunner:
             if now - last_beat >= HEARTBEAT_EVERY:
                 self.ledger.heartbeat(self.identity, self.batch_id)
                 last_beat = now
-            if self._stop.is_set() or self._halt.is_set():
+            # Ctrl-C and a failing ledger end the run as soon as the senders are done; a
+            # pause only stops sending: what was sent is still settled.
+            if self._stop.is_set() or self._halt_kind == "ledger":
                 if not sending:
                     break
-            elif now - last_poll >= max(self.poll_interval, 0.2):
-                last_poll = now
-                try:
-                    poll_sent(self.ledger, self.client, self.batch_id, interval=self.poll_interval)
-                except Exception as exc:  # a status round failing is not fatal; retry later
-                    logger.warning("status polling failed: %s", type(exc).__name__)
-            if not sending and not (self._stop.is_set() or self._halt.is_set()):
-                if settle_deadline is None:
-                    settle_deadline = now + self.settle_timeout
-                info = self.ledger.batch_info(self.batch_id)
-                if info.count(SENT, PENDING) == 0 or now >= settle_deadline:
-                    break
+            else:
+                if now - last_poll >= max(self.poll_interval, 0.2):
+                    last_poll = now
+                    self._poll()
+                if not sending:
+                    if settle_deadline is None:
+                        settle_deadline = now + self.settle_timeout
+                    unsettled = self.ledger.batch_info(self.batch_id).count(SENT)
+                    if unsettled == 0 or now >= settle_deadline:
+                        break
             self._progress(started, settling=not sending)
             self._stop.wait(0.2)
         for thread in threads:
