@@ -25,13 +25,15 @@ def build_cli() -> Any:
     """The click group (built on demand so that importing this module needs no extra)."""
     import click
 
-    from . import _sandbox
+    from . import _ops, _payouts, _sandbox
 
     @click.group(help="LigdiCash SDK tools: a local sandbox and a demo.")
     def cli() -> None:
         pass
 
     _sandbox.register(cli)
+    _payouts.register(cli)
+    _ops.register(cli)
     return cli
 
 
