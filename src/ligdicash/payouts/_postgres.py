@@ -44,6 +44,8 @@ class PostgresLedger(Ledger):
         self.url = _redact(url)
         self._errors = psycopg.Error
         try:
+            # One plain connection first: a wrong URL fails now, not after the pool's wait.
+            psycopg.connect(url, connect_timeout=10).close()
             self._pool = ConnectionPool(
                 url,
                 min_size=1,
