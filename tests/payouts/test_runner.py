@@ -197,3 +197,31 @@ def test_workers_must_be_positive(ledger: Ledger, sb_client: Client, workers: in
 
     with pytest.raises(InvalidRequestError):
         BatchRunner(ledger, sb_client, "b0", workers=workers)
+
+
+def test_a_callback_that_beats_the_answer_settles_the_item_once_it_is_in_doubt(
+    ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
+) -> None:
+    from ligdicash.payouts import WorkerIdentity
+    from ligdicash.sandbox import CallbackReceiver
+
+    batch = load_batch(rows(1, kind="client"))
+    ledger.add_batch(batch)
+    item = ledger.claim(batch.id, WorkerIdentity())  # a worker that will die mid-send
+    assert item is not None
+    with CallbackReceiver() as rx:
+        sb_client.Withdrawal(description="", amount=item.amount, customer=item.phone).send(
+            type="client", callback_url=rx.callback_url, custom_data={"transaction_id": item.id}
+        )
+        entries = ligdicash_sandbox.wait_for_callbacks(2, timeout=10)
+    creds = {"api_key": ligdicash_sandbox.api_key, "auth_token": ligdicash_sandbox.auth_token}
+    outcome = apply_callback(
+        ledger, sb_client, entries[0]["body"].encode(), entries[0]["content_type"], **creds
+    )
+    assert outcome.action == "recorded"
+    assert ledger.get(item.id).status == "sending"  # type: ignore[union-attr]
+    ledger.move(item.id, "in_doubt", expect=["sending"], error_code="worker_died")
+    result = run(ledger, sb_client, batch.id)
+    assert result.info.counts == {"completed": 1}
+    assert ledger.get(item.id).resolution.startswith("callback")  # type: ignore[union-attr]
+    assert sorted(paid_ids(ligdicash_sandbox).values()) == [1]

@@ -35,6 +35,7 @@ from ._states import (
 __all__ = ["Ledger", "LedgerStateError", "WorkerIdentity"]
 
 SCHEMA_VERSION = 1
+EVIDENCE_RESOLUTION = "callback (hash verified; no token to confirm)"
 #: A worker whose heartbeat is older than this is presumed dead (other hosts).
 STALE_AFTER = 30.0
 
@@ -58,6 +59,10 @@ SCHEMA = (
     "resolution TEXT NOT NULL DEFAULT '')",
     "CREATE INDEX IF NOT EXISTS payout_items_claim ON payout_items (batch_id, status, position)",
     "CREATE INDEX IF NOT EXISTS payout_items_reference ON payout_items (reference)",
+    # A verified callback that arrived while its item could not take it (still sending):
+    # kept so that the item is settled as soon as it becomes in_doubt.
+    "CREATE TABLE IF NOT EXISTS payout_evidence (item_id TEXT PRIMARY KEY, "
+    "status TEXT NOT NULL, received_at DOUBLE PRECISION NOT NULL)",
     "CREATE TABLE IF NOT EXISTS payout_workers (id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, "
     "host TEXT NOT NULL, pid INTEGER NOT NULL, heartbeat_at DOUBLE PRECISION NOT NULL)",
 )
@@ -491,6 +496,36 @@ class Ledger(abc.ABC):
         return recovered
 
     # -- settlement -----------------------------------------------------------------------
+
+    def record_evidence(self, ledger_item_id: str, final_status: str) -> None:
+        """Keep a verified callback's final status for an item that cannot take it yet."""
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql("DELETE FROM payout_evidence WHERE item_id = ?"), (ledger_item_id,)
+            )
+            cur.execute(
+                self._sql(
+                    "INSERT INTO payout_evidence (item_id, status, received_at) VALUES (?, ?, ?)"
+                ),
+                (ledger_item_id, final_status, time.time()),
+            )
+
+    def settle_from_evidence(self, batch_id: str) -> int:
+        """Settle the batch's ``in_doubt`` items that a verified callback already answered."""
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT e.item_id, e.status FROM payout_evidence e JOIN payout_items i "
+                    "ON i.id = e.item_id WHERE i.batch_id = ? AND i.status = ?"
+                ),
+                (batch_id, IN_DOUBT),
+            )
+            found = cur.fetchall()
+        return sum(
+            self.settle(ident, status, resolution=EVIDENCE_RESOLUTION)
+            for ident, status in found
+            if status in (COMPLETED, FAILED)
+        )
 
     def settle(self, ledger_item_id: str, final_status: str, *, resolution: str = "") -> bool:
         """Record a final status confirmed by a status call (``completed`` or ``failed``)."""

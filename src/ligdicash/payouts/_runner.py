@@ -215,6 +215,7 @@ class BatchRunner:
             self.ledger.move(item.id, FAILED, expect=[SENDING], error_code=code, error=message)
         elif outcome.fate is Fate.IN_DOUBT:
             self.ledger.move(item.id, IN_DOUBT, expect=[SENDING], error_code=code, error=message)
+            self.ledger.settle_from_evidence(self.batch_id)
         elif outcome.fate is Fate.STOP:
             # The refusal proves nothing was paid: the item waits for the next run.
             self.ledger.move(item.id, PENDING, expect=[SENDING], error_code=code, error=message)
@@ -241,6 +242,7 @@ class BatchRunner:
 
     def _poll(self) -> None:
         try:
+            self.ledger.settle_from_evidence(self.batch_id)
             poll_sent(self.ledger, self.client, self.batch_id, interval=self.poll_interval)
         except Exception as exc:  # a failed status round is not fatal: the next one retries
             logger.warning("status polling failed: %s", type(exc).__name__)
@@ -256,6 +258,7 @@ class BatchRunner:
             self.ledger.set_paused(self.batch_id, "")
         self.ledger.heartbeat(self.identity, self.batch_id)
         recovered = self.ledger.recover(self.batch_id, self.identity)
+        self.ledger.settle_from_evidence(self.batch_id)
         started = time.monotonic()
         threads = [
             threading.Thread(target=self._sender, name=f"ligdicash-payout-{n}", daemon=True)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Optional
 from .._callbacks import parse_callback
 from .._exceptions import CallbackMismatchError, InvalidCallbackError, LigdicashError
 from .._models import Transaction
-from ._ledger import Ledger
+from ._ledger import EVIDENCE_RESOLUTION, Ledger
 from ._records import LedgerItem
 from ._states import COMPLETED, FAILED, FINAL_STATUSES, IN_DOUBT, SENDING
 
@@ -99,7 +99,8 @@ class CallbackOutcome:
         status: the item's status afterwards ("" if unknown).
         action: ``"settled"``, ``"already_final"``, ``"unconfirmed"`` (kept for later; the
             status call failed, or the item has no token and the hash could not be
-            verified), ``"not_ours"`` (no such item) or ``"mismatch"``.
+            verified), ``"recorded"`` (kept until the item, still ``sending``, becomes
+            ``in_doubt``), ``"not_ours"`` (no such item) or ``"mismatch"``.
     """
 
     item_id: str
@@ -170,12 +171,11 @@ def _apply_tokenless(
     if final is None:
         return CallbackOutcome(item.id, item.status, "unconfirmed")
     if item.status == SENDING:
-        # The worker is still waiting for the answer: leave the item to it; the callback
-        # is delivered again, and the answer brings the token to confirm with.
-        return CallbackOutcome(item.id, item.status, "unconfirmed")
-    settled = ledger.settle(
-        item.id, final, resolution="callback (hash verified; no token to confirm)"
-    )
+        # A worker is waiting for the answer (or died waiting): keep what the callback
+        # says; if the answer never comes, the item becomes in_doubt and this settles it.
+        ledger.record_evidence(item.id, final)
+        return CallbackOutcome(item.id, item.status, "recorded")
+    settled = ledger.settle(item.id, final, resolution=EVIDENCE_RESOLUTION)
     return _after(ledger, item, "settled" if settled else "unconfirmed")
 
 
