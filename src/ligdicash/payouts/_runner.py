@@ -1,7 +1,8 @@
 """Running a batch: N sender threads claiming items from the ledger, and a settling loop.
 
-Each sender claims an item (``sending`` is committed before the request leaves), sends it
-with ``client.Withdrawal(...).send(...)`` and records the answer: ``sent`` with the token, or
+Senders claim items (``sending`` is committed durably before any request leaves; one commit
+claims as many items as there are senders, to spread the cost of the flush), send each with
+``client.Withdrawal(...).send(...)`` and record the answer: ``sent`` with the token, or
 the fate :func:`~._states.classify_error` gives the error. The calling thread meanwhile
 beats the worker's heartbeat, polls the status of ``sent`` items and reports progress.
 :meth:`BatchRunner.stop` (wired to Ctrl-C and SIGTERM by the CLI) lets each sender finish
@@ -10,6 +11,7 @@ and record the request it has in flight, and claims nothing more; the next run r
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -32,6 +34,7 @@ logger = logging.getLogger("ligdicash.payouts")
 
 #: LigdiCash asks status callers to wait at least 3 s between calls for one transaction.
 STATUS_FLOOR = 3.0
+LOOPBACK_POLL_INTERVAL = 1.0
 HEARTBEAT_EVERY = 2.0
 #: Consecutive "nothing left the machine" failures before the run gives up (network down).
 MAX_UNSENT_IN_A_ROW = 5
@@ -102,7 +105,8 @@ class BatchRunner:
         workers: concurrent senders (>= 1).
         rate: at most this many sends per second (``None``: no limit).
         poll_interval: seconds between two status calls for one item; at least 3 s on
-            LigdiCash's hosts (default: 3 s there, 0 on a loopback sandbox).
+            LigdiCash's hosts (default: 3 s there, 1 s on a loopback sandbox, where 0 is
+            allowed).
         settle_timeout: once nothing is left to send, how long to keep polling ``sent``
             items (0: do not wait; a later run or ``payouts status`` settles them).
         callback_url: given to each payout; wire it to :func:`apply_callback`.
@@ -139,9 +143,10 @@ class BatchRunner:
         self.client = client
         self.batch_id = batch_id
         self.workers = workers
-        self.poll_interval = max(floor, STATUS_FLOOR if poll_interval is None and floor else 0.0)
-        if poll_interval is not None:
-            self.poll_interval = max(floor, float(poll_interval))
+        # Even a loopback sandbox gets 1 s between two polls of one item by default: polling
+        # competes with sending for the same connections.
+        default = STATUS_FLOOR if floor else LOOPBACK_POLL_INTERVAL
+        self.poll_interval = max(floor, default if poll_interval is None else float(poll_interval))
         self.settle_timeout = max(0.0, settle_timeout)
         self.callback_url = callback_url
         self.unpause = unpause
@@ -155,6 +160,8 @@ class BatchRunner:
         self._lock = threading.Lock()
         self._unsent_in_a_row = 0
         self._sent_count = 0
+        self._claim_lock = threading.Lock()
+        self._claimed: collections.deque[LedgerItem] = collections.deque()
 
     def stop(self) -> None:
         """Finish the requests in flight, record them, and claim nothing more."""
@@ -168,13 +175,28 @@ class BatchRunner:
                 self._halt_kind, self._halt_detail = kind, detail
         self._halt.set()
 
+    def _stopping(self) -> bool:
+        return self._stop.is_set() or self._halt.is_set()
+
+    def _next_item(self) -> Optional[LedgerItem]:
+        """The next claimed item; claims ``workers`` items at a time (one durable commit)."""
+        with self._claim_lock:
+            if not self._claimed and not self._stopping():
+                self._claimed.extend(
+                    self.ledger.claim_many(self.batch_id, self.identity, self.workers)
+                )
+            return self._claimed.popleft() if self._claimed else None
+
     def _sender(self) -> None:
         try:
-            while not (self._stop.is_set() or self._halt.is_set()):
+            while not self._stopping():
                 if not self._limiter.acquire(self._stop):
                     break
-                item = self.ledger.claim(self.batch_id, self.identity)
+                item = self._next_item()
                 if item is None:
+                    break
+                if self._stopping():  # claimed but certainly not sent: hand it back
+                    self.ledger.release([item])
                     break
                 self._send(item)
         except Exception as exc:  # the ledger failed: stop everything, record nothing more
@@ -243,7 +265,15 @@ class BatchRunner:
     def _poll(self) -> None:
         try:
             self.ledger.settle_from_evidence(self.batch_id)
-            poll_sent(self.ledger, self.client, self.batch_id, interval=self.poll_interval)
+            # Small rounds (four status calls per sender): the loop stays responsive.
+            poll_sent(
+                self.ledger,
+                self.client,
+                self.batch_id,
+                interval=self.poll_interval,
+                concurrency=self.workers,
+                limit=4 * self.workers,
+            )
         except Exception as exc:  # a failed status round is not fatal: the next one retries
             logger.warning("status polling failed: %s", type(exc).__name__)
 
@@ -280,7 +310,8 @@ class BatchRunner:
                 if not sending:
                     break
             else:
-                if now - last_poll >= max(self.poll_interval, 0.2):
+                # Each item's own interval is kept by due_for_poll; rounds run every tick.
+                if now - last_poll >= 0.2:
                     last_poll = now
                     self._poll()
                 if not sending:
@@ -293,6 +324,9 @@ class BatchRunner:
             self._stop.wait(0.2)
         for thread in threads:
             thread.join()
+        with self._claim_lock:
+            self.ledger.release(list(self._claimed))
+            self._claimed.clear()
         self.ledger.retire(self.identity)
         self._progress(started, settling=False)
         info = self.ledger.batch_info(self.batch_id)

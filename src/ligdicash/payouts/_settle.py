@@ -68,13 +68,15 @@ def poll_sent(
     *,
     interval: float,
     concurrency: int = 4,
+    limit: int = 200,
 ) -> int:
-    """Ask for the status of the batch's ``sent`` items not asked for in ``interval`` s.
+    """Ask for the status of up to ``limit`` of the batch's ``sent`` items not asked for
+    in the last ``interval`` seconds (those asked longest ago first).
 
     Returns how many items became final. Errors of single status calls are kept for the
     next round (the item stays ``sent``).
     """
-    due = ledger.due_for_poll(batch_id, interval)
+    due = ledger.due_for_poll(batch_id, interval, limit)
     settled = 0
     for kind in ("client_payout", "merchant_payout"):
         group = [item for item in due if item.status_type == kind]
@@ -181,4 +183,7 @@ def _apply_tokenless(
 
 def _after(ledger: Ledger, item: LedgerItem, action: str) -> CallbackOutcome:
     now = ledger.get(item.id)
-    return CallbackOutcome(item.id, now.status if now else "", action)
+    status = now.status if now else ""
+    if action != "settled" and status in FINAL_STATUSES:
+        action = "already_final"  # the status polling (or the other copy) got there first
+    return CallbackOutcome(item.id, status, action)

@@ -1,8 +1,8 @@
 """The ledger on a SQLite file: one machine, any number of threads and processes.
 
-WAL journal, ``synchronous=FULL`` (a ``sending`` row must survive a power cut, not only a
-crash), one connection per thread and process, and ``BEGIN IMMEDIATE`` for claims so two
-workers never take the same item.
+WAL journal; claims commit with ``synchronous=FULL`` (a ``sending`` row must survive a power
+cut, not only a crash), other writes with ``NORMAL``; one connection per thread and process;
+``BEGIN IMMEDIATE`` for claims, so two workers never take the same item.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class SQLiteLedger(Ledger):
         self.url = f"sqlite:///{path}"
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
@@ -42,21 +43,37 @@ class SQLiteLedger(Ledger):
                     self.path, timeout=30.0, isolation_level=None, check_same_thread=False
                 )
                 conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")
                 conn.execute("PRAGMA busy_timeout=30000")
             except sqlite3.Error as exc:
                 raise InvalidRequestError(f"cannot open the ledger {self.path}: {exc}") from None
             self._local.conn = conn
+            self._local.mode = None
             self._local.pid = os.getpid()
             with self._lock:
                 self._connections.append(conn)
         return conn  # type: ignore[no-any-return]
 
     @contextmanager
-    def _transaction(self, *, immediate: bool = False) -> Iterator[Any]:
+    def _transaction(self, *, immediate: bool = False, durable: bool = False) -> Iterator[Any]:
+        # One transaction at a time per process: SQLite's own busy handler backs off in
+        # sleeps of up to 100 ms, a lock hands over at once. Other processes still wait
+        # on SQLite's lock (busy_timeout).
+        with self._write_lock:  # noqa: SIM117 (parenthesised `with` needs Python 3.10)
+            with self._transaction_unlocked(immediate=immediate, durable=durable) as cur:
+                yield cur
+
+    @contextmanager
+    def _transaction_unlocked(self, *, immediate: bool, durable: bool) -> Iterator[Any]:
         conn = self._connection()
+        mode = "FULL" if durable else "NORMAL"
+        if getattr(self._local, "mode", None) != mode:
+            # In WAL mode FULL syncs the log at this commit, with every earlier frame.
+            conn.execute(f"PRAGMA synchronous={mode}")
+            self._local.mode = mode
         cur = conn.cursor()
-        cur.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # IMMEDIATE always: a deferred transaction that later writes can fail with
+        # SQLITE_BUSY at once instead of waiting for another process.
+        cur.execute("BEGIN IMMEDIATE")
         try:
             yield cur
         except BaseException:
@@ -72,7 +89,7 @@ class SQLiteLedger(Ledger):
         return (
             "SELECT id FROM payout_items WHERE batch_id = ? AND status = ? "
             "AND NOT EXISTS (SELECT 1 FROM payout_batches b WHERE b.id = batch_id "
-            "AND b.paused_reason <> '') ORDER BY position LIMIT 1"
+            "AND b.paused_reason <> '') ORDER BY position LIMIT ?"
         )
 
     def close(self) -> None:
