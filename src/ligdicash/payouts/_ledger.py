@@ -118,6 +118,12 @@ class Ledger(abc.ABC):
     def close(self) -> None:
         """Release the connections."""
 
+    def _execute_one(self, sql: str, params: Sequence[Any], *, durable: bool) -> int:
+        """Run one statement in its own transaction; return the rows it changed."""
+        with self._transaction(durable=durable) as cur:
+            cur.execute(self._sql(sql), tuple(params))
+            return int(cur.rowcount)
+
     # -- helpers ----------------------------------------------------------------------
 
     def _sql(self, text: str) -> str:
@@ -324,29 +330,34 @@ class Ledger(abc.ABC):
         even those not sent yet. Items the caller decides not to send must be handed back
         with :meth:`release`.
         """
-        now = time.time()
         with self._transaction(immediate=True, durable=True) as cur:
-            cur.execute(self._claim_sql(), (batch_id, PENDING, limit))
-            ids = [row[0] for row in cur.fetchall()]
-            if not ids:
-                return []
-            cur.executemany(
-                self._sql(
-                    "UPDATE payout_items SET status = ?, worker = ?, attempts = attempts + 1, "
-                    "updated_at = ? WHERE id = ? AND status = ?"
-                ),
-                [(SENDING, worker.id, now, ident, PENDING) for ident in ids],
-            )
-            marks = ", ".join("?" for _ in ids)
-            cur.execute(
-                self._sql(
-                    f"SELECT {ITEM_COLUMNS} FROM payout_items "  # noqa: S608
-                    f"WHERE id IN ({marks}) AND status = ? AND worker = ?"
-                ),
-                (*ids, SENDING, worker.id),
-            )
-            rows = cur.fetchall()
+            rows = self._claim_rows(cur, batch_id, worker, limit)
         return sorted((self._item(r) for r in rows), key=lambda item: item.position)
+
+    def _claim_rows(
+        self, cur: Any, batch_id: str, worker: WorkerIdentity, limit: int
+    ) -> list[Sequence[Any]]:
+        """Inside a write transaction: mark up to ``limit`` items sending; return their rows."""
+        cur.execute(self._claim_sql(), (batch_id, PENDING, limit))
+        ids = [row[0] for row in cur.fetchall()]
+        if not ids:
+            return []
+        cur.executemany(
+            self._sql(
+                "UPDATE payout_items SET status = ?, worker = ?, attempts = attempts + 1, "
+                "updated_at = ? WHERE id = ? AND status = ?"
+            ),
+            [(SENDING, worker.id, time.time(), ident, PENDING) for ident in ids],
+        )
+        marks = ", ".join("?" for _ in ids)
+        cur.execute(
+            self._sql(
+                f"SELECT {ITEM_COLUMNS} FROM payout_items "  # noqa: S608
+                f"WHERE id IN ({marks}) AND status = ? AND worker = ?"
+            ),
+            (*ids, SENDING, worker.id),
+        )
+        return list(cur.fetchall())
 
     def release(self, items: Sequence[LedgerItem]) -> None:
         """Hand claimed items that were certainly not sent back to ``pending``."""
@@ -389,15 +400,13 @@ class Ledger(abc.ABC):
                 sets.append(f"{name} = ?")
                 params.append(value[:1000])
         marks = ", ".join("?" for _ in expect)
-        with self._transaction(durable=durable) as cur:
-            cur.execute(
-                self._sql(
-                    f"UPDATE payout_items SET {', '.join(sets)} "  # noqa: S608
-                    f"WHERE id = ? AND status IN ({marks})"
-                ),
-                (*params, ledger_item_id, *expect),
-            )
-            return bool(cur.rowcount == 1)
+        changed = self._execute_one(
+            f"UPDATE payout_items SET {', '.join(sets)} "  # noqa: S608
+            f"WHERE id = ? AND status IN ({marks})",
+            (*params, ledger_item_id, *expect),
+            durable=durable,
+        )
+        return changed == 1
 
     def mark_polled(self, ids: Sequence[str]) -> None:
         """Record that these items' statuses were just asked for."""
@@ -559,6 +568,35 @@ class Ledger(abc.ABC):
             for ident, status in found
             if status in (COMPLETED, FAILED)
         )
+
+    def settle_many(self, settlements: Sequence[tuple[str, str]]) -> int:
+        """Record several ``(item id, completed|failed)`` status results from ``sent`` in
+        one commit; return how many items moved (the others were elsewhere already)."""
+        for _, final_status in settlements:
+            check_transition(SENT, final_status)
+        if not settlements:
+            return 0
+        now = time.time()
+        with self._transaction() as cur:
+            cur.executemany(
+                self._sql(
+                    "UPDATE payout_items SET status = ?, updated_at = ?, error_code = ?, "
+                    "error = ? WHERE id = ? AND status = ?"
+                ),
+                [
+                    (
+                        status,
+                        now,
+                        "" if status == COMPLETED else "nocompleted",
+                        "" if status == COMPLETED else "LigdiCash reports the payout failed",
+                        ident,
+                        SENT,
+                    )
+                    for ident, status in settlements
+                ],
+            )
+            moved = cur.rowcount
+        return int(moved) if moved is not None and moved >= 0 else len(settlements)
 
     def settle(self, ledger_item_id: str, final_status: str, *, resolution: str = "") -> bool:
         """Record a final status confirmed by a status call (``completed`` or ``failed``)."""

@@ -86,9 +86,18 @@ def poll_sent(
             [item.token for item in group], kind, concurrency=concurrency
         )
         ledger.mark_polled([item.id for item in group])
+        finals: list[tuple[str, str]] = []
         for item, result in zip(group, results):
-            if result.transaction is not None:
-                settled += settle_from_transaction(ledger, item, result.transaction, "status")
+            tx = result.transaction
+            final = None if tx is None else _final_status(tx)
+            if tx is None or final is None:
+                continue
+            problem = _disagreement(item, tx)
+            if problem:
+                logger.error("payout %s not settled: %s", item.id, problem)
+            else:
+                finals.append((item.id, final))
+        settled += ledger.settle_many(finals)
     return settled
 
 
