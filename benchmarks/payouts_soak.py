@@ -13,7 +13,10 @@ LigdiCash dashboard), then re-run. The sandbox's own payout list is the judge:
 - in doubt: how many, and how each was resolved (callback / operator).
 
     python benchmarks/payouts_soak.py [--items 500] [--kills 20] [--procs 1]
-                                      [--store sqlite|postgresql://...] [--seed 1]
+                                      [--store sqlite|postgresql://HOST/postgres] [--seed 1]
+
+With a PostgreSQL server, the soak creates its own database ``ligdicash_payouts_<random>``
+and drops it afterwards.
 
 Exit status 0 when nobody was paid twice and nothing was lost.
 """
@@ -215,7 +218,24 @@ def main() -> None:
     parser.add_argument("--store", default="sqlite")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    result = soak(args.items, args.kills, args.procs, args.store, args.seed)
+    if args.store.startswith("postgresql://"):
+        # A database of its own, dropped afterwards; --store names the server (and the
+        # database to connect to for CREATE DATABASE).
+        import uuid
+
+        import psycopg
+
+        name = f"ligdicash_payouts_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(args.store, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            url = args.store.rsplit("/", 1)[0] + "/" + name
+            result = soak(args.items, args.kills, args.procs, url, args.seed)
+        finally:
+            with psycopg.connect(args.store, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        result = soak(args.items, args.kills, args.procs, args.store, args.seed)
     width = max(len(k) for k in result)
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")
