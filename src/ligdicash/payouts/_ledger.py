@@ -541,16 +541,14 @@ class Ledger(abc.ABC):
 
     def record_evidence(self, ledger_item_id: str, final_status: str) -> None:
         """Keep a verified callback's final status for an item that cannot take it yet."""
-        with self._transaction() as cur:
-            cur.execute(
-                self._sql("DELETE FROM payout_evidence WHERE item_id = ?"), (ledger_item_id,)
-            )
-            cur.execute(
-                self._sql(
-                    "INSERT INTO payout_evidence (item_id, status, received_at) VALUES (?, ?, ?)"
-                ),
-                (ledger_item_id, final_status, time.time()),
-            )
+        # An upsert: the JSON and the form copy of a callback arrive at the same moment.
+        self._execute_one(
+            "INSERT INTO payout_evidence (item_id, status, received_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (item_id) DO UPDATE SET status = excluded.status, "
+            "received_at = excluded.received_at",
+            (ledger_item_id, final_status, time.time()),
+            durable=False,
+        )
 
     def settle_from_evidence(self, batch_id: str) -> int:
         """Settle the batch's ``in_doubt`` items that a verified callback already answered."""
