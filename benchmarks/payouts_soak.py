@@ -83,6 +83,7 @@ class CallbackEndpoint:
 
     def close(self) -> None:
         self.server.shutdown()
+        self.server.server_close()
         self.client.close()
         self.ledger.close()
 
