@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from .._exceptions import InvalidRequestError
-from ._ledger import ITEM_COLUMNS, SCHEMA, SCHEMA_VERSION, Ledger
+from ._ledger import Ledger
+from ._ledger_base import ITEM_COLUMNS, SCHEMA, SCHEMA_VERSION
 
 __all__ = ["PostgresLedger"]
 

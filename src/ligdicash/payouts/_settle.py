@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Optional
 from .._callbacks import parse_callback
 from .._exceptions import CallbackMismatchError, InvalidCallbackError, LigdicashError
 from .._models import Transaction
-from ._ledger import EVIDENCE_RESOLUTION, Ledger
+from ._ledger import Ledger
+from ._ledger_base import EVIDENCE_RESOLUTION
 from ._records import LedgerItem
 from ._states import COMPLETED, FAILED, FINAL_STATUSES, IN_DOUBT, SENDING
 
