@@ -50,16 +50,19 @@ def build_cli() -> Any:
     """The click group (built on demand so that importing this module needs no extra)."""
     import click
 
-    from . import _sandbox
+    from . import _ops, _payouts, _sandbox
 
     @click.group(
-        help="LigdiCash SDK tools: a local sandbox and a demo.", context_settings=CONTEXT_SETTINGS
+        help="LigdiCash SDK tools: sandbox, demo, status checks, payments, bulk payouts.",
+        context_settings=CONTEXT_SETTINGS,
     )
     @version_option()
     def cli() -> None:
         pass
 
     _sandbox.register(cli)
+    _payouts.register(cli)
+    _ops.register(cli)
     return cli
 
 

@@ -1,0 +1,97 @@
+"""What the command modules share: credentials options, exit codes, one-line errors.
+
+Exit codes (documented in docs/payouts.md and in ``ligdicash -h``):
+
+- 0: done.
+- 1: refused: LigdiCash refused (or the batch is paused on a refusal about the account),
+  or the user declined the confirmation.
+- 2: usage error: bad options or input, a bad batch file, missing credentials.
+- 3: network or server failure, or a payout left in doubt / not yet settled.
+- 130: interrupted (Ctrl-C or SIGTERM) after finishing and recording what was in flight.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional, TypeVar
+
+if TYPE_CHECKING:
+    from .._client import Client
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """Print ``ligdicash: message`` on one line to stderr and exit with ``code``."""
+    print(f"ligdicash: {' '.join(message.split())}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The documented exit code for a LigdicashError (anything else: 3)."""
+    from .._exceptions import ConfigurationError, InvalidRequestError, RequestRefusedError
+
+    if isinstance(exc, RequestRefusedError) and exc.http_status is not None:
+        return EXIT_REFUSED
+    if isinstance(exc, (InvalidRequestError, ConfigurationError)):
+        return EXIT_USAGE
+    if isinstance(exc, RequestRefusedError):
+        return EXIT_REFUSED
+    return EXIT_FAILURE
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Turn our errors (and a missing optional driver) into one line and an exit code."""
+    from .._exceptions import LigdicashError
+
+    try:
+        yield
+    except LigdicashError as exc:
+        fail(str(exc), exit_code_for(exc))
+    except ImportError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def credential_options(func: F) -> F:
+    """Add ``--api-key``, ``--auth-token``, ``--base-url`` and ``--platform`` to a command."""
+    import click
+
+    options = [
+        click.option("--api-key", envvar="LIGDICASH_API_KEY", help="(env LIGDICASH_API_KEY)"),
+        click.option(
+            "--auth-token", envvar="LIGDICASH_AUTH_TOKEN", help="(env LIGDICASH_AUTH_TOKEN)"
+        ),
+        click.option(
+            "--base-url",
+            envvar="LIGDICASH_BASE_URL",
+            help="API root, e.g. a sandbox's http://127.0.0.1:8765/pay/v01/ "
+            "(env LIGDICASH_BASE_URL)",
+        ),
+        click.option(
+            "--platform",
+            envvar="LIGDICASH_PLATFORM",
+            type=click.Choice(["live", "test"]),
+            help="(env LIGDICASH_PLATFORM; default live)",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def make_client(options: dict[str, Any], *, max_retries: Optional[int] = None) -> Client:
+    """A Client from the credential options (popped from ``options``), else the env."""
+    from .._client import Client
+
+    return Client(
+        api_key=options.pop("api_key", None),
+        auth_token=options.pop("auth_token", None),
+        base_url=options.pop("base_url", None),
+        platform=options.pop("platform", None),
+        max_retries=max_retries,
+    )

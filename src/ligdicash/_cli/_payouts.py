@@ -1,0 +1,262 @@
+"""``ligdicash payouts``: run a batch file, join a batch, see it, report it, resolve doubts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING, Any, Optional
+
+from ._common import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    credential_options,
+    fail,
+    make_client,
+    one_line_errors,
+)
+
+if TYPE_CHECKING:
+    import click
+
+    from ..payouts import BatchInfo, Ledger, RunResult
+
+STORE_ENV = "LIGDICASH_PAYOUTS_STORE"
+STORE_HELP = (
+    "Ledger URL: sqlite:///FILE or postgresql://... (env LIGDICASH_PAYOUTS_STORE; default: "
+    "a SQLite file beside the batch file)"
+)
+
+
+def _open(batch: str, store: Optional[str]) -> tuple[Ledger, str]:
+    """The ledger and batch id for BATCH, which is a batch file or a batch id."""
+    from ..payouts import default_ledger_url, load_batch, open_ledger
+
+    if os.path.isfile(batch):
+        # A batch run with --skip-invalid has the id of its valid rows; without it the
+        # file had no bad rows: loading with skip_invalid gives the id either way.
+        loaded = load_batch(batch, skip_invalid=True)
+        return open_ledger(store or default_ledger_url(batch)), loaded.id
+    if not store:
+        fail(f"{batch!r} is not a file: give the batch file, or --store with a batch id", 2)
+    ledger = open_ledger(store)
+    if batch == "latest":
+        ids = ledger.batch_ids()
+        if not ids:
+            fail("the ledger has no batch", EXIT_USAGE)
+        return ledger, ids[0]
+    return ledger, batch
+
+
+def _run_exit_code(result: RunResult) -> int:
+    if result.stopped == "interrupted":
+        return EXIT_INTERRUPTED
+    if result.stopped == "paused":
+        return EXIT_REFUSED
+    if result.stopped or result.info.count("in_doubt", "sent", "sending", "pending"):
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _work(
+    ledger: Ledger, batch_id: str, options: dict[str, Any], *, unpause: bool, as_json: bool
+) -> None:
+    from rich.console import Console
+
+    from ..payouts import BatchRunner
+    from ._payouts_view import ProgressView, advice
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    client = make_client(options)
+    info = ledger.batch_info(batch_id)
+    with client, ProgressView(console, info.item_count) as view:
+        runner = BatchRunner(
+            ledger,
+            client,
+            batch_id,
+            workers=options["workers"],
+            rate=options["rate"],
+            settle_timeout=options["settle_timeout"],
+            callback_url=options["callback_url"] or "",
+            unpause=unpause,
+            on_progress=view.update,
+        )
+
+        def on_signal(signum: int, frame: Any) -> None:
+            console.print("stopping: finishing the payouts in flight...")
+            runner.stop()
+
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            result = runner.run()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    _print_result(console, result.info, as_json, extra={"stopped": result.stopped})
+    if result.recovered:
+        console.print(f"{result.recovered} payout(s) of a stopped worker are now in_doubt.")
+    if result.detail:
+        console.print(f"stopped: {result.detail}")
+    for line in advice(result.info):
+        console.print(line)
+    raise SystemExit(_run_exit_code(result))
+
+
+def _print_result(console: Any, info: BatchInfo, as_json: bool, extra: dict[str, Any]) -> None:
+    from ._payouts_view import summary_table
+
+    if as_json:
+        print(json.dumps({**info.as_dict(), **extra}))
+    else:
+        console.print(summary_table(info))
+
+
+def _runner_options(func: Any) -> Any:
+    import click
+
+    for option in reversed(
+        [
+            click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64)),
+            click.option(
+                "--rate", type=click.FloatRange(min=0, min_open=True), help="Max sends per second."
+            ),
+            click.option(
+                "--settle-timeout",
+                default=60.0,
+                show_default=True,
+                type=click.FloatRange(min=0),
+                help="Seconds to keep polling sent payouts once nothing is left to send.",
+            ),
+            click.option("--callback-url", help="Given to each payout (see docs/payouts.md)."),
+            click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON."),
+        ]
+    ):
+        func = option(func)
+    return credential_options(func)
+
+
+def register(cli: click.Group) -> None:
+    """Add the ``payouts`` group to the click group ``cli``."""
+    import click
+
+    @cli.group(help="Bulk payouts with an exactly-once ledger (see docs/payouts.md).")
+    def payouts() -> None:
+        pass
+
+    @payouts.command(help="Validate FILE (CSV or JSON), confirm, and pay it; re-run to resume.")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--store", envvar=STORE_ENV, help=STORE_HELP)
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    @click.option("--skip-invalid", is_flag=True, help="Leave bad rows out instead of stopping.")
+    @click.option("--default-type", type=click.Choice(["merchant", "client"]), default="merchant")
+    @click.option("--allow-overlap", is_flag=True, help="References may repeat other batches'.")
+    @_runner_options
+    def run(file: str, **options: Any) -> None:
+        from ..payouts import default_ledger_url, load_batch, open_ledger
+
+        with one_line_errors():
+            batch = load_batch(
+                file,
+                skip_invalid=options.pop("skip_invalid"),
+                default_type=options.pop("default_type"),
+            )
+            for problem in batch.skipped:
+                print(f"ligdicash: skipped {problem}", file=sys.stderr)
+            ledger = open_ledger(options.pop("store") or default_ledger_url(file))
+            existing = batch.id in ledger.batch_ids()
+            if not existing:
+                ledger.add_batch(batch, allow_overlap=options.pop("allow_overlap"))
+            info = ledger.batch_info(batch.id)
+            to_send = info.count("pending")
+            amount = info.amounts.get("pending", 0)
+            print(
+                f"batch {batch.id}: {len(batch)} payouts, {batch.total:,} XOF in all; "
+                f"{to_send} to send ({amount:,} XOF)" + (" (resuming)" if existing else ""),
+                file=sys.stderr,
+            )
+            if to_send and not options.pop("yes"):
+                try:
+                    click.confirm(f"Send {to_send} payouts, {amount:,} XOF?", abort=True, err=True)
+                except click.Abort:
+                    fail("not confirmed: nothing was sent", EXIT_REFUSED)
+            options.pop("yes", None)
+            options.pop("allow_overlap", None)
+            _work(ledger, batch.id, options, unpause=True, as_json=options.pop("as_json"))
+
+    @payouts.command(help="Join BATCH (id or file) from another process or machine.")
+    @click.argument("batch")
+    @click.option("--store", envvar=STORE_ENV, help=STORE_HELP)
+    @_runner_options
+    def work(batch: str, **options: Any) -> None:
+        with one_line_errors():
+            ledger, batch_id = _open(batch, options.pop("store"))
+            _work(ledger, batch_id, options, unpause=False, as_json=options.pop("as_json"))
+
+    @payouts.command(help="Counts and amounts per status of BATCH (id, file, or 'latest').")
+    @click.argument("batch")
+    @click.option("--store", envvar=STORE_ENV, help=STORE_HELP)
+    @click.option("--json", "as_json", is_flag=True)
+    def status(batch: str, store: Optional[str], as_json: bool) -> None:
+        from rich.console import Console
+
+        from ._payouts_view import advice
+
+        with one_line_errors():
+            ledger, batch_id = _open(batch, store)
+            info = ledger.batch_info(batch_id)
+        console = Console(highlight=False, soft_wrap=True)
+        _print_result(console, info, as_json, extra={})
+        if not as_json:
+            for line in advice(info):
+                console.print(line)
+
+    @payouts.command(help="One row per payout of BATCH: reference, status, token, error...")
+    @click.argument("batch")
+    @click.option("--store", envvar=STORE_ENV, help=STORE_HELP)
+    @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+    @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default stdout).")
+    def report(batch: str, store: Optional[str], fmt: str, output: Optional[str]) -> None:
+        from ..payouts import render_report
+
+        with one_line_errors():
+            ledger, batch_id = _open(batch, store)
+            text = render_report(ledger, batch_id, fmt)
+        if output:
+            with open(output, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+        else:
+            sys.stdout.write(text)
+
+    @payouts.command(help="Record what you found about an in_doubt ITEM (<batch>-<reference>).")
+    @click.argument("item")
+    @click.option("--sent", "token", help="LigdiCash has it: its token (it will be settled).")
+    @click.option("--not-sent", is_flag=True, help="LigdiCash has no such payout: send it again.")
+    @click.option("--store", envvar=STORE_ENV, help=STORE_HELP)
+    @click.option(
+        "--file",
+        "batch_file",
+        type=click.Path(exists=True, dir_okay=False),
+        help="The batch file (its ledger is the default store).",
+    )
+    def resolve(
+        item: str,
+        token: Optional[str],
+        not_sent: bool,
+        store: Optional[str],
+        batch_file: Optional[str],
+    ) -> None:
+        from ..payouts import default_ledger_url, open_ledger
+
+        if bool(token) == not_sent:
+            fail("give exactly one of --sent TOKEN or --not-sent", EXIT_USAGE)
+        if not store and not batch_file:
+            fail("give --store URL or --file BATCH_FILE", EXIT_USAGE)
+        with one_line_errors():
+            ledger = open_ledger(store or default_ledger_url(batch_file or ""))
+            ledger.resolve(item, sent_token=token or "", not_sent=not_sent)
+            after = ledger.get(item)
+        print(f"{item}: {after.status if after else '?'}")

@@ -1,0 +1,60 @@
+"""Bulk payouts with an exactly-once ledger.
+
+Load a batch (CSV, JSON or objects), record it in a ledger (SQLite file or PostgreSQL),
+and run it with concurrent senders. Every item moves ``pending → sending → sent →
+completed / failed`` (or ``cancelled``); ``sending`` is committed before the request leaves,
+and an item whose request may have reached LigdiCash without an answer becomes
+``in_doubt``: it is never re-sent automatically. See ``docs/payouts.md``.
+
+Example::
+
+    from ligdicash import Client
+    from ligdicash.payouts import BatchRunner, load_batch, open_ledger
+
+    batch = load_batch("payouts.csv")
+    ledger = open_ledger("sqlite:///payouts.db")
+    ledger.add_batch(batch)
+    with Client() as client:
+        result = BatchRunner(ledger, client, batch.id, workers=8).run()
+    print(result.info.counts)
+"""
+
+from __future__ import annotations
+
+from ._batch import Batch, BatchValidationError, PayoutItem, RowProblem, load_batch
+from ._ledger import Ledger, WorkerIdentity
+from ._open import default_ledger_url, open_ledger
+from ._records import BatchInfo, LedgerItem, item_id
+from ._report import REPORT_COLUMNS, render_report, report_rows
+from ._runner import BatchRunner, Progress, RunResult
+from ._settle import CallbackOutcome, apply_callback, poll_sent
+from ._states import FINAL_STATUSES, STATUSES, Fate, LedgerStateError, classify_error
+
+__all__ = [
+    "FINAL_STATUSES",
+    "REPORT_COLUMNS",
+    "STATUSES",
+    "Batch",
+    "BatchInfo",
+    "BatchRunner",
+    "BatchValidationError",
+    "CallbackOutcome",
+    "Fate",
+    "Ledger",
+    "LedgerItem",
+    "LedgerStateError",
+    "PayoutItem",
+    "Progress",
+    "RowProblem",
+    "RunResult",
+    "WorkerIdentity",
+    "apply_callback",
+    "classify_error",
+    "default_ledger_url",
+    "item_id",
+    "load_batch",
+    "open_ledger",
+    "poll_sent",
+    "render_report",
+    "report_rows",
+]

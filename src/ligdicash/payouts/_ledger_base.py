@@ -1,0 +1,197 @@
+"""The ledger's foundations: the SQL schema, worker identities, and the one conditional move.
+
+The ledger's operations are in :mod:`._ledger`; this module holds what they stand on: what
+a backend must supply, the parameter-style helper, row decoding, and :meth:`LedgerBase.move`.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import socket
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Optional
+
+from .._exceptions import InvalidRequestError
+from ._records import LedgerItem
+from ._states import (
+    check_transition,
+)
+
+__all__ = ["ITEM_COLUMNS", "SCHEMA", "SCHEMA_VERSION", "LedgerBase", "WorkerIdentity"]
+
+SCHEMA_VERSION = 1
+EVIDENCE_RESOLUTION = "callback (hash verified; no token to confirm)"
+#: A worker whose heartbeat is older than this is presumed dead (other hosts).
+STALE_AFTER = 30.0
+
+ITEM_COLUMNS = (
+    "id, batch_id, position, reference, phone, amount, type, to_wallet, description, status, "
+    "token, error_code, error, attempts, worker, updated_at, polled_at, resolution"
+)
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS payout_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS payout_batches (id TEXT PRIMARY KEY, source TEXT NOT NULL, "
+    "item_count INTEGER NOT NULL, total BIGINT NOT NULL, paused_reason TEXT NOT NULL, "
+    "created_at DOUBLE PRECISION NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS payout_items (id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, "
+    "position INTEGER NOT NULL, reference TEXT NOT NULL, phone TEXT NOT NULL, "
+    "amount BIGINT NOT NULL, type TEXT NOT NULL, to_wallet INTEGER NOT NULL, "
+    "description TEXT NOT NULL, status TEXT NOT NULL, token TEXT NOT NULL DEFAULT '', "
+    "error_code TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '', "
+    "attempts INTEGER NOT NULL DEFAULT 0, worker TEXT NOT NULL DEFAULT '', "
+    "updated_at DOUBLE PRECISION NOT NULL, polled_at DOUBLE PRECISION NOT NULL DEFAULT 0, "
+    "resolution TEXT NOT NULL DEFAULT '')",
+    "CREATE INDEX IF NOT EXISTS payout_items_claim ON payout_items (batch_id, status, position)",
+    "CREATE INDEX IF NOT EXISTS payout_items_reference ON payout_items (reference)",
+    # A verified callback that arrived while its item could not take it (still sending):
+    # kept so that the item is settled as soon as it becomes in_doubt.
+    "CREATE TABLE IF NOT EXISTS payout_evidence (item_id TEXT PRIMARY KEY, "
+    "status TEXT NOT NULL, received_at DOUBLE PRECISION NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS payout_workers (id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, "
+    "host TEXT NOT NULL, pid INTEGER NOT NULL, heartbeat_at DOUBLE PRECISION NOT NULL)",
+)
+
+
+class WorkerIdentity:
+    """Who holds a ``sending`` item: host, process id and a random suffix."""
+
+    def __init__(self) -> None:
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+        self.id = f"{self.host}:{self.pid}:{os.urandom(4).hex()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+class LedgerBase(abc.ABC):
+    """What every ledger backend supplies, the SQL helpers, and the one conditional move."""
+
+    #: The parameter marker of the backend's driver.
+    placeholder = "?"
+    url = ""
+
+    # -- what a backend supplies ------------------------------------------------------
+
+    @abc.abstractmethod
+    @contextmanager
+    def _transaction(self, *, immediate: bool = False, durable: bool = False) -> Iterator[Any]:
+        """A cursor inside one transaction, committed on exit (rolled back on error).
+
+        ``durable``: the commit is flushed to disk before returning (otherwise it survives
+        a crash of this process, not necessarily of the machine).
+        """
+
+    @abc.abstractmethod
+    def _claim_sql(self) -> str:
+        """The query that picks the next pending item's id of a batch (locking it)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connections."""
+
+    def _execute_one(self, sql: str, params: Sequence[Any], *, durable: bool) -> int:
+        """Run one statement in its own transaction; return the rows it changed."""
+        with self._transaction(durable=durable) as cur:
+            cur.execute(self._sql(sql), tuple(params))
+            return int(cur.rowcount)
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _sql(self, text: str) -> str:
+        return text if self.placeholder == "?" else text.replace("?", self.placeholder)
+
+    def _create_schema(self) -> None:
+        with self._transaction(immediate=True, durable=True) as cur:
+            for statement in SCHEMA:
+                cur.execute(statement)
+            cur.execute(self._sql("SELECT value FROM payout_meta WHERE key = ?"), ("schema",))
+            row = cur.fetchone()
+            if row is None:
+                cur.execute(
+                    self._sql("INSERT INTO payout_meta (key, value) VALUES (?, ?)"),
+                    ("schema", str(SCHEMA_VERSION)),
+                )
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise InvalidRequestError(
+                    f"the ledger at {self.url} has schema version {row[0]}; this ligdicash "
+                    f"knows {SCHEMA_VERSION}: upgrade ligdicash"
+                )
+
+    @staticmethod
+    def _item(row: Sequence[Any]) -> LedgerItem:
+        return LedgerItem(
+            id=row[0],
+            batch_id=row[1],
+            position=int(row[2]),
+            reference=row[3],
+            phone=row[4],
+            amount=int(row[5]),
+            type=row[6],
+            to_wallet=bool(row[7]),
+            description=row[8],
+            status=row[9],
+            token=row[10],
+            error_code=row[11],
+            error=row[12],
+            attempts=int(row[13]),
+            worker=row[14],
+            updated_at=float(row[15]),
+            polled_at=float(row[16]),
+            resolution=row[17],
+        )
+
+    def move(
+        self,
+        ledger_item_id: str,
+        new_status: str,
+        *,
+        expect: Sequence[str],
+        token: Optional[str] = None,
+        error_code: Optional[str] = None,
+        error: Optional[str] = None,
+        resolution: Optional[str] = None,
+        durable: bool = False,
+    ) -> bool:
+        """Move an item from one of ``expect`` to ``new_status``; False if it was elsewhere.
+
+        Only claims and operators' decisions are flushed to disk before returning
+        (``durable``); other moves are committed, so a crashed *process* never loses them,
+        but a power cut may: an item then falls back to ``sending``, which recovery turns
+        into ``in_doubt``, never into a second payment.
+
+        Raises:
+            LedgerStateError: a move from ``expect`` to ``new_status`` is not allowed.
+        """
+        for current in expect:
+            check_transition(current, new_status)
+        sets = ["status = ?", "updated_at = ?"]
+        params: list[Any] = [new_status, time.time()]
+        for name, value in (
+            ("token", token),
+            ("error_code", error_code),
+            ("error", error),
+            ("resolution", resolution),
+        ):
+            if value is not None:
+                sets.append(f"{name} = ?")
+                params.append(value[:1000])
+        marks = ", ".join("?" for _ in expect)
+        changed = self._execute_one(
+            f"UPDATE payout_items SET {', '.join(sets)} "  # noqa: S608
+            f"WHERE id = ? AND status IN ({marks})",
+            (*params, ledger_item_id, *expect),
+            durable=durable,
+        )
+        return changed == 1

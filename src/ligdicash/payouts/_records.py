@@ -1,0 +1,90 @@
+"""The values the ledger hands out: one item's row, and a batch's counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._wire import mask_phone, short_token
+
+__all__ = ["BatchInfo", "LedgerItem", "item_id"]
+
+
+def item_id(batch_id: str, reference: str) -> str:
+    """The ledger id of an item; also its ``custom_data["transaction_id"]`` on the wire."""
+    return f"{batch_id}-{reference}"
+
+
+@dataclass(frozen=True)
+class LedgerItem:
+    """One payout as the ledger records it.
+
+    ``token`` is the creation token (empty until LigdiCash answered); ``error`` the last
+    error's text; ``resolution`` how an in-doubt item was settled (``"callback"``,
+    ``"operator: sent"``, ``"operator: not sent"``).
+    """
+
+    id: str
+    batch_id: str
+    position: int
+    reference: str
+    phone: str
+    amount: int
+    type: str
+    to_wallet: bool
+    description: str
+    status: str
+    token: str = ""
+    error_code: str = ""
+    error: str = ""
+    attempts: int = 0
+    worker: str = ""
+    updated_at: float = 0.0
+    polled_at: float = 0.0
+    resolution: str = ""
+
+    @property
+    def status_type(self) -> str:
+        """The ``type`` argument of a status call for this payout."""
+        return "client_payout" if self.type == "client" else "merchant_payout"
+
+    def __repr__(self) -> str:
+        return (
+            f"LedgerItem(id={self.id!r}, status={self.status!r}, amount={self.amount}, "
+            f"phone={mask_phone(self.phone)!r}, token={short_token(self.token)!r})"
+        )
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    """A batch's totals: counts and amounts per status, and why it is paused (if it is)."""
+
+    id: str
+    source: str
+    item_count: int
+    total: int
+    paused_reason: str
+    created_at: float
+    counts: dict[str, int] = field(default_factory=dict)
+    amounts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, *statuses: str) -> int:
+        """How many items are in any of ``statuses``."""
+        return sum(self.counts.get(s, 0) for s in statuses)
+
+    @property
+    def is_done(self) -> bool:
+        """True when no item will move without an operator (nothing pending, sending, sent)."""
+        return self.count("pending", "sending", "sent") == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The batch as JSON-able data (for ``payouts status --json``)."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "item_count": self.item_count,
+            "total": self.total,
+            "paused_reason": self.paused_reason,
+            "counts": dict(self.counts),
+            "amounts": dict(self.amounts),
+        }

@@ -1,0 +1,70 @@
+"""Which errors fail an item, stop the batch, retry, or leave the item in doubt."""
+
+from __future__ import annotations
+
+import pytest
+
+from ligdicash import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    CustomerDoesNotExistError,
+    InvalidRequestError,
+    InvalidResponseError,
+    IpDeniedError,
+    MerchantBalanceLowError,
+    MerchantPayoutDisabledError,
+    SendingError,
+    ServerError,
+    TransactionAlreadyExistError,
+)
+from ligdicash.payouts import Fate, classify_error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        AuthenticationError(),
+        IpDeniedError(),
+        MerchantPayoutDisabledError(),
+        MerchantBalanceLowError(),
+    ],
+)
+def test_refusals_about_the_account_stop_the_batch(error: Exception) -> None:
+    assert classify_error(error).fate is Fate.STOP
+
+
+@pytest.mark.parametrize("error", [CustomerDoesNotExistError(), InvalidRequestError("bad phone")])
+def test_refusals_about_the_item_fail_the_item(error: Exception) -> None:
+    assert classify_error(error).fate is Fate.FAILED
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        APIConnectionError(request_may_have_been_sent=True),
+        APITimeoutError(request_may_have_been_sent=True),
+        ServerError(http_status=502),
+        InvalidResponseError(),
+        TransactionAlreadyExistError(),
+        SendingError(),
+        RuntimeError("a bug"),
+    ],
+)
+def test_anything_that_may_have_landed_is_in_doubt(error: Exception) -> None:
+    assert classify_error(error).fate is Fate.IN_DOUBT
+
+
+def test_an_error_that_says_nothing_left_is_retried() -> None:
+    assert classify_error(APIConnectionError(request_may_have_been_sent=False)).fate is Fate.RETRY
+
+
+def test_an_error_that_cannot_tell_counts_as_sent() -> None:
+    error = ServerError(http_status=500)
+    assert not hasattr(error, "request_may_have_been_sent") or error.request_may_have_been_sent
+    assert classify_error(error).fate is Fate.IN_DOUBT
+
+
+def test_the_recorded_message_of_a_foreign_error_is_only_its_class() -> None:
+    outcome = classify_error(RuntimeError("api_key=SECRET"))
+    assert "SECRET" not in outcome.message
