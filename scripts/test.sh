@@ -20,7 +20,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "== installing ligdicash[dev]"
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -m pip install -q -e . --group dev
 
 echo "== ruff"
 .venv/bin/ruff check .
