@@ -13,7 +13,7 @@ from pathlib import Path
 
 SITE = Path(__file__).resolve().parent.parent / "docs" / "site"
 LANGUAGES = ("fr", "en")
-_FENCE = re.compile(r"^```(?P<info>\S*)")
+_FENCE = re.compile(r"^```(?P<info>.*?)\s*$")
 
 
 def pages(language: str, site: Path = SITE) -> set[str]:
