@@ -7,15 +7,16 @@
   exception class of ``ligdicash.__all__``.
 - ``<!-- ligdicash:version -->`` becomes the package's version.
 - Before the build, the pictures of ``scripts/docs_assets.py`` that are missing are made.
+- After each page is rendered, the head's per-page ``<link rel="alternate">`` are dropped
+  (see :func:`on_post_page`).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import inspect
-import shutil
+import re
 import sys
-from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,6 @@ import ligdicash
 from ligdicash._codes import TABLES
 
 HERE = Path(__file__).resolve().parent
-#: The languages built under their own folder (French, the default, is at the root).
-SECONDARY_LANGUAGES = ("en",)
 
 COLUMNS = (
     ("payin", "live"),
@@ -133,24 +132,13 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     return markdown.replace("<!-- ligdicash:version -->", ligdicash.__version__)
 
 
-def on_page_context(context: Any, page: Any, config: Any, nav: Any) -> Any:
-    # The i18n plugin points each page's <link rel="alternate"> at that page in the other
-    # language; Material then fetches "<that page>/sitemap.xml", a 404 in every reader's
-    # console. Pointing them at the language roots (as Material expects) keeps the selector
-    # on the same page all the same: Material finds it in the root sitemap's alternates.
-    i18n = config.plugins.get("i18n")
-    if i18n is not None and getattr(i18n, "extra_alternate", None):
-        # The plugin sets the attribute (which Jinja reads first), not the mapping item.
-        config.extra.alternate = deepcopy(i18n.extra_alternate)
-    return context
+_HEAD_ALTERNATE = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="[^"]*">\s*')
 
 
-def on_post_build(config: Any) -> None:
-    # Material's language selector fetches <language root>/sitemap.xml to keep the reader on
-    # the same page; the i18n plugin writes only the root one, so each language gets a copy.
-    site_dir = Path(config["site_dir"])
-    root_sitemap = site_dir / "sitemap.xml"
-    for language in SECONDARY_LANGUAGES:
-        folder = site_dir / language
-        if folder.is_dir() and root_sitemap.exists():
-            shutil.copyfile(root_sitemap, folder / "sitemap.xml")
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    # Material's script fetches "sitemap.xml" next to every <link rel="alternate"> of the
+    # head; the i18n plugin points those at the same page in each language, so every page
+    # would log 404s. The header's language selector keeps its links to the same page in the
+    # other language (plain links, no script needed), and sitemap.xml still carries the
+    # hreflang alternates for search engines.
+    return _HEAD_ALTERNATE.sub("", output)

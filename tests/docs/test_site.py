@@ -177,7 +177,7 @@ def test_the_language_switcher_leads_to_the_same_page_in_english(site_url: str) 
             page = browser.new_page()
             page.goto(site_url + "errors/")
             page.wait_for_load_state("networkidle")
-            # Material's selector reads the sitemap and keeps the reader on the same page.
+            # The selector's link leads to the same page in the other language.
             page.locator('a[hreflang="en"]').first.dispatch_event("click")
             page.wait_for_url("**/en/errors/")
             assert page.locator("html").get_attribute("lang") == "en"
