@@ -132,6 +132,15 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     return markdown.replace("<!-- ligdicash:version -->", ligdicash.__version__)
 
 
+_SPHINX_ROLE = re.compile(r":(?:class|meth|func|attr|exc|mod|data|obj):(?=<code>)")
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    # The docstrings name things with Sphinx roles (:class:`Client`), which the Google-style
+    # renderer leaves as text before the code: keep the code, drop the role.
+    return _SPHINX_ROLE.sub("", html)
+
+
 _HEAD_ALTERNATE = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="[^"]*">\s*')
 
 
