@@ -122,3 +122,31 @@ def test_each_error_class_has_what_to_do_in_both_languages() -> None:
         advice = page[page.index("<!-- ligdicash:refusal-codes -->") :]
         documented = set(re.findall(r"^\| `(\w+)` \| ", advice, re.MULTILINE))
         assert documented == set(hooks.public_exceptions()), language
+
+
+def _fake_wheel(path: Path, names: list[str], version: str) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as wheel:
+        for name in names:
+            wheel.writestr(name, "")
+        wheel.writestr(
+            f"ligdicash-{version}.dist-info/METADATA",
+            f"Metadata-Version: 2.4\nName: ligdicash\nVersion: {version}\nLicense-File: LICENSE\n",
+        )
+    return path
+
+
+def test_the_wheel_checker_refuses_tests_docs_and_a_missing_py_typed(tmp_path: Path) -> None:
+    check_wheel = _load_script("check_wheel")
+    good = ["ligdicash/__init__.py", "ligdicash/py.typed", "ligdicash/sandbox/__init__.py"]
+    wheel = _fake_wheel(tmp_path / "good.whl", good, ligdicash.__version__)
+    assert check_wheel.check_wheel(wheel) == []
+
+    bad = [*good[:1], good[2], "tests/test_client.py", "docs/site/fr/index.md"]
+    wheel = _fake_wheel(tmp_path / "bad.whl", bad, "0.0.1")
+    problems = check_wheel.check_wheel(wheel)
+    assert "missing from the wheel: ligdicash/py.typed" in problems
+    assert "must not ship in the wheel: tests/test_client.py" in problems
+    assert "must not ship in the wheel: docs/site/fr/index.md" in problems
+    assert any(problem.startswith("metadata version 0.0.1") for problem in problems)
