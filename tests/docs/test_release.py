@@ -98,7 +98,6 @@ def test_the_parity_checker_passes_on_the_site_and_names_a_page_missing_in_one_l
 
 
 def test_the_refusal_table_has_a_cell_for_every_code_family_and_platform() -> None:
-    pytest.importorskip("mkdocs")
     hooks = _load_script("docs_hooks")
     from ligdicash._codes import TABLES
 
