@@ -50,9 +50,9 @@ if [ ! -x .venv/bin/python ]; then
   echo "== creating .venv"
   "$PY" -m venv .venv
 fi
-echo "== installing ligdicash[dev]"
+echo "== installing ligdicash and its dev dependency group"
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -m pip install -q -e . --group dev
 
 echo "== ruff"
 .venv/bin/ruff check .
