@@ -6,6 +6,7 @@ import pytest
 
 from ligdicash import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     AuthenticationError,
     CustomerDoesNotExistError,
@@ -59,10 +60,12 @@ def test_an_error_that_says_nothing_left_is_retried() -> None:
     assert classify_error(APIConnectionError(request_may_have_been_sent=False)).fate is Fate.RETRY
 
 
-def test_an_error_that_cannot_tell_counts_as_sent() -> None:
-    error = ServerError(http_status=500)
-    assert not hasattr(error, "request_may_have_been_sent") or error.request_may_have_been_sent
-    assert classify_error(error).fate is Fate.IN_DOUBT
+def test_an_answer_means_the_request_arrived_whatever_its_flag_says() -> None:
+    # An HTTP status or an unreadable answer came from LigdiCash: never resent, even when
+    # the error was built without request_may_have_been_sent (it defaults to False).
+    for error in (ServerError(http_status=500), InvalidResponseError(), APIStatusError(http_status=409)):
+        assert not error.request_may_have_been_sent
+        assert classify_error(error).fate is Fate.IN_DOUBT
 
 
 def test_the_recorded_message_of_a_foreign_error_is_only_its_class() -> None:

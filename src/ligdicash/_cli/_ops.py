@@ -52,10 +52,23 @@ def register(cli: click.Group) -> None:
 
     @cli.command(help="Show the status of the transaction TOKEN (the creation token).")
     @click.argument("token")
-    @click.option("--type", "kind", type=click.Choice(TYPES), default="payin", show_default=True)
+    @click.option(
+        "--type",
+        "kind",
+        type=click.Choice(TYPES),
+        default="payin",
+        show_default=True,
+        help="What the token was created for.",
+    )
     @click.option("--wait", is_flag=True, help="Poll until completed or cancelled.")
-    @click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=0))
-    @click.option("--json", "as_json", is_flag=True)
+    @click.option(
+        "--timeout",
+        default=300.0,
+        show_default=True,
+        type=click.FloatRange(min=0),
+        help="With --wait: seconds to wait for a final status.",
+    )
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
     @credential_options
     def status(
         token: str, kind: str, wait: bool, timeout: float, as_json: bool, **options: Any
@@ -74,13 +87,15 @@ def register(cli: click.Group) -> None:
 
     @invoice.command("create", help="Create a hosted-page invoice; print its URL and token.")
     @click.option("--amount", required=True, type=click.IntRange(min=1), help="Whole XOF.")
-    @click.option("--description", required=True)
-    @click.option("--return-url", default="")
-    @click.option("--cancel-url", default="")
-    @click.option("--callback-url", default="")
-    @click.option("--store-name", default="")
+    @click.option("--description", required=True, help="What the customer pays for.")
+    @click.option(
+        "--return-url", default="", help="Where the page sends the customer after paying."
+    )
+    @click.option("--cancel-url", default="", help="Where the page sends the customer who cancels.")
+    @click.option("--callback-url", default="", help="Your endpoint for LigdiCash's callbacks.")
+    @click.option("--store-name", default="", help="The shop name shown on the page.")
     @click.option("--transaction-id", default="", help="custom_data transaction_id.")
-    @click.option("--json", "as_json", is_flag=True)
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
     @credential_options
     def create(
         amount: int,
@@ -114,13 +129,19 @@ def register(cli: click.Group) -> None:
     @cli.command(help="Send one payout (asks for confirmation unless --yes).")
     @click.option("--phone", required=True, help="The recipient, e.g. 22670123456.")
     @click.option("--amount", required=True, type=click.IntRange(min=1), help="Whole XOF.")
-    @click.option("--type", "kind", type=click.Choice(["client", "merchant"]), required=True)
-    @click.option("--description", default="")
+    @click.option(
+        "--type",
+        "kind",
+        type=click.Choice(["client", "merchant"]),
+        required=True,
+        help="client: through the LigdiCash wallet; merchant: straight to mobile money.",
+    )
+    @click.option("--description", default="", help="Shown to the recipient.")
     @click.option("--to-wallet", is_flag=True, help="Client payouts: keep it in the wallet.")
-    @click.option("--callback-url", default="")
+    @click.option("--callback-url", default="", help="Your endpoint for LigdiCash's callbacks.")
     @click.option("--transaction-id", default="", help="custom_data transaction_id.")
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-    @click.option("--json", "as_json", is_flag=True)
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
     @credential_options
     def payout(
         phone: str,

@@ -120,7 +120,13 @@ def _runner_options(func: Any) -> Any:
 
     for option in reversed(
         [
-            click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64)),
+            click.option(
+                "--workers",
+                default=4,
+                show_default=True,
+                type=click.IntRange(1, 64),
+                help="Concurrent senders.",
+            ),
             click.option(
                 "--rate", type=click.FloatRange(min=0, min_open=True), help="Max sends per second."
             ),
@@ -152,7 +158,12 @@ def register(cli: click.Group) -> None:
     @click.option("--store", envvar=STORE_ENV, help=STORE_HELP)
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
     @click.option("--skip-invalid", is_flag=True, help="Leave bad rows out instead of stopping.")
-    @click.option("--default-type", type=click.Choice(["merchant", "client"]), default="merchant")
+    @click.option(
+        "--default-type",
+        type=click.Choice(["merchant", "client"]),
+        default="merchant",
+        help="Payout type of rows without a type column.",
+    )
     @click.option("--allow-overlap", is_flag=True, help="References may repeat other batches'.")
     @_runner_options
     def run(file: str, **options: Any) -> None:
@@ -199,7 +210,7 @@ def register(cli: click.Group) -> None:
     @payouts.command(help="Counts and amounts per status of BATCH (id, file, or 'latest').")
     @click.argument("batch")
     @click.option("--store", envvar=STORE_ENV, help=STORE_HELP)
-    @click.option("--json", "as_json", is_flag=True)
+    @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
     def status(batch: str, store: Optional[str], as_json: bool) -> None:
         from rich.console import Console
 
@@ -217,7 +228,13 @@ def register(cli: click.Group) -> None:
     @payouts.command(help="One row per payout of BATCH: reference, status, token, error...")
     @click.argument("batch")
     @click.option("--store", envvar=STORE_ENV, help=STORE_HELP)
-    @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["csv", "json"]),
+        default="csv",
+        help="Report format.",
+    )
     @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default stdout).")
     def report(batch: str, store: Optional[str], fmt: str, output: Optional[str]) -> None:
         from ..payouts import render_report

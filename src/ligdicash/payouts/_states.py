@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from .._exceptions import (
     AmountOutOfRangeError,
+    APIConnectionError,
     ApplicationAuthenticationError,
     AuthenticationError,
     ClientClosedError,
@@ -146,8 +147,9 @@ def classify_error(exc: BaseException) -> SendOutcome:
     ``transaction_id``, ``SendingError``, an unknown code) is ``IN_DOUBT``: a repeated
     transaction_id means a payout with this item's id exists, and "failed while sending to
     the operator" does not say the money did not move. Any other error is ``IN_DOUBT``
-    unless it carries ``request_may_have_been_sent=False`` (read with a default of True,
-    so an error that cannot tell is treated as one that may have landed).
+    unless it is a network failure (``APIConnectionError``) whose
+    ``request_may_have_been_sent`` is False: an HTTP status or an unreadable answer always
+    means the request reached LigdiCash.
     """
     if isinstance(exc, (ConfigurationError, ClientClosedError)):
         return SendOutcome(Fate.STOP, _code(exc), _message(exc))
@@ -160,7 +162,10 @@ def classify_error(exc: BaseException) -> SendOutcome:
         return SendOutcome(Fate.FAILED, _code(exc), _message(exc))
     if isinstance(exc, RequestRefusedError):
         return SendOutcome(Fate.IN_DOUBT, _code(exc), _message(exc))
-    if isinstance(exc, LigdicashError) and not getattr(exc, "request_may_have_been_sent", True):
+    # Only a network failure can prove nothing left the machine (the pipeline decides it
+    # from what httpcore reports it wrote); an HTTP status or an unreadable answer means
+    # LigdiCash received the request, whatever the error's flag says.
+    if isinstance(exc, APIConnectionError) and not exc.request_may_have_been_sent:
         return SendOutcome(Fate.RETRY, _code(exc), _message(exc))
     return SendOutcome(Fate.IN_DOUBT, _code(exc), _message(exc))
 
