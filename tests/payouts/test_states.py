@@ -63,7 +63,11 @@ def test_an_error_that_says_nothing_left_is_retried() -> None:
 def test_an_answer_means_the_request_arrived_whatever_its_flag_says() -> None:
     # An HTTP status or an unreadable answer came from LigdiCash: never resent, even when
     # the error was built without request_may_have_been_sent (it defaults to False).
-    answered = (ServerError(http_status=500), InvalidResponseError(), APIStatusError(http_status=409))
+    answered = (
+        ServerError(http_status=500),
+        InvalidResponseError(),
+        APIStatusError(http_status=409),
+    )
     for error in answered:
         assert not error.request_may_have_been_sent
         assert classify_error(error).fate is Fate.IN_DOUBT
