@@ -158,7 +158,7 @@ class PaymentRecorder:
         if payment is None:
             return
         if isinstance(exc, RequestRefusedError):
-            status, note = REFUSED, exc.code
+            status, note = REFUSED, f"{type(exc).__name__} ({exc.code})"
         elif isinstance(exc, LigdicashError) and not exc.request_may_have_been_sent:
             status, note = NOT_SENT, exc.code
         else:
