@@ -2,6 +2,7 @@
 itself to the click group with ``register(cli)``:
 
 - :mod:`._sandbox`: ``ligdicash sandbox`` (the local emulator) and ``ligdicash demo``.
+- :mod:`._reconcile`: ``ligdicash reconcile`` (poll the payments recorded in a store).
 
 click and rich come with the ``cli`` extra, the server with the ``sandbox`` extra; without
 them the command prints the one line that installs them. ``-h``/``--help`` work on the group
@@ -50,16 +51,18 @@ def build_cli() -> Any:
     """The click group (built on demand so that importing this module needs no extra)."""
     import click
 
-    from . import _sandbox
+    from . import _reconcile, _sandbox
 
     @click.group(
-        help="LigdiCash SDK tools: a local sandbox and a demo.", context_settings=CONTEXT_SETTINGS
+        help="LigdiCash SDK tools: a local sandbox, a demo and the reconciler.",
+        context_settings=CONTEXT_SETTINGS,
     )
     @version_option()
     def cli() -> None:
         pass
 
     _sandbox.register(cli)
+    _reconcile.register(cli)
     return cli
 
 
