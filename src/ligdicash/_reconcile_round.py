@@ -37,6 +37,7 @@ __all__ = [
     "ProcessFinals",
     "ReconcilePolicy",
     "ReconcileSummary",
+    "parse_schedule",
     "reconcile_round",
 ]
 
@@ -51,6 +52,21 @@ DEFAULT_IN_DOUBT_AFTER = 600.0
 EXPIRED = "expired"
 #: The poll disagreed with what was recorded (amount, reference): an operator looks.
 MISMATCH = "mismatch"
+
+
+def parse_schedule(text: str) -> tuple[float, ...]:
+    """``"60,300,1800"`` → ``(60.0, 300.0, 1800.0)`` (the commands' ``--schedule``).
+
+    Raises:
+        ValueError: not a comma-separated list of numbers.
+    """
+    try:
+        gaps = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        gaps = ()
+    if not gaps:
+        raise ValueError(f"{text!r} is not a comma-separated list of seconds, e.g. 60,300,1800")
+    return gaps
 
 
 @dataclass(frozen=True)

@@ -20,17 +20,6 @@ if TYPE_CHECKING:
     from .._reconcile_round import ReconcileSummary
 
 
-def _schedule(value: str) -> tuple[float, ...]:
-    """``--schedule 60,300,1800``: seconds between polls; raises ``ValueError``."""
-    try:
-        gaps = tuple(float(part) for part in value.split(",") if part.strip())
-    except ValueError:
-        gaps = ()
-    if not gaps:
-        raise ValueError(f"{value!r} is not a comma-separated list of seconds, e.g. 60,300,1800")
-    return gaps
-
-
 def _line(summary: ReconcileSummary, as_json: bool) -> str:
     counts = summary.to_dict()
     if as_json:
@@ -47,8 +36,10 @@ def register(cli: click.Group) -> None:
     def schedule(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Any:
         if value is None:
             return None
+        from .._reconcile_round import parse_schedule
+
         try:
-            return _schedule(value)
+            return parse_schedule(value)
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
 
