@@ -225,7 +225,12 @@ def reconcile_round(
             if result.transaction is None:
                 counts["errors"] += 1
                 note = result.error.code if result.error is not None else "no_result"
-                yield FinishPoll(claim, "pending", policy.next_poll_at(payment, now), note)
+                if now - payment.created_at >= policy.expire_after:
+                    # e.g. a token LigdiCash never knew: polling it for ever helps nobody
+                    counts["expired"] += 1
+                    yield FinishPoll(claim, EXPIRED, note=f"status call failed: {note}")
+                else:
+                    yield FinishPoll(claim, "pending", policy.next_poll_at(payment, now), note)
             elif result.transaction.is_final:
                 finals.append((claim, result.transaction.status))
             elif now - payment.created_at >= policy.expire_after:

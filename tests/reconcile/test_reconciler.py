@@ -191,6 +191,24 @@ def test_a_failed_status_call_counts_as_an_error_and_is_polled_again(
     assert handler.calls == Counter({"FLAKY": 1})
 
 
+def test_a_payment_whose_status_calls_keep_failing_expires_instead_of_polling_for_ever(
+    client: ligdicash.Client, store: MemoryStore, clock: Clock
+) -> None:
+    store.record_payment("GHOST", kind="payin", amount=100, token="not-a-token-ligdicash-knows")
+    rec = reconciler(store, client, clock, expire_after=600)
+    clock.advance(60)
+    assert rec.run_once().errors == 1
+    clock.advance(600)
+    summary = rec.run_once()
+    assert (summary.errors, summary.expired) == (1, 1)
+    payment = store.get_payment("GHOST")
+    assert payment is not None
+    assert payment.status == "expired"
+    assert payment.note.startswith("status call failed: ")
+    clock.advance(86400)
+    assert rec.run_once().claimed == 0
+
+
 def test_a_poll_that_contradicts_the_record_is_marked_mismatch_and_not_handled(
     ligdicash_sandbox: Sandbox,
     client: ligdicash.Client,
