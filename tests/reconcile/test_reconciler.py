@@ -356,3 +356,29 @@ def test_the_summary_reads_as_a_dict() -> None:
     summary = ligdicash.ReconcileSummary(polled=2, settled=1)
     assert summary.to_dict()["polled"] == 2
     assert (summary + summary).settled == 2
+
+
+def test_no_credential_or_full_token_reaches_a_log_line_or_a_repr(
+    ligdicash_sandbox: Sandbox,
+    client: ligdicash.Client,
+    store: MemoryStore,
+    clock: Clock,
+    processor: CallbackProcessor,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="ligdicash")
+    tokens = [pay(client, f"S-{i}") for i in range(2)]
+    ligdicash_sandbox.set_status(tokens[0], "completed")
+    ligdicash_sandbox.add_fault("drop_after", count=1, path="checkout-invoice/create")
+    with pytest.raises(ligdicash.APIConnectionError):
+        pay(client, "S-LOST")
+    rec = reconciler(store, client, clock, processor)
+    clock.advance(60)
+    summary = rec.run_once()
+    shown = [r.getMessage() for r in caplog.records if r.name.startswith("ligdicash")]
+    shown += [repr(rec), repr(summary), repr(store.list_payments())]
+    shown += [repr(c) for c in store.claim_due_payments(older_than=0)]
+    for secret in (ligdicash_sandbox.api_key, ligdicash_sandbox.auth_token, *tokens):
+        assert not any(secret in text for text in shown), secret[:10]
