@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
 from typing import Any, Callable, Optional, Union
 
+import anyio
 import anyio.to_thread
 import httpx
 
@@ -289,9 +290,12 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
         try:
             result = await adrive(self._exchange(spec, asynchronous=True), self._perform)
         except BaseException as exc:
-            await anyio.to_thread.run_sync(recorder.failed, payment, exc)
+            # Shielded: a cancelled task still records what became of a sent payment.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(recorder.failed, payment, exc)
             raise
-        await anyio.to_thread.run_sync(recorder.succeeded, payment, result)
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(recorder.succeeded, payment, result)
         return result
 
     async def _perform(self, step: Step) -> Optional[httpx.Response]:

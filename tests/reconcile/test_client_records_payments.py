@@ -273,3 +273,31 @@ def test_registry_lookup_finds_a_recorded_payment_by_the_callbacks_order_id(
     store.record_payment("ORD-NOTOKEN", kind="payin", amount=1)
     tokenless = ligdicash.parse_callback(body.replace(b"ORD-L", b"ORD-NOTOKEN"), "application/json")
     assert lookup(tokenless) is None
+
+
+def test_an_async_creation_cancelled_in_flight_is_still_marked_in_doubt(
+    ligdicash_sandbox: Sandbox, async_store: Store
+) -> None:
+    import anyio
+
+    ligdicash_sandbox.add_fault("latency", count=1, path="checkout-invoice/create", latency_ms=5000)
+
+    async def main() -> bool:
+        async with ligdicash.AsyncClient(
+            api_key=ligdicash_sandbox.api_key,
+            auth_token=ligdicash_sandbox.auth_token,
+            base_url=ligdicash_sandbox.base_url,
+            max_retries=0,
+            timeout=30.0,
+            store=async_store,
+        ) as c:
+            # anyio's cancellation is level-triggered: every await in the cancelled scope
+            # is cancelled again, so only a shielded store call can record the outcome.
+            with anyio.move_on_after(0.5) as scope:
+                await invoice(c).pay_with_redirection(custom_data=custom("CANCELLED-1"))
+            return scope.cancelled_caught
+
+    assert asyncio.run(main())
+    payment = async_store.get_payment("CANCELLED-1")
+    assert payment is not None
+    assert (payment.status, payment.note) == ("in_doubt", "CancelledError")
