@@ -105,9 +105,11 @@ class Reconciler:
         clock: Callable[[], float] = time.time,
         close_store: Optional[bool] = None,
     ) -> None:
-        self.policy = ReconcilePolicy(
-            tuple(schedule), expire_after, in_doubt_after, batch_size, lease_seconds
-        )
+        try:
+            gaps = tuple(schedule)
+        except TypeError:
+            raise InvalidRequestError("schedule must be a sequence of seconds") from None
+        self.policy = ReconcilePolicy(gaps, expire_after, in_doubt_after, batch_size, lease_seconds)
         self.policy.check_floor(client.base_url)
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise InvalidRequestError("concurrency must be an int >= 1")

@@ -259,7 +259,15 @@ def test_the_schedule_floor_is_3_s_against_ligdicash_and_free_on_loopback(
 
 @pytest.mark.parametrize(
     "bad",
-    [{"schedule": ()}, {"schedule": (-1.0,)}, {"batch_size": 0}, {"expire_after": 0}],
+    [
+        {"schedule": ()},
+        {"schedule": (-1.0,)},
+        {"schedule": 60},
+        {"schedule": ("soon",)},
+        {"batch_size": 0},
+        {"expire_after": 0},
+        {"concurrency": 0},
+    ],
 )
 def test_bad_settings_are_refused(
     client: ligdicash.Client, store: MemoryStore, clock: Clock, bad: dict[str, Any]
