@@ -80,8 +80,20 @@ def register(cli: click.Group) -> None:
         type=click.FloatRange(min=0, min_open=True),
         help="Seconds after which a payment still pending is marked expired (86400).",
     )
-    @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1))
-    @click.option("--concurrency", default=10, show_default=True, type=click.IntRange(min=1))
+    @click.option(
+        "--batch-size",
+        default=100,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="Payments leased per round.",
+    )
+    @click.option(
+        "--concurrency",
+        default=10,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="Status calls (and handler runs) at a time.",
+    )
     @version_option()
     def reconcile(
         store_url: str,

@@ -49,8 +49,12 @@ class Command(BaseCommand):  # type: ignore[misc,unused-ignore]
         parser.add_argument(
             "--schedule", help="Seconds between polls of one payment, e.g. 60,300,1800."
         )
-        parser.add_argument("--batch-size", type=int, default=100)
-        parser.add_argument("--concurrency", type=int, default=10)
+        parser.add_argument(
+            "--batch-size", type=int, default=100, help="Payments leased per round."
+        )
+        parser.add_argument(
+            "--concurrency", type=int, default=10, help="Status calls (and handlers) at a time."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from ligdicash._client import Client
