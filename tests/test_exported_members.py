@@ -57,6 +57,8 @@ PUBLIC = {
     "ProcessingError",
     "RateLimitError",
     "RecipientOperatorNotIdentifiedError",
+    "ReconcileSummary",
+    "Reconciler",
     "RequestRecord",
     "RequestRefusedError",
     "SendingError",
@@ -77,6 +79,7 @@ PUBLIC = {
     "open_store",
     "parse_callback",
     "redact_httpx_logs",
+    "registry_lookup",
     "reset_default_client",
 }
 

@@ -87,6 +87,8 @@ if TYPE_CHECKING:
     from ._callbacks import Callback, parse_callback
     from ._client import Client
     from ._logs import redact_httpx_logs
+    from ._reconcile import Reconciler, ReconcileSummary
+    from ._registry import registry_lookup
     from ._stores import Store, open_store
 
 # Names loaded on first use (PEP 562): the clients import httpx and the callback parser its
@@ -103,6 +105,9 @@ _LAZY = {
     "TransactionResult": "._bulk",
     "Store": "._stores",
     "open_store": "._stores",
+    "Reconciler": "._reconcile",
+    "ReconcileSummary": "._reconcile",
+    "registry_lookup": "._registry",
 }
 
 
@@ -181,6 +186,8 @@ __all__ = [
     "ProcessingError",
     "RateLimitError",
     "RecipientOperatorNotIdentifiedError",
+    "ReconcileSummary",
+    "Reconciler",
     "RequestRecord",
     "RequestRefusedError",
     "SendingError",
@@ -201,5 +208,6 @@ __all__ = [
     "open_store",
     "parse_callback",
     "redact_httpx_logs",
+    "registry_lookup",
     "reset_default_client",
 ]

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
 from typing import Any, Callable, Optional, Union
 
+import anyio
+import anyio.to_thread
 import httpx
 
 from ._async_resources import AsyncInvoice, AsyncWithdrawal
@@ -31,6 +33,7 @@ from ._polling import (
     make_policy,
     wait_async,
 )
+from ._registry import StoreLike
 
 __all__ = ["AsyncClient"]
 
@@ -131,7 +134,8 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
 
     Same arguments and methods as :class:`Client`, but every network method is a coroutine
     and ``http_client`` is an ``httpx.AsyncClient`` (you close it). Use it with
-    ``async with`` or call :meth:`aclose`.
+    ``async with`` or call :meth:`aclose`. With ``store=``, the store calls that record
+    each payment run in a worker thread (stores are blocking).
 
     Raises:
         ConfigurationError: missing credentials, unknown platform, invalid ``base_url``.
@@ -158,8 +162,10 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
         max_retries: Optional[int] = None,
         http_client: Optional[httpx.AsyncClient] = None,
         on_request: Optional[OnRequest] = None,
+        store: Optional[StoreLike] = None,
     ) -> None:
         super().__init__(
+            store=store,
             api_key=api_key,
             auth_token=auth_token,
             platform=platform,
@@ -275,7 +281,22 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
         )
 
     async def _request(self, spec: RequestSpec[ResultT]) -> ResultT:
-        return await adrive(self._exchange(spec, asynchronous=True), self._perform)
+        recorder = self._recorder
+        if recorder is None:
+            return await adrive(self._exchange(spec, asynchronous=True), self._perform)
+        self._check_open(spec)  # a closed client records nothing
+        # The store is blocking I/O: run it off the event loop (the same calls as Client).
+        payment = await anyio.to_thread.run_sync(recorder.begin, spec)
+        try:
+            result = await adrive(self._exchange(spec, asynchronous=True), self._perform)
+        except BaseException as exc:
+            # Shielded: a cancelled task still records what became of a sent payment.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(recorder.failed, payment, exc)
+            raise
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(recorder.succeeded, payment, result)
+        return result
 
     async def _perform(self, step: Step) -> Optional[httpx.Response]:
         if isinstance(step, Sleep):
@@ -289,6 +310,7 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
             self._closed = True
             if self._owns_http:
                 await self._http.aclose()
+            await anyio.to_thread.run_sync(self._close_store)
 
     async def __aenter__(self) -> AsyncClient:
         return self

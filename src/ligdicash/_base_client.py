@@ -13,11 +13,13 @@ from ._models import Transaction
 from ._operations import RequestSpec, ResultT, status_spec
 from ._pipeline import Step, exchange
 from ._records import RequestRecord
+from ._registry import PaymentRecorder, StoreLike, open_registry
 from ._resources import _InvoiceBase, _WithdrawalBase
 from ._validation import check_token
 
 if TYPE_CHECKING:
     from ._callbacks import Callback
+    from ._stores import Store
 
 __all__ = ["OnRequest", "_BaseClient"]
 
@@ -36,11 +38,22 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
     _invoice_class: type[_InvoiceT]
     _withdrawal_class: type[_WithdrawalT]
 
-    def __init__(self, **settings: Any) -> None:
+    def __init__(self, *, store: Optional[StoreLike] = None, **settings: Any) -> None:
         # One keyword per entry of ``_config.SETTINGS``; the clients spell them out.
         self._settings = resolve_settings(**settings)
         self._on_request = self._settings.on_request
         self._closed = False
+        registry, self._owns_store = open_registry(store)
+        self._recorder = PaymentRecorder(registry) if registry is not None else None
+
+    @property
+    def store(self) -> Optional[Store]:
+        """The store this client records its payments in (``store=``), or ``None``."""
+        return self._recorder.store if self._recorder is not None else None
+
+    def _close_store(self) -> None:
+        if self._recorder is not None and self._owns_store:
+            self._recorder.store.close()
 
     @property
     def platform(self) -> str:
@@ -81,11 +94,14 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
         """
         return self._withdrawal_class(*args, client=self, **kwargs)
 
+    def _check_open(self, spec: RequestSpec[Any]) -> None:
+        if self._closed:
+            raise ClientClosedError(operation=spec.operation.name)
+
     def _exchange(
         self, spec: RequestSpec[ResultT], *, asynchronous: bool = False
     ) -> Generator[Step, Optional[httpx.Response], ResultT]:
-        if self._closed:
-            raise ClientClosedError(operation=spec.operation.name)
+        self._check_open(spec)
         return exchange(
             self._settings, spec, on_request=self._on_request, asynchronous=asynchronous
         )

@@ -25,6 +25,7 @@ from ._polling import (
     make_policy,
     wait_sync,
 )
+from ._registry import StoreLike
 from ._resources import Invoice, Withdrawal
 
 __all__ = ["Client"]
@@ -50,6 +51,10 @@ class Client(_BaseClient[Invoice, Withdrawal]):
         max_retries: retries of safe requests (default 2; 0 disables).
         http_client: your own ``httpx.Client`` (proxies, certificates); you close it.
         on_request: called with a :class:`RequestRecord` before each operation is sent.
+        store: a :class:`Store` (or its URL, opened and closed by this client) in which
+            every payment this client creates is recorded before it is sent, so that a
+            :class:`Reconciler` can poll it (``docs/reconciliation.md``). Each creation
+            then needs a ``custom_data["transaction_id"]`` not recorded before.
 
     Raises:
         ConfigurationError: missing credentials, unknown platform, invalid ``base_url``.
@@ -75,8 +80,10 @@ class Client(_BaseClient[Invoice, Withdrawal]):
         max_retries: Optional[int] = None,
         http_client: Optional[httpx.Client] = None,
         on_request: Optional[OnRequest] = None,
+        store: Optional[StoreLike] = None,
     ) -> None:
         super().__init__(
+            store=store,
             api_key=api_key,
             auth_token=auth_token,
             platform=platform,
@@ -194,7 +201,18 @@ class Client(_BaseClient[Invoice, Withdrawal]):
         )
 
     def _request(self, spec: RequestSpec[ResultT]) -> ResultT:
-        return drive(self._exchange(spec), self._perform)
+        recorder = self._recorder
+        if recorder is None:
+            return drive(self._exchange(spec), self._perform)
+        self._check_open(spec)  # a closed client records nothing
+        payment = recorder.begin(spec)  # raises (and nothing is sent) if the store fails
+        try:
+            result = drive(self._exchange(spec), self._perform)
+        except BaseException as exc:
+            recorder.failed(payment, exc)
+            raise
+        recorder.succeeded(payment, result)
+        return result
 
     def _perform(self, step: Step) -> Optional[httpx.Response]:
         if isinstance(step, Sleep):
@@ -208,6 +226,7 @@ class Client(_BaseClient[Invoice, Withdrawal]):
             self._closed = True
             if self._owns_http:
                 self._http.close()
+            self._close_store()
 
     def __enter__(self) -> Client:
         return self

@@ -2,6 +2,9 @@
 itself to the click group with ``register(cli)``:
 
 - :mod:`._sandbox`: ``ligdicash sandbox`` (the local emulator) and ``ligdicash demo``.
+- :mod:`._ops`: ``ligdicash status``, ``invoice create``, ``payout``.
+- :mod:`._payouts`: ``ligdicash payouts run/work/status/report/resolve`` (bulk payouts).
+- :mod:`._reconcile`: ``ligdicash reconcile`` (poll the payments recorded in a store).
 
 click and rich come with the ``cli`` extra, the server with the ``sandbox`` extra; without
 them the command prints the one line that installs them. ``-h``/``--help`` work on the group
@@ -50,10 +53,11 @@ def build_cli() -> Any:
     """The click group (built on demand so that importing this module needs no extra)."""
     import click
 
-    from . import _ops, _payouts, _sandbox
+    from . import _ops, _payouts, _reconcile, _sandbox
 
     @click.group(
-        help="LigdiCash SDK tools: sandbox, demo, status checks, payments, bulk payouts.",
+        help="LigdiCash SDK tools: sandbox, demo, status checks, payments, bulk payouts, "
+        "reconciliation.",
         context_settings=CONTEXT_SETTINGS,
     )
     @version_option()
@@ -63,6 +67,7 @@ def build_cli() -> Any:
     _sandbox.register(cli)
     _payouts.register(cli)
     _ops.register(cli)
+    _reconcile.register(cli)
     return cli
 
 

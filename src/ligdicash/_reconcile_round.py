@@ -1,0 +1,272 @@
+"""One reconciliation round, without I/O: the schedule policy, the effects, the summary.
+
+:func:`reconcile_round` is a generator of effects (lease the due payments, fetch statuses
+in bulk, run the final ones through the callback processor, finish each poll) that
+``Reconciler.run_once`` and ``arun_once`` perform with ``ligdicash._drive``; every decision
+(when to poll again, when a payment expires or is in doubt) is made here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Union
+
+import httpx
+
+from ._bulk import TransactionResult
+from ._config import _is_loopback
+from ._exceptions import InvalidRequestError
+from ._polling import PROVIDER_MIN_INTERVAL
+from ._registry import IN_DOUBT
+from ._stores._types import PaymentClaim, PaymentKind, PaymentRecord
+
+if TYPE_CHECKING:
+    from .contrib._types import ExpectedTransaction, ProcessResult
+
+__all__ = [
+    "DEFAULT_EXPIRE_AFTER",
+    "DEFAULT_IN_DOUBT_AFTER",
+    "DEFAULT_SCHEDULE",
+    "EXPIRED",
+    "MISMATCH",
+    "ClaimDue",
+    "Effect",
+    "FetchStatuses",
+    "FinishPoll",
+    "ProcessFinals",
+    "ReconcilePolicy",
+    "ReconcileSummary",
+    "parse_schedule",
+    "reconcile_round",
+]
+
+#: Seconds between polls of one payment: the first poll one minute after creation, then
+#: 5 min, 30 min, 2 h, then every 6 h until it expires.
+DEFAULT_SCHEDULE: tuple[float, ...] = (60.0, 300.0, 1800.0, 7200.0, 21600.0)
+#: A payment still pending this long after creation is marked ``expired``.
+DEFAULT_EXPIRE_AFTER = 86400.0
+#: A payment without a token this long after creation is marked ``in_doubt`` (before, its
+#: creation answer may still be on its way).
+DEFAULT_IN_DOUBT_AFTER = 600.0
+EXPIRED = "expired"
+#: The poll disagreed with what was recorded (amount, reference): an operator looks.
+MISMATCH = "mismatch"
+
+
+def parse_schedule(text: str) -> tuple[float, ...]:
+    """``"60,300,1800"`` → ``(60.0, 300.0, 1800.0)`` (the commands' ``--schedule``).
+
+    Raises:
+        ValueError: not a comma-separated list of numbers.
+    """
+    try:
+        gaps = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        gaps = ()
+    if not gaps:
+        raise ValueError(f"{text!r} is not a comma-separated list of seconds, e.g. 60,300,1800")
+    return gaps
+
+
+@dataclass(frozen=True)
+class ReconcilePolicy:
+    """When to poll a payment, and how many to lease at once (pure data; see Reconciler)."""
+
+    schedule: tuple[float, ...] = DEFAULT_SCHEDULE
+    expire_after: float = DEFAULT_EXPIRE_AFTER
+    in_doubt_after: float = DEFAULT_IN_DOUBT_AFTER
+    batch_size: int = 100
+    lease_seconds: float = 300.0
+
+    def __post_init__(self) -> None:
+        if not self.schedule or any(
+            isinstance(g, bool) or not isinstance(g, (int, float)) or not g >= 0
+            for g in self.schedule
+        ):
+            raise InvalidRequestError("schedule must be a non-empty sequence of seconds >= 0")
+        for name in ("expire_after", "in_doubt_after", "lease_seconds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise InvalidRequestError(f"{name} must be a positive number of seconds")
+        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int):
+            raise InvalidRequestError("batch_size must be an int >= 1")
+        if self.batch_size < 1:
+            raise InvalidRequestError("batch_size must be an int >= 1")
+
+    @property
+    def first_poll_after(self) -> float:
+        """A payment is not polled before it is this old (the first gap)."""
+        return float(self.schedule[0])
+
+    def next_poll_at(self, payment: PaymentRecord, now: float) -> float:
+        """After poll number ``payment.poll_attempts + 1``: the next gap, but never past the
+        expiry (the last poll happens when the payment expires)."""
+        index = min(payment.poll_attempts + 1, len(self.schedule) - 1)
+        return min(now + self.schedule[index], payment.created_at + self.expire_after)
+
+    def check_floor(self, base_url: str) -> None:
+        """Refuse a gap under the provider's 3 s floor unless the API is on loopback.
+
+        Raises:
+            InvalidRequestError: a gap under 3 s against a non-loopback ``base_url``.
+        """
+        if min(self.schedule) < PROVIDER_MIN_INTERVAL and not _is_loopback(
+            httpx.URL(base_url).host
+        ):
+            raise InvalidRequestError(
+                f"every schedule gap must be at least {PROVIDER_MIN_INTERVAL:g} s against "
+                "LigdiCash's hosts (shorter gaps only for a loopback base_url)"
+            )
+
+
+@dataclass(frozen=True)
+class ReconcileSummary:
+    """What one round did. ``claimed`` payments were leased; ``polled`` got a status call;
+    ``settled`` reached a final status (and went through the processor, if any);
+    ``pending`` are polled again later; ``expired`` gave up after ``expire_after``;
+    ``in_doubt`` have no token (their creation answer was lost: see an operator);
+    ``errors`` are status calls or processor runs that failed (retried later)."""
+
+    claimed: int = 0
+    polled: int = 0
+    settled: int = 0
+    pending: int = 0
+    expired: int = 0
+    in_doubt: int = 0
+    errors: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        """The counts by name (for ``--json`` and metrics)."""
+        return asdict(self)
+
+    def __add__(self, other: ReconcileSummary) -> ReconcileSummary:
+        mine, theirs = self.to_dict(), other.to_dict()
+        return ReconcileSummary(**{k: mine[k] + theirs[k] for k in mine})
+
+
+# -- the effects one round yields --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimDue:
+    """Lease the payments due for a poll → ``list[PaymentClaim]``."""
+
+    limit: int
+    lease_seconds: float
+    older_than: float
+
+
+@dataclass(frozen=True)
+class FetchStatuses:
+    """Fetch these tokens' statuses in bulk → ``list[TransactionResult]`` (same order)."""
+
+    tokens: tuple[str, ...] = field(repr=False)
+    kind: PaymentKind
+
+
+@dataclass(frozen=True)
+class ProcessFinals:
+    """Run each through the processor's exactly-once path → ``list[ProcessResult]``."""
+
+    expected: tuple[ExpectedTransaction, ...]
+
+
+@dataclass(frozen=True)
+class FinishPoll:
+    """Record one poll's result and drop the lease → ``bool``."""
+
+    claim: PaymentClaim
+    status: str
+    next_poll_at: float = 0.0
+    note: str = ""
+
+
+Effect = Union[ClaimDue, FetchStatuses, ProcessFinals, FinishPoll]
+
+
+def reconcile_round(
+    policy: ReconcilePolicy, clock: Callable[[], float], *, with_processor: bool
+) -> Generator[Effect, Any, ReconcileSummary]:
+    """One round: lease due payments, poll them, settle the final ones, reschedule the rest.
+
+    Raises (through the driver):
+        StoreUnavailableError: the store failed; leases not finished lapse and the
+            payments are polled again (the processor's claim keeps the handler to once).
+    """
+    from .contrib._types import ExpectedTransaction
+
+    claims: list[PaymentClaim] = yield ClaimDue(
+        policy.batch_size, policy.lease_seconds, policy.first_poll_after
+    )
+    counts = dict.fromkeys(ReconcileSummary().to_dict(), 0)
+    counts["claimed"] = len(claims)
+    now = clock()
+    by_kind: dict[PaymentKind, list[PaymentClaim]] = {}
+    for claim in claims:
+        payment = claim.payment
+        if payment.token:
+            by_kind.setdefault(payment.kind, []).append(claim)
+        elif now - payment.created_at >= policy.in_doubt_after:
+            counts["in_doubt"] += 1
+            yield FinishPoll(claim, IN_DOUBT, note="no token: the creation answer was lost")
+        else:  # the creation's answer may still be arriving
+            counts["pending"] += 1
+            yield FinishPoll(claim, "pending", policy.next_poll_at(payment, now), "no token yet")
+    for kind, group in by_kind.items():
+        results: list[TransactionResult] = yield FetchStatuses(
+            tuple(c.payment.token or "" for c in group), kind
+        )
+        now = clock()
+        finals: list[tuple[PaymentClaim, str]] = []
+        for claim, result in zip(group, results):
+            payment = claim.payment
+            counts["polled"] += 1
+            if result.transaction is None:
+                counts["errors"] += 1
+                note = result.error.code if result.error is not None else "no_result"
+                if now - payment.created_at >= policy.expire_after:
+                    # e.g. a token LigdiCash never knew: polling it for ever helps nobody
+                    counts["expired"] += 1
+                    yield FinishPoll(claim, EXPIRED, note=f"status call failed: {note}")
+                else:
+                    yield FinishPoll(claim, "pending", policy.next_poll_at(payment, now), note)
+            elif result.transaction.is_final:
+                finals.append((claim, result.transaction.status))
+            elif now - payment.created_at >= policy.expire_after:
+                counts["expired"] += 1
+                yield FinishPoll(claim, EXPIRED, note=f"still {result.transaction.status}")
+            else:
+                counts["pending"] += 1
+                yield FinishPoll(claim, "pending", policy.next_poll_at(payment, now))
+        if not finals:
+            continue
+        if not with_processor:
+            for claim, status in finals:
+                counts["settled"] += 1
+                yield FinishPoll(claim, status)
+            continue
+        outcomes: list[ProcessResult] = yield ProcessFinals(
+            tuple(
+                ExpectedTransaction(
+                    token=c.payment.token or "",
+                    amount=c.payment.amount,
+                    transaction_id=c.payment.reference,
+                    type=c.payment.kind,
+                )
+                for c, _ in finals
+            )
+        )
+        now = clock()
+        for (claim, status), outcome in zip(finals, outcomes):
+            if outcome.ok:  # processed now, or already (by a callback or another poll)
+                counts["settled"] += 1
+                yield FinishPoll(claim, status, note=outcome.outcome)
+            elif outcome.outcome == "refused":
+                counts["errors"] += 1
+                yield FinishPoll(claim, MISMATCH, note=outcome.reason)
+            else:  # unconfirmed, failed, in progress elsewhere: try again at the first gap
+                counts["errors"] += 1
+                again = now + policy.first_poll_after
+                yield FinishPoll(claim, "pending", again, f"{outcome.outcome}:{outcome.reason}")
+    return ReconcileSummary(**counts)

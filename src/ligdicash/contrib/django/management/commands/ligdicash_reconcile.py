@@ -1,0 +1,100 @@
+"""``python manage.py ligdicash_reconcile``: poll the recorded payments and settle each once.
+
+It runs each final status through :func:`ligdicash.contrib.django.get_processor`, the very
+processor (lookup, handler, signals, client and claim store) the callback view uses, so a
+callback and a poll never both deliver an order. The payment registry is ``--store``, else
+the ``LIGDICASH_STORE_URL`` setting, else the environment variable, else ``django://``
+(the ORM store, in the project's own database). See ``docs/reconciliation.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from typing import Any
+
+from django.conf import settings  # type: ignore[import-untyped,unused-ignore]
+from django.core.management.base import (  # type: ignore[import-untyped,unused-ignore]
+    BaseCommand,
+    CommandError,
+    CommandParser,
+)
+
+from ligdicash._exceptions import LigdicashError
+from ligdicash._reconcile import Reconciler
+from ligdicash._reconcile_round import ReconcileSummary, parse_schedule
+from ligdicash._stores import STORE_URL_ENV
+from ligdicash.contrib.django import get_processor
+
+
+def _store_url(option: Any) -> str:
+    if option:
+        return str(option)
+    configured = getattr(settings, "LIGDICASH_STORE_URL", None)
+    return str(configured or os.environ.get(STORE_URL_ENV) or "django://")
+
+
+class Command(BaseCommand):  # type: ignore[misc,unused-ignore]
+    help = (
+        "Poll the LigdiCash payments recorded in the store and settle each final one once, "
+        "through the callback processor (LIGDICASH_CALLBACK_HANDLER and the signals)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--store", help="Registry store URL (default: django://).")
+        parser.add_argument("--once", action="store_true", help="Run one round and exit.")
+        parser.add_argument("--json", action="store_true", help="Print rounds as JSON lines.")
+        parser.add_argument("--interval", type=float, default=30.0, help="Seconds between rounds.")
+        parser.add_argument(
+            "--schedule", help="Seconds between polls of one payment, e.g. 60,300,1800."
+        )
+        parser.add_argument(
+            "--batch-size", type=int, default=100, help="Payments leased per round."
+        )
+        parser.add_argument(
+            "--concurrency", type=int, default=10, help="Status calls (and handlers) at a time."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from ligdicash._client import Client
+        from ligdicash._facade import default_client
+
+        extra: dict[str, Any] = {}
+        if options["schedule"]:
+            try:
+                extra["schedule"] = parse_schedule(options["schedule"])
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+        try:
+            processor = get_processor()
+            client = processor.client if isinstance(processor.client, Client) else None
+            reconciler = Reconciler(
+                _store_url(options["store"]),
+                client=client if client is not None else default_client(),
+                processor=processor,
+                batch_size=options["batch_size"],
+                concurrency=options["concurrency"],
+                **extra,
+            )
+        except LigdicashError as exc:
+            raise CommandError(exc.message) from None
+
+        def show(summary: ReconcileSummary) -> None:
+            counts = summary.to_dict()
+            if options["json"]:
+                self.stdout.write(json.dumps(counts, sort_keys=True))
+            else:
+                self.stdout.write(" ".join(f"{k}={v}" for k, v in counts.items()))
+
+        try:
+            if options["once"]:
+                try:
+                    show(reconciler.run_once())
+                except LigdicashError as exc:
+                    raise CommandError(exc.message) from None
+                return
+            with contextlib.suppress(KeyboardInterrupt):
+                reconciler.run_forever(options["interval"], on_round=show)
+        finally:
+            reconciler.close()
