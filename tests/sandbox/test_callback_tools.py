@@ -89,6 +89,9 @@ def test_the_dashboard_shows_order_ids_custom_data_links_and_newest_first(
     newer = create(api, HOSTED, body)["token"]
     sb.set_status(newer, "nocompleted")
     receiver.wait_for(4)
+    # The receiver answers before the sandbox writes its log row: wait on the log itself.
+    for token in (older, newer):
+        sb.wait_for_callbacks(2, timeout=30, token=token)
 
     html = httpx.get(sb.url + "/_sandbox/").text
     transactions, _, callbacks = html.partition("id=callbacks")
