@@ -19,6 +19,7 @@ from ._common import (
     fail,
     make_client,
     one_line_errors,
+    say,
 )
 
 if TYPE_CHECKING:
@@ -52,10 +53,23 @@ def register(cli: click.Group) -> None:
 
     @cli.command(help="Show the status of the transaction TOKEN (the creation token).")
     @click.argument("token")
-    @click.option("--type", "kind", type=click.Choice(TYPES), default="payin", show_default=True)
+    @click.option(
+        "--type",
+        "kind",
+        type=click.Choice(TYPES),
+        default="payin",
+        show_default=True,
+        help="Which family created the token.",
+    )
     @click.option("--wait", is_flag=True, help="Poll until completed or cancelled.")
-    @click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=0))
-    @click.option("--json", "as_json", is_flag=True)
+    @click.option(
+        "--timeout",
+        default=300.0,
+        show_default=True,
+        type=click.FloatRange(min=0),
+        help="Seconds --wait polls before giving up.",
+    )
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     @credential_options
     def status(
         token: str, kind: str, wait: bool, timeout: float, as_json: bool, **options: Any
@@ -74,13 +88,13 @@ def register(cli: click.Group) -> None:
 
     @invoice.command("create", help="Create a hosted-page invoice; print its URL and token.")
     @click.option("--amount", required=True, type=click.IntRange(min=1), help="Whole XOF.")
-    @click.option("--description", required=True)
-    @click.option("--return-url", default="")
-    @click.option("--cancel-url", default="")
-    @click.option("--callback-url", default="")
-    @click.option("--store-name", default="")
+    @click.option("--description", required=True, help="What the customer pays for.")
+    @click.option("--return-url", default="", help="Where the page sends the customer after.")
+    @click.option("--cancel-url", default="", help="Where the page sends a customer who cancels.")
+    @click.option("--callback-url", default="", help="Your endpoint for LigdiCash's callbacks.")
+    @click.option("--store-name", default="", help="Shown on the payment page.")
     @click.option("--transaction-id", default="", help="custom_data transaction_id.")
-    @click.option("--json", "as_json", is_flag=True)
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     @credential_options
     def create(
         amount: int,
@@ -114,13 +128,19 @@ def register(cli: click.Group) -> None:
     @cli.command(help="Send one payout (asks for confirmation unless --yes).")
     @click.option("--phone", required=True, help="The recipient, e.g. 22670123456.")
     @click.option("--amount", required=True, type=click.IntRange(min=1), help="Whole XOF.")
-    @click.option("--type", "kind", type=click.Choice(["client", "merchant"]), required=True)
-    @click.option("--description", default="")
+    @click.option(
+        "--type",
+        "kind",
+        type=click.Choice(["client", "merchant"]),
+        required=True,
+        help="client or merchant payout.",
+    )
+    @click.option("--description", default="", help="Shown with the payout.")
     @click.option("--to-wallet", is_flag=True, help="Client payouts: keep it in the wallet.")
-    @click.option("--callback-url", default="")
+    @click.option("--callback-url", default="", help="Your endpoint for LigdiCash's callbacks.")
     @click.option("--transaction-id", default="", help="custom_data transaction_id.")
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-    @click.option("--json", "as_json", is_flag=True)
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     @credential_options
     def payout(
         phone: str,
@@ -141,13 +161,15 @@ def register(cli: click.Group) -> None:
             withdrawal = client.Withdrawal(description=description, amount=amount, customer=phone)
             if not yes:
                 try:
-                    click.confirm(
-                        f"Pay {amount:,} XOF to {withdrawal.customer} ({kind})?",
-                        abort=True,
-                        err=True,
+                    question = say(
+                        "cli.confirm_payout",
+                        amount=f"{amount:,}",
+                        customer=withdrawal.customer,
+                        kind=kind,
                     )
+                    click.confirm(question, abort=True, err=True)
                 except click.Abort:
-                    fail("not confirmed: nothing was sent", EXIT_REFUSED)
+                    fail(say("cli.not_confirmed"), EXIT_REFUSED)
             custom = {"transaction_id": transaction_id} if transaction_id else None
             try:
                 response = withdrawal.send(
@@ -155,14 +177,12 @@ def register(cli: click.Group) -> None:
                 )
             except LigdicashError as exc:
                 if classify_error(exc).fate is Fate.IN_DOUBT:
-                    fail(
-                        f"{exc}. The payout MAY HAVE BEEN SENT: do not send it again before "
-                        "checking your LigdiCash dashboard",
-                        EXIT_FAILURE,
-                    )
+                    fail(say("cli.payout_in_doubt", error=exc), EXIT_FAILURE)
                 fail(str(exc), exit_code_for(exc))
         _emit(
-            as_json, {"token": response.token, "status": "sent"}, f"sent; token: {response.token}"
+            as_json,
+            {"token": response.token, "status": "sent"},
+            say("cli.payout_sent", token=response.token),
         )
         raise SystemExit(EXIT_OK)
 
