@@ -174,3 +174,11 @@ def test_examples_are_counted_and_the_languages_have_the_same_examples() -> None
         counts[language] = (blocks.count(True), blocks.count(False))
     assert counts["fr"] == counts["en"]
     assert counts["fr"][0] >= 25, counts
+
+
+def test_a_block_indented_in_a_list_item_is_counted_and_dedented() -> None:
+    page = (
+        "1. Item:\n\n   ```{.python .no-run}\n   x = 1\n   if x:\n       y = 2\n   ```\n\n"
+        "2. Other:\n\n   ```python\n   print(1)\n   ```\n"
+    )
+    assert parity.python_blocks(page) == [(False, "x = 1\nif x:\n    y = 2"), (True, "print(1)")]
