@@ -13,7 +13,7 @@ from pathlib import Path
 
 SITE = Path(__file__).resolve().parent.parent / "docs" / "site"
 LANGUAGES = ("fr", "en")
-_FENCE = re.compile(r"^```(?P<info>.*?)\s*$")
+_FENCE = re.compile(r"^(?P<indent> *)```(?P<info>.*?)\s*$")
 
 
 def pages(language: str, site: Path = SITE) -> set[str]:
@@ -27,23 +27,25 @@ def python_blocks(text: str) -> list[tuple[bool, str]]:
 
     A block runs when its fence is ```` ```python ````; ```` ```{.python .no-run} ```` marks one
     that must not (shown, never executed). Other languages (bash, text, ...) are not Python.
+    A fence indented inside a list item counts too; its code loses that indentation.
     """
     blocks: list[tuple[bool, str]] = []
     info: str | None = None
+    indent = ""
     lines: list[str] = []
     for line in text.splitlines():
         if info is None:
             match = _FENCE.match(line)
             if match:
-                info, lines = match.group("info"), []
-        elif line.startswith("```"):
+                info, indent, lines = match.group("info"), match.group("indent"), []
+        elif line.startswith(indent + "```"):
             if info == "python":
                 blocks.append((True, "\n".join(lines)))
             elif info.startswith("{") and ".python" in info:
                 blocks.append((".no-run" not in info, "\n".join(lines)))
             info = None
         else:
-            lines.append(line)
+            lines.append(line[len(indent) :] if line.startswith(indent) else line.lstrip(" "))
     return blocks
 
 

@@ -6,7 +6,8 @@ Each language has its own copy (the i18n plugin serves a language only its own f
   language, drawn as a sequence diagram by this script (plain SVG: no Mermaid, no CDN).
 - ``hosted-page.png`` and ``dashboard.png``: screenshots of the sandbox's hosted payment page
   and of its dashboard, taken by Playwright in Debian's Chromium against an in-process
-  ``Sandbox`` holding a few real transactions made through the SDK.
+  ``Sandbox`` holding a few real transactions made through the SDK; the browser's locale is
+  the page's language, so the French site shows the French pages.
 
 The pictures are not committed: the sandbox's pages are still changing, and a committed
 screenshot would go stale silently. ``mkdocs build`` makes the missing ones through the hook
@@ -152,14 +153,17 @@ def sequence_svg(language: str) -> str:
 # --- the screenshots -------------------------------------------------------------------------
 
 
+LOCALES = {"fr": "fr-FR", "en": "en-US"}
+
+
 def take_screenshots(out: Path) -> list[Path]:
-    """Screenshot the sandbox's hosted payment page and dashboard into ``out``."""
+    """Screenshot the sandbox's hosted payment page and dashboard into ``out/<language>/``,
+    once per language: the browser's locale picks the sandbox pages' language."""
     from playwright.sync_api import sync_playwright
 
     import ligdicash
     from ligdicash.sandbox import Sandbox, SandboxConfig
 
-    hosted, dashboard = out / "hosted-page.png", out / "dashboard.png"
     with (
         Sandbox(SandboxConfig.fast()) as sandbox,
         ligdicash.Client(
@@ -190,16 +194,25 @@ def take_screenshots(out: Path) -> list[Path]:
 
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM)
+            made: list[Path] = []
             try:
-                page = browser.new_page(viewport={"width": 900, "height": 700})
-                page.goto(page_url)
-                page.screenshot(path=str(hosted), full_page=True)
-                page.set_viewport_size({"width": 1200, "height": 600})
-                page.goto(sandbox.url + "/_sandbox/")
-                page.screenshot(path=str(dashboard), full_page=True)
+                for language in LANGUAGES:
+                    folder = out / language
+                    folder.mkdir(parents=True, exist_ok=True)
+                    hosted, dashboard = folder / "hosted-page.png", folder / "dashboard.png"
+                    page = browser.new_page(
+                        viewport={"width": 900, "height": 700}, locale=LOCALES[language]
+                    )
+                    page.goto(page_url)
+                    page.screenshot(path=str(hosted), full_page=True)
+                    page.set_viewport_size({"width": 1200, "height": 600})
+                    page.goto(sandbox.url + "/_sandbox/")
+                    page.screenshot(path=str(dashboard), full_page=True)
+                    page.close()
+                    made += [hosted, dashboard]
             finally:
                 browser.close()
-    return [hosted, dashboard]
+    return made
 
 
 # --- entry points ----------------------------------------------------------------------------
@@ -234,10 +247,9 @@ def generate(site: Path = SITE, *, only_missing: bool = False) -> list[Path]:
     if not (only_missing and all(path.exists() for path in missing)):
         with tempfile.TemporaryDirectory() as tmp:
             for shot in take_screenshots(Path(tmp)):
-                for language in LANGUAGES:
-                    target = site / language / GENERATED / shot.name
-                    shutil.copyfile(shot, target)
-                    made.append(target)
+                target = site / shot.parent.name / GENERATED / shot.name
+                shutil.copyfile(shot, target)
+                made.append(target)
     return made
 
 

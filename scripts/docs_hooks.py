@@ -4,7 +4,7 @@
   endpoint family and platform, read from ``ligdicash._codes.TABLES`` (so it cannot drift
   from what the SDK raises), with the column titles in the page's language.
 - ``<!-- ligdicash:exception-reference -->`` becomes one mkdocstrings block per public
-  exception class of ``ligdicash.__all__``.
+  exception class of ``ligdicash.__all__`` and of ``ligdicash.payouts.__all__``.
 - ``<!-- ligdicash:version -->`` becomes the package's version.
 - Before the build, the pictures of ``scripts/docs_assets.py`` that are missing are made.
 - After each page is rendered, the head's per-page ``<link rel="alternate">`` are dropped
@@ -98,12 +98,27 @@ def public_exceptions() -> list[str]:
     return names
 
 
+def payout_exceptions() -> list[str]:
+    """The exception classes of the public ``ligdicash.payouts`` subpackage."""
+    import ligdicash.payouts as payouts
+
+    return [
+        name
+        for name in payouts.__all__
+        if inspect.isclass(getattr(payouts, name)) and issubclass(getattr(payouts, name), Exception)
+    ]
+
+
 def exception_reference() -> str:
-    """One mkdocstrings block per public exception class, base classes first."""
+    """One mkdocstrings block per public exception class, base classes first, then the
+    payouts subpackage's."""
+    import ligdicash.payouts as payouts
+
     names = sorted(public_exceptions(), key=lambda n: (len(getattr(ligdicash, n).__mro__), n))
-    return "\n\n".join(
-        f"::: ligdicash.{name}\n    options:\n      heading_level: 3" for name in names
-    )
+    paths = [f"ligdicash.{name}" for name in names]
+    paths += [f"ligdicash.payouts.{name}" for name in payout_exceptions()]
+    assert all(hasattr(payouts, path.rsplit(".", 1)[1]) for path in paths[len(names) :])
+    return "\n\n".join(f"::: {path}\n    options:\n      heading_level: 3" for path in paths)
 
 
 def page_language(page: Any) -> str:

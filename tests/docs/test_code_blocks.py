@@ -52,12 +52,25 @@ PRINTED = {
     "status.md": ["completed", "completed"],
     "sandbox.md": ["completed", "502"],
     "migration.md": ["True"],
+    "payouts.md": [
+        "completed",
+        "line 2: phone must contain only digits (spaces, '+', '-' and dots are ignored)",
+        "line 3: amount 19 is outside the [20; 1,000,000] CFA francs range",
+        "done 3",
+        "PAY-001 completed",
+        "PAY-002 completed",
+        "PAY-003 completed",
+    ],
+    "callbacks.md": ["processed", "duplicate", "refused", "InvalidCallbackError"],
+    "stores.md": ["claimed", "busy", "True", "done", "[('store', 1)]"],
+    "performance.md": ["3", "['completed', 'completed', 'completed']"],
 }
 # What the examples of a page must have done with the reader's functions (order ids).
 DELIVERED = {
     "status.md": ["ORD-20240515"],
     "security.md": ["ORD-20240517"],
     "migration.md": ["ORD-20240512"],
+    "callbacks.md": ["ORD-20240521"],
 }
 
 
@@ -91,9 +104,11 @@ def docs_sandbox() -> Iterator[Any]:
 
 
 @pytest.fixture
-def docs_env(docs_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The sandbox, wiped, and the environment a deployed application would have."""
+def docs_env(docs_sandbox: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """The sandbox, wiped, and the environment a deployed application would have, in a
+    working directory of its own (the pages write ``payouts.csv``, SQLite files...)."""
     docs_sandbox.reset()
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LIGDICASH_API_KEY", docs_sandbox.api_key)
     monkeypatch.setenv("LIGDICASH_AUTH_TOKEN", docs_sandbox.auth_token)
     monkeypatch.setenv("LIGDICASH_BASE_URL", docs_sandbox.base_url)
@@ -159,3 +174,11 @@ def test_examples_are_counted_and_the_languages_have_the_same_examples() -> None
         counts[language] = (blocks.count(True), blocks.count(False))
     assert counts["fr"] == counts["en"]
     assert counts["fr"][0] >= 25, counts
+
+
+def test_a_block_indented_in_a_list_item_is_counted_and_dedented() -> None:
+    page = (
+        "1. Item:\n\n   ```{.python .no-run}\n   x = 1\n   if x:\n       y = 2\n   ```\n\n"
+        "2. Other:\n\n   ```python\n   print(1)\n   ```\n"
+    )
+    assert parity.python_blocks(page) == [(False, "x = 1\nif x:\n    y = 2"), (True, "print(1)")]

@@ -1,4 +1,5 @@
-"""What the command modules share: credentials options, exit codes, one-line errors.
+"""What the command modules share: credentials and language options, exit codes, one-line
+errors, and :func:`say` (a message of the catalog in the user's language, ``ligdicash._i18n``).
 
 Exit codes (documented in docs/payouts.md and in ``ligdicash -h``):
 
@@ -57,11 +58,57 @@ def one_line_errors() -> Iterator[None]:
         fail(str(exc), EXIT_USAGE)
 
 
+_LANG_KEY = "ligdicash.lang"
+
+
+def language() -> str:
+    """The running command's language: its ``--lang``, else the environment's (see
+    :func:`ligdicash._i18n.language_from_environ`)."""
+    import click
+
+    from .._i18n import language_from_environ
+
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx.meta.get(_LANG_KEY) if ctx is not None else None
+    return str(chosen) if chosen else language_from_environ()
+
+
+def say(key: str, **fields: Any) -> str:
+    """The catalog's message ``key`` in the running command's language."""
+    from .._i18n import message
+
+    return message(language(), key, **fields)
+
+
+def lang_option(func: F) -> F:
+    """Add ``--lang fr|en`` to a command (kept in the click context's ``meta``, so a command
+    run in-process leaves nothing behind)."""
+    import click
+
+    from .._i18n import LANGUAGES, language_from_environ, message
+
+    def remember(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> None:
+        if value:
+            ctx.meta[_LANG_KEY] = value
+
+    decorated: F = click.option(
+        "--lang",
+        type=click.Choice(LANGUAGES),
+        expose_value=False,
+        is_eager=True,
+        callback=remember,
+        help=message(language_from_environ(), "cli.lang_help"),
+    )(func)
+    return decorated
+
+
 def credential_options(func: F) -> F:
-    """Add ``--api-key``, ``--auth-token``, ``--base-url`` and ``--platform`` to a command."""
+    """Add ``--api-key``, ``--auth-token``, ``--base-url``, ``--platform`` and ``--lang`` to a
+    command."""
     import click
 
     options = [
+        lang_option,
         click.option("--api-key", envvar="LIGDICASH_API_KEY", help="(env LIGDICASH_API_KEY)"),
         click.option(
             "--auth-token", envvar="LIGDICASH_AUTH_TOKEN", help="(env LIGDICASH_AUTH_TOKEN)"

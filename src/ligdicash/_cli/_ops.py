@@ -19,6 +19,7 @@ from ._common import (
     fail,
     make_client,
     one_line_errors,
+    say,
 )
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def register(cli: click.Group) -> None:
         type=click.Choice(TYPES),
         default="payin",
         show_default=True,
-        help="What the token was created for.",
+        help="Which family created the token.",
     )
     @click.option("--wait", is_flag=True, help="Poll until completed or cancelled.")
     @click.option(
@@ -66,9 +67,9 @@ def register(cli: click.Group) -> None:
         default=300.0,
         show_default=True,
         type=click.FloatRange(min=0),
-        help="With --wait: seconds to wait for a final status.",
+        help="Seconds --wait polls before giving up.",
     )
-    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     @credential_options
     def status(
         token: str, kind: str, wait: bool, timeout: float, as_json: bool, **options: Any
@@ -88,14 +89,12 @@ def register(cli: click.Group) -> None:
     @invoice.command("create", help="Create a hosted-page invoice; print its URL and token.")
     @click.option("--amount", required=True, type=click.IntRange(min=1), help="Whole XOF.")
     @click.option("--description", required=True, help="What the customer pays for.")
-    @click.option(
-        "--return-url", default="", help="Where the page sends the customer after paying."
-    )
-    @click.option("--cancel-url", default="", help="Where the page sends the customer who cancels.")
+    @click.option("--return-url", default="", help="Where the page sends the customer after.")
+    @click.option("--cancel-url", default="", help="Where the page sends a customer who cancels.")
     @click.option("--callback-url", default="", help="Your endpoint for LigdiCash's callbacks.")
-    @click.option("--store-name", default="", help="The shop name shown on the page.")
+    @click.option("--store-name", default="", help="Shown on the payment page.")
     @click.option("--transaction-id", default="", help="custom_data transaction_id.")
-    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     @credential_options
     def create(
         amount: int,
@@ -134,14 +133,14 @@ def register(cli: click.Group) -> None:
         "kind",
         type=click.Choice(["client", "merchant"]),
         required=True,
-        help="client: through the LigdiCash wallet; merchant: straight to mobile money.",
+        help="client or merchant payout.",
     )
-    @click.option("--description", default="", help="Shown to the recipient.")
+    @click.option("--description", default="", help="Shown with the payout.")
     @click.option("--to-wallet", is_flag=True, help="Client payouts: keep it in the wallet.")
     @click.option("--callback-url", default="", help="Your endpoint for LigdiCash's callbacks.")
     @click.option("--transaction-id", default="", help="custom_data transaction_id.")
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     @credential_options
     def payout(
         phone: str,
@@ -162,13 +161,15 @@ def register(cli: click.Group) -> None:
             withdrawal = client.Withdrawal(description=description, amount=amount, customer=phone)
             if not yes:
                 try:
-                    click.confirm(
-                        f"Pay {amount:,} XOF to {withdrawal.customer} ({kind})?",
-                        abort=True,
-                        err=True,
+                    question = say(
+                        "cli.confirm_payout",
+                        amount=f"{amount:,}",
+                        customer=withdrawal.customer,
+                        kind=kind,
                     )
+                    click.confirm(question, abort=True, err=True)
                 except click.Abort:
-                    fail("not confirmed: nothing was sent", EXIT_REFUSED)
+                    fail(say("cli.not_confirmed"), EXIT_REFUSED)
             custom = {"transaction_id": transaction_id} if transaction_id else None
             try:
                 response = withdrawal.send(
@@ -176,14 +177,12 @@ def register(cli: click.Group) -> None:
                 )
             except LigdicashError as exc:
                 if classify_error(exc).fate is Fate.IN_DOUBT:
-                    fail(
-                        f"{exc}. The payout MAY HAVE BEEN SENT: do not send it again before "
-                        "checking your LigdiCash dashboard",
-                        EXIT_FAILURE,
-                    )
+                    fail(say("cli.payout_in_doubt", error=exc), EXIT_FAILURE)
                 fail(str(exc), exit_code_for(exc))
         _emit(
-            as_json, {"token": response.token, "status": "sent"}, f"sent; token: {response.token}"
+            as_json,
+            {"token": response.token, "status": "sent"},
+            say("cli.payout_sent", token=response.token),
         )
         raise SystemExit(EXIT_OK)
 

@@ -16,8 +16,10 @@ from ._common import (
     EXIT_USAGE,
     credential_options,
     fail,
+    lang_option,
     make_client,
     one_line_errors,
+    say,
 )
 
 if TYPE_CHECKING:
@@ -42,12 +44,12 @@ def _open(batch: str, store: Optional[str]) -> tuple[Ledger, str]:
         loaded = load_batch(batch, skip_invalid=True)
         return open_ledger(store or default_ledger_url(batch)), loaded.id
     if not store:
-        fail(f"{batch!r} is not a file: give the batch file, or --store with a batch id", 2)
+        fail(say("cli.not_a_file", batch=repr(batch)), EXIT_USAGE)
     ledger = open_ledger(store)
     if batch == "latest":
         ids = ledger.batch_ids()
         if not ids:
-            fail("the ledger has no batch", EXIT_USAGE)
+            fail(say("cli.no_batch"), EXIT_USAGE)
         return ledger, ids[0]
     return ledger, batch
 
@@ -87,7 +89,7 @@ def _work(
         )
 
         def on_signal(signum: int, frame: Any) -> None:
-            console.print("stopping: finishing the payouts in flight...")
+            console.print(say("cli.stopping"))
             runner.stop()
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -98,9 +100,9 @@ def _work(
                 signal.signal(sig, handler)
     _print_result(console, result.info, as_json, extra={"stopped": result.stopped})
     if result.recovered:
-        console.print(f"{result.recovered} payout(s) of a stopped worker are now in_doubt.")
+        console.print(say("cli.recovered", count=result.recovered))
     if result.detail:
-        console.print(f"stopped: {result.detail}")
+        console.print(say("cli.stopped", detail=result.detail))
     for line in advice(result.info):
         console.print(line)
     raise SystemExit(_run_exit_code(result))
@@ -125,7 +127,7 @@ def _runner_options(func: Any) -> Any:
                 default=4,
                 show_default=True,
                 type=click.IntRange(1, 64),
-                help="Concurrent senders.",
+                help="Payouts sent at the same time by this process.",
             ),
             click.option(
                 "--rate", type=click.FloatRange(min=0, min_open=True), help="Max sends per second."
@@ -162,7 +164,8 @@ def register(cli: click.Group) -> None:
         "--default-type",
         type=click.Choice(["merchant", "client"]),
         default="merchant",
-        help="Payout type of rows without a type column.",
+        show_default=True,
+        help="Payout type of the rows that do not give one.",
     )
     @click.option("--allow-overlap", is_flag=True, help="References may repeat other batches'.")
     @_runner_options
@@ -176,7 +179,7 @@ def register(cli: click.Group) -> None:
                 default_type=options.pop("default_type"),
             )
             for problem in batch.skipped:
-                print(f"ligdicash: skipped {problem}", file=sys.stderr)
+                print(f"ligdicash: {say('cli.skipped', problem=problem)}", file=sys.stderr)
             ledger = open_ledger(options.pop("store") or default_ledger_url(file))
             existing = batch.id in ledger.batch_ids()
             if not existing:
@@ -184,16 +187,21 @@ def register(cli: click.Group) -> None:
             info = ledger.batch_info(batch.id)
             to_send = info.count("pending")
             amount = info.amounts.get("pending", 0)
-            print(
-                f"batch {batch.id}: {len(batch)} payouts, {batch.total:,} XOF in all; "
-                f"{to_send} to send ({amount:,} XOF)" + (" (resuming)" if existing else ""),
-                file=sys.stderr,
+            line = say(
+                "cli.batch_line",
+                id=batch.id,
+                count=len(batch),
+                total=f"{batch.total:,}",
+                to_send=to_send,
+                amount=f"{amount:,}",
             )
+            print(line + (say("cli.resuming") if existing else ""), file=sys.stderr)
             if to_send and not options.pop("yes"):
                 try:
-                    click.confirm(f"Send {to_send} payouts, {amount:,} XOF?", abort=True, err=True)
+                    question = say("cli.confirm_batch", count=to_send, amount=f"{amount:,}")
+                    click.confirm(question, abort=True, err=True)
                 except click.Abort:
-                    fail("not confirmed: nothing was sent", EXIT_REFUSED)
+                    fail(say("cli.not_confirmed"), EXIT_REFUSED)
             options.pop("yes", None)
             options.pop("allow_overlap", None)
             _work(ledger, batch.id, options, unpause=True, as_json=options.pop("as_json"))
@@ -210,7 +218,8 @@ def register(cli: click.Group) -> None:
     @payouts.command(help="Counts and amounts per status of BATCH (id, file, or 'latest').")
     @click.argument("batch")
     @click.option("--store", envvar=STORE_ENV, help=STORE_HELP)
-    @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+    @lang_option
     def status(batch: str, store: Optional[str], as_json: bool) -> None:
         from rich.console import Console
 
@@ -233,9 +242,11 @@ def register(cli: click.Group) -> None:
         "fmt",
         type=click.Choice(["csv", "json"]),
         default="csv",
+        show_default=True,
         help="Report format.",
     )
     @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default stdout).")
+    @lang_option
     def report(batch: str, store: Optional[str], fmt: str, output: Optional[str]) -> None:
         from ..payouts import render_report
 
@@ -259,6 +270,7 @@ def register(cli: click.Group) -> None:
         type=click.Path(exists=True, dir_okay=False),
         help="The batch file (its ledger is the default store).",
     )
+    @lang_option
     def resolve(
         item: str,
         token: Optional[str],
@@ -269,9 +281,9 @@ def register(cli: click.Group) -> None:
         from ..payouts import default_ledger_url, open_ledger
 
         if bool(token) == not_sent:
-            fail("give exactly one of --sent TOKEN or --not-sent", EXIT_USAGE)
+            fail(say("cli.resolve_one_of"), EXIT_USAGE)
         if not store and not batch_file:
-            fail("give --store URL or --file BATCH_FILE", EXIT_USAGE)
+            fail(say("cli.resolve_where"), EXIT_USAGE)
         with one_line_errors():
             ledger = open_ledger(store or default_ledger_url(batch_file or ""))
             ledger.resolve(item, sent_token=token or "", not_sent=not_sent)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
+from .._i18n import message
+from ._common import language, say
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -17,15 +20,17 @@ def summary_table(info: BatchInfo) -> Any:
     """A rich table: one row per status with its count and amount, then the total."""
     from rich.table import Table
 
-    title = f"batch {info.id}" + (f"  (paused: {info.paused_reason})" if info.paused_reason else "")
+    title = say("cli.table_batch", id=info.id)
+    if info.paused_reason:
+        title += say("cli.table_paused", reason=info.paused_reason)
     table = Table(title=title, title_justify="left")
-    table.add_column("status")
-    table.add_column("items", justify="right")
-    table.add_column("amount (XOF)", justify="right")
+    table.add_column(say("cli.table_status"))
+    table.add_column(say("cli.table_items"), justify="right")
+    table.add_column(say("cli.table_amount"), justify="right")
     for status in ORDER:
         if info.counts.get(status):
             table.add_row(status, str(info.counts[status]), f"{info.amounts[status]:,}")
-    table.add_row("total", str(info.item_count), f"{info.total:,}", style="bold")
+    table.add_row(say("cli.table_total"), str(info.item_count), f"{info.total:,}", style="bold")
     return table
 
 
@@ -33,19 +38,11 @@ def advice(info: BatchInfo) -> list[str]:
     """What the operator should do next, one sentence per line."""
     lines = []
     if info.counts.get("in_doubt"):
-        lines.append(
-            f"{info.counts['in_doubt']} payout(s) are in_doubt: their request may have reached "
-            "LigdiCash. They will NOT be re-sent. Find each one in your LigdiCash dashboard, "
-            "then run `ligdicash payouts resolve ITEM --sent TOKEN` or `--not-sent` "
-            "(`ligdicash payouts report` lists them)."
-        )
+        lines.append(say("cli.advice_in_doubt", count=info.counts["in_doubt"]))
     if info.counts.get("sent"):
-        lines.append(
-            f"{info.counts['sent']} payout(s) are sent but not settled yet; run the same "
-            "command again later to settle them."
-        )
+        lines.append(say("cli.advice_sent", count=info.counts["sent"]))
     if info.paused_reason:
-        lines.append("Fix the cause, then run the same command again to resume.")
+        lines.append(say("cli.advice_paused"))
     return lines
 
 
@@ -72,6 +69,9 @@ class ProgressView:
         )
         self._task = self._progress.add_task("payouts", total=total, detail="")
         self._last: Optional[Progress] = None
+        # on_progress may be called from the runner's threads, where click's context (and so
+        # --lang) is not visible: the language is fixed here, in the command's thread.
+        self._language = language()
 
     def __enter__(self) -> ProgressView:
         self._progress.start()
@@ -83,14 +83,21 @@ class ProgressView:
     def update(self, progress: Progress) -> None:
         info = progress.info
         done = info.count(*FINAL) + info.count("in_doubt")
-        detail = (
-            f"sent {info.count('sent', *FINAL)}  settled {info.count(*FINAL)}  "
-            f"failed {info.count('failed')}  in doubt {info.count('in_doubt')}  "
-            f"{progress.sent_per_second:.1f}/s"
+        detail = message(
+            self._language,
+            "cli.progress_detail",
+            sent=info.count("sent", *FINAL),
+            settled=info.count(*FINAL),
+            failed=info.count("failed"),
+            in_doubt=info.count("in_doubt"),
+            rate=f"{progress.sent_per_second:.1f}",
         )
         self._progress.update(
             self._task,
             completed=done,
             detail=detail,
-            description="settling" if progress.settling else "paying",
+            description=message(
+                self._language,
+                "cli.progress_settling" if progress.settling else "cli.progress_paying",
+            ),
         )

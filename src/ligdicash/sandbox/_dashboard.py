@@ -1,6 +1,8 @@
 """A small HTML dashboard at ``/_sandbox/``: transactions, their states, the callback log.
 
-Both lists are newest first. Its buttons are plain same-origin forms (no JavaScript), which
+Both lists are newest first. It speaks French or English like the payment page (``?lang=``,
+else ``Accept-Language``); the status values and the actions' targets stay the API's words
+(``completed``, ``nocompleted``). Its buttons are plain same-origin forms (no JavaScript), which
 the request guard (``_guard``) accepts; a form on any other site is refused.
 """
 
@@ -12,8 +14,9 @@ from html import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from .._i18n import message
 from ._engine import FINAL, Engine
-from ._page import SECURITY_HEADERS, format_amount
+from ._page import SECURITY_HEADERS, format_amount, request_language
 from ._record import CallbackAttempt, Transaction
 
 _STYLE = """
@@ -42,7 +45,7 @@ def _button(token: str, action: str, label: str, field: str = "") -> str:
     )
 
 
-def _actions(record: Transaction) -> str:
+def _actions(lang: str, record: Transaction) -> str:
     token = escape(record.token)
     html = ""
     if record.status == "pending":
@@ -50,7 +53,7 @@ def _actions(record: Transaction) -> str:
             field = f"<input type=hidden name=status value={target}>"
             html += _button(token, "status", target, field)
     elif record.status in FINAL and record.callback_url:
-        html += _button(token, "callbacks", "redeliver callbacks")
+        html += _button(token, "callbacks", message(lang, "dash.redeliver"))
     return html
 
 
@@ -61,12 +64,13 @@ def _custom_data(record: Transaction) -> str:
     return f"<code>{escape(text[:200])}</code>"
 
 
-def _tx_row(record: Transaction) -> str:
+def _tx_row(lang: str, record: Transaction) -> str:
     token = escape(record.token)
     status = escape(record.status)
     short = f'<code title="{token}">{escape(_short(record.token))}</code>'
     if record.kind == "payin" and record.flow == "hosted":
-        short = f'<a href="/pay/invoice/{token}" title="payment page">{short}</a>'
+        label = message(lang, "dash.payment_page")
+        short = f'<a href="/pay/invoice/{token}" title="{label}">{short}</a>'
     cells = [
         str(record.id),
         short,
@@ -79,7 +83,7 @@ def _tx_row(record: Transaction) -> str:
         escape(record.operator_name),
         _custom_data(record),
         escape(record.created_at),
-        _actions(record),
+        _actions(lang, record),
     ]
     classes = ["", "", "", "", "", "", " class=n", "", "", "", "", ""]
     return "<tr>" + "".join(f"<td{c}>{cell}</td>" for c, cell in zip(classes, cells)) + "</tr>"
@@ -102,22 +106,52 @@ async def dashboard(request: Request) -> Response:
     """``GET /_sandbox/``: the dashboard page (refreshes itself every 5 s, no JavaScript)."""
     engine: Engine = request.app.state.engine
     config = engine.config
-    transactions = "".join(_tx_row(r) for r in engine.store.transactions()[:SHOWN])
+    lang = request_language(request)
+
+    def columns(*keys: str) -> str:
+        return "".join(f"<th>{message(lang, key) if '.' in key else key}</th>" for key in keys)
+
+    title = message(lang, "dash.title")
+    newest = f" <small>{message(lang, 'dash.newest_first')}</small>"
+    summary = message(
+        lang,
+        "dash.summary",
+        platform=escape(config.platform),
+        balance=format_amount(engine.store.balance()),
+    )
+    transactions = "".join(_tx_row(lang, r) for r in engine.store.transactions()[:SHOWN])
     attempts = engine.store.callbacks()
     callbacks = "".join(_callback_row(c) for c in reversed(attempts[-SHOWN:]))
+    tx_columns = columns(
+        "#",
+        "dash.col_token",
+        "dash.col_order_id",
+        "dash.col_kind",
+        "dash.col_flow",
+        "dash.col_status",
+        "dash.col_amount",
+        "dash.col_customer",
+        "dash.col_operator",
+        "custom_data",
+        "dash.col_created",
+        "dash.col_actions",
+    )
+    callback_columns = columns(
+        "dash.col_at",
+        "dash.col_transaction",
+        "dash.col_url",
+        "dash.col_content_type",
+        "dash.col_attempt",
+        "HTTP",
+        "dash.col_error",
+    )
     html = (
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-        "<meta http-equiv=refresh content=5><title>LigdiCash sandbox</title>"
-        f"<style>{_STYLE}</style></head><body><h1>LigdiCash sandbox</h1>"
-        f"<p>Platform <b>{escape(config.platform)}</b> - merchant balance "
-        f"<b id=balance>{format_amount(engine.store.balance())}</b> XOF - API root "
-        "<code>/pay/v01/</code></p>"
-        "<h2>Transactions <small>(newest first)</small></h2><table id=transactions><tr>"
-        "<th>#</th><th>token</th><th>order id</th><th>kind</th><th>flow</th><th>status</th>"
-        "<th>amount</th><th>customer</th><th>operator</th><th>custom_data</th>"
-        f"<th>created</th><th>actions</th></tr>{transactions}</table>"
-        "<h2>Callback deliveries <small>(newest first)</small></h2><table id=callbacks>"
-        "<tr><th>at</th><th>transaction</th><th>url</th><th>content type</th><th>attempt</th>"
-        f"<th>HTTP</th><th>error</th></tr>{callbacks}</table></body></html>"
+        f"<!DOCTYPE html><html lang={lang}><head><meta charset=utf-8>"
+        f"<meta http-equiv=refresh content=5><title>{title}</title>"
+        f"<style>{_STYLE}</style></head><body><h1>{title}</h1><p>{summary}</p>"
+        f"<h2>{message(lang, 'dash.transactions')}{newest}</h2><table id=transactions>"
+        f"<tr>{tx_columns}</tr>{transactions}</table>"
+        f"<h2>{message(lang, 'dash.callbacks')}{newest}</h2><table id=callbacks>"
+        f"<tr>{callback_columns}</tr>{callbacks}</table></body></html>"
     )
     return HTMLResponse(html, headers=HEADERS)

@@ -1,4 +1,8 @@
-"""The hosted payment page: plain HTML, one form, works without JavaScript, refuses framing."""
+"""The hosted payment page: plain HTML, one form, works without JavaScript, refuses framing.
+
+It speaks the customer's language, French or English (``?lang=``, else ``Accept-Language``;
+the words are in ``ligdicash._i18n``). The form posts back to the same URL, query included,
+so a ``?lang=`` choice survives the click."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from .._i18n import language_from_request, message
 from ._engine import Engine
 from ._operators import OPERATORS, OPERATORS_BY_ID, operator_for
 from ._record import Transaction
@@ -33,19 +38,26 @@ button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem}fieldset{margin:1r
 .note{color:#666;font-size:.85rem}
 """
 
-STATE_TEXT = {
-    "pending": "Payment pending",
-    "completed": "Payment completed",
-    "nocompleted": "Payment cancelled or failed",
+STATE_KEYS = {
+    "pending": "page.state_pending",
+    "completed": "page.state_completed",
+    "nocompleted": "page.state_nocompleted",
 }
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def request_language(request: Request) -> str:
+    """``"fr"`` or ``"en"`` for this request: ``?lang=``, else ``Accept-Language``."""
+    return language_from_request(
+        request.headers.get("accept-language"), request.query_params.get("lang")
+    )
+
+
+def _page(lang: str, title: str, body: str, status: int = 200) -> HTMLResponse:
     html = (
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<!DOCTYPE html><html lang={lang}><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>{body}"
-        "<p class=note>LigdiCash sandbox: no real money moves.</p></body></html>"
+        f"<p class=note>{escape(message(lang, 'page.note'))}</p></body></html>"
     )
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
@@ -86,7 +98,7 @@ def safe_redirect(url: str) -> Optional[str]:
     return None
 
 
-def _invoice_html(record: Transaction) -> str:
+def _invoice_html(lang: str, record: Transaction) -> str:
     details = record.details
     store = details.get("store")
     store_name = str(store.get("name", "")) if isinstance(store, dict) else ""
@@ -103,13 +115,15 @@ def _invoice_html(record: Transaction) -> str:
     heading = f"<h1 id=store>{escape(store_name)}</h1>" if store_name.strip() else ""
     return (
         f"{heading}<p id=description>{escape(record.description)}</p>"
-        f"<table><tr><th>Item</th><th>Qty</th><th>Unit price</th></tr>{rows}"
-        f"<tr class=total><td colspan=2>Total</td>"
+        f"<table><tr><th>{message(lang, 'page.item')}</th>"
+        f"<th>{message(lang, 'page.quantity')}</th>"
+        f"<th>{message(lang, 'page.unit_price')}</th></tr>{rows}"
+        f"<tr class=total><td colspan=2>{message(lang, 'page.total')}</td>"
         f"<td class=n id=total>{format_amount(record.amount)} {currency}</td></tr></table>"
     )
 
 
-def _form_html(record: Transaction) -> str:
+def _form_html(lang: str, record: Transaction) -> str:
     own = operator_for(record.customer) if record.customer else None
     choices = [own] if own is not None else list(OPERATORS)
     radios = "".join(
@@ -118,19 +132,23 @@ def _form_html(record: Transaction) -> str:
         for index, op in enumerate(choices)
     )
     return (
-        f"<form method=post><fieldset><legend>Pay with</legend>{radios}</fieldset>"
-        "<button type=submit name=action value=pay id=pay>Pay</button>"
-        "<button type=submit name=action value=cancel id=cancel>Cancel</button></form>"
+        f"<form method=post><fieldset><legend>{message(lang, 'page.pay_with')}</legend>"
+        f"{radios}</fieldset>"
+        f"<button type=submit name=action value=pay id=pay>{message(lang, 'page.pay')}</button>"
+        "<button type=submit name=action value=cancel id=cancel>"
+        f"{message(lang, 'page.cancel')}</button></form>"
     )
 
 
-def _state_html(record: Transaction) -> str:
-    text = escape(STATE_TEXT.get(record.status, record.status))
-    return f"<p>State: <span class=badge id=state>{text}</span></p>"
+def _state_html(lang: str, record: Transaction) -> str:
+    key = STATE_KEYS.get(record.status)
+    text = escape(message(lang, key) if key else record.status)
+    return f"<p>{message(lang, 'page.state')} <span class=badge id=state>{text}</span></p>"
 
 
-def _not_found() -> HTMLResponse:
-    return _page("Invoice not found", "<h1>Invoice not found</h1>", status=404)
+def _not_found(lang: str) -> HTMLResponse:
+    title = message(lang, "page.not_found")
+    return _page(lang, title, f"<h1>{title}</h1>", status=404)
 
 
 def _hosted(engine: Engine, token: str) -> Optional[Transaction]:
@@ -143,24 +161,27 @@ def _hosted(engine: Engine, token: str) -> Optional[Transaction]:
 async def show_invoice(request: Request) -> Response:
     """GET: the invoice with the operator choice, or its final state."""
     engine: Engine = request.app.state.engine
+    lang = request_language(request)
     record = _hosted(engine, request.path_params["token"])
     if record is None:
-        return _not_found()
-    body = _invoice_html(record)
-    body += _form_html(record) if record.status == "pending" else _state_html(record)
-    return _page("LigdiCash - Payment", body)
+        return _not_found(lang)
+    body = _invoice_html(lang, record)
+    body += _form_html(lang, record) if record.status == "pending" else _state_html(lang, record)
+    return _page(lang, message(lang, "page.title"), body)
 
 
 async def submit_invoice(request: Request) -> Response:
     """POST: Pay (``action=pay``, ``operator=<id>``) or Cancel (``action=cancel``)."""
     engine: Engine = request.app.state.engine
     token = request.path_params["token"]
+    lang = request_language(request)
+    title = message(lang, "page.title")
     record = _hosted(engine, token)
     if record is None:
-        return _not_found()
+        return _not_found(lang)
     if record.status != "pending":
-        body = _invoice_html(record) + _state_html(record)
-        return _page("LigdiCash - Payment", body, status=409)
+        body = _invoice_html(lang, record) + _state_html(lang, record)
+        return _page(lang, title, body, status=409)
     form = await request.form()
     action = str(form.get("action", ""))
     if action == "cancel":
@@ -169,14 +190,16 @@ async def submit_invoice(request: Request) -> Response:
     elif action == "pay":
         operator = OPERATORS_BY_ID.get(str(form.get("operator", "")))
         if operator is None:
-            body = _invoice_html(record) + "<p>Choose an operator.</p>" + _form_html(record)
-            return _page("LigdiCash - Payment", body, status=400)
+            choose = f"<p>{message(lang, 'page.choose_operator')}</p>"
+            body = _invoice_html(lang, record) + choose + _form_html(lang, record)
+            return _page(lang, title, body, status=400)
         engine.pay_hosted(token, operator)
         target = record.return_url
     else:
-        return _page("Bad request", "<h1>Unknown action</h1>", status=400)
+        unknown = f"<h1>{message(lang, 'page.unknown_action')}</h1>"
+        return _page(lang, message(lang, "page.bad_request"), unknown, status=400)
     location = safe_redirect(target)
     if location is None:
         fresh = engine.store.get(token) or record
-        return _page("LigdiCash - Payment", _invoice_html(fresh) + _state_html(fresh))
+        return _page(lang, title, _invoice_html(lang, fresh) + _state_html(lang, fresh))
     return RedirectResponse(location, status_code=303, headers=SECURITY_HEADERS)
