@@ -12,9 +12,15 @@ claim/complete/release a key, fetch the status, call the handler, wait), driven 
 :meth:`CallbackProcessor.aprocess` with ``await`` (sync callables and the store then run in
 a worker thread). The two cannot drift apart.
 
-How long a copy waits for the other and how long a claim lasts follow from the client's
-timeout and retries (``_timing``), so the last copy standing always either confirms the
-event or leaves it claimable, and says which.
+How long a copy waits for the other follows from the client's timeout and retries
+(``_timing``); claims are short leases that a heartbeat renews while the work goes on
+(``_heartbeat``), so the last copy standing always either confirms the event or leaves it
+claimable, says which, and a dead worker's claim is taken over within seconds.
+
+With a whole :class:`~ligdicash.Store` (every built-in one), the endpoints keep each
+callback in its durable inbox before answering 200 (:meth:`CallbackProcessor.accept`),
+process it from there (:meth:`CallbackProcessor.process_inbox`) and sweep the ones a dead
+worker left behind (:meth:`CallbackProcessor.sweep`; the flows are in ``_inbox``).
 
 Every outcome is logged on ``logging.getLogger("ligdicash.callbacks")`` without secrets
 (token shortened, hash withheld, phone masked).
@@ -30,9 +36,16 @@ from typing import Any, Callable, Optional
 from .._callbacks import Callback, parse_callback
 from .._confirm import check_confirmation, check_confirmation_inputs
 from .._drive import adrive, drive
-from .._exceptions import CallbackMismatchError, InvalidCallbackError, LigdicashError
-from .._idempotency import Claim, IdempotencyStore, ReleaseState, SQLiteIdempotencyStore
+from .._exceptions import (
+    CallbackMismatchError,
+    ConfigurationError,
+    InvalidCallbackError,
+    LigdicashError,
+)
+from .._idempotency import Claim, IdempotencyStore, ReleaseState
 from .._models import Transaction
+from .._stores._base import Store
+from .._stores._types import InboxEntry
 from .._wire import mask_phone
 from . import _timing
 from ._effects import (
@@ -40,13 +53,18 @@ from ._effects import (
     CompleteKey,
     Effect,
     FetchStatus,
+    LeaseLost,
     LookUp,
     ReleaseKey,
+    RenewKey,
     RunHandler,
     Wait,
+    _is_async_callable,
     aperform,
     perform,
 )
+from ._heartbeat import Heartbeat
+from ._inbox import TAKEN, entry_flow, sweep_flow
 from ._timing import ClaimTiming, claim_timing
 from ._types import (
     ClientLike,
@@ -76,25 +94,36 @@ class CallbackProcessor:
             is refused. May be ``async`` (with :meth:`aprocess`).
         handler: ``handler(transaction)``: called once per confirmed *completed* event,
             after the status call agreed on status, amount and ``custom_data``. Deliver
-            the order here. If it raises, the event is released and a later copy or
-            :meth:`reconcile` runs it again, so make it transactional. May be ``async``.
+            the order here. If it raises, the event is released and a later copy, the
+            sweeper or :meth:`reconcile` runs it again. With a store that has ``atomic()``
+            (the Django ORM store) a sync handler runs in ONE database transaction with
+            the "done" mark: exactly once for its database writes. Elsewhere it is
+            at-least-once (a crash after it returned and before "done" runs it again):
+            declare an ``event_key`` keyword (``handler(transaction, *, event_key)``) to
+            receive the event's stable key and deduplicate your own effects with it.
+            May be ``async``.
         on_cancelled: optional, the same for confirmed *cancelled* events.
         client: a ``Client`` (or ``AsyncClient`` for :meth:`aprocess`); default: the
             module-level client built from ``ligdicash.api_key`` etc.
-        store: where claims live; default ``SQLiteIdempotencyStore()`` (a file in the
-            working directory), safe across processes.
+        store: where claims (and, for a whole ``Store``, the callback inbox) live;
+            default ``ligdicash.open_store()``: ``LIGDICASH_STORE_URL``, else a SQLite
+            file in the working directory (one machine). Several machines need a shared
+            one (``postgresql://``, ``redis://``, ``django://``): see docs/stores.md.
         verify_hash: also require a valid ``hash`` field (refusing callbacks without one).
             Only if your account's callbacks carry it; it is a defence in depth.
         api_key, auth_token: for ``verify_hash``, both or neither; default: the client's
             (``client.callback_hash_matches``).
-        lease_seconds: how long a claim is exclusive. Default: the longest status call
-            the client can make with its retries, plus 310 s for your handler; never
-            shorter than that status call plus 20 s. See :meth:`timing`.
+        lease_seconds: how long a claim (and an inbox entry's lease) lasts without a
+            heartbeat; the working process renews it every third of that. Default 20 s.
+            A store that cannot renew gets the long lease of earlier releases instead:
+            the longest status call plus 310 s. See :meth:`timing`.
         busy_wait: how long a copy that finds the event claimed waits for the other copy
             to finish or give it back (then it takes over). Default and minimum: the
             longest status call plus 10 s, so that when the other copy's status call
             fails, this one is still there to confirm the event.
         on_result: called with every :class:`ProcessResult` (metrics, tests).
+        max_attempts: after this many leases of one inbox entry that left something to
+            do, the entry is marked done as given up, with an ERROR log (default 50).
     """
 
     def __init__(
@@ -111,18 +140,25 @@ class CallbackProcessor:
         lease_seconds: Optional[float] = None,
         busy_wait: Optional[float] = None,
         on_result: Optional[Callable[[ProcessResult], Any]] = None,
+        max_attempts: int = 50,
     ) -> None:
         self.lookup = lookup
         self.handler = handler
         self.on_cancelled = on_cancelled
         self.client = client
-        self.store: IdempotencyStore = store if store is not None else SQLiteIdempotencyStore()
+        if store is None:
+            from .._stores._open import open_store
+
+            store = open_store()
+        self.store: IdempotencyStore = store
         self.verify_hash = verify_hash
         self._api_key = api_key
         self._auth_token = auth_token
         self.lease_seconds = lease_seconds
         self.busy_wait = busy_wait
         self.on_result = on_result
+        self.max_attempts = max_attempts
+        self._heartbeat = Heartbeat()
 
     # -- public entry points ---------------------------------------------------------------
     def process(self, body: bytes, content_type: str) -> ProcessResult:
@@ -154,6 +190,103 @@ class CallbackProcessor:
         """:meth:`reconcile` for async apps. Never raises."""
         return await self._run_async(self._reconcile_flow(expected))
 
+    # -- the durable inbox -----------------------------------------------------------------
+    @property
+    def inbox(self) -> Optional[Store]:
+        """The store when it has a callback inbox (every built-in one), else ``None``."""
+        return self.store if isinstance(self.store, Store) else None
+
+    def accept(self, body: bytes, content_type: str) -> Optional[InboxEntry]:
+        """Keep a received callback in the inbox; the endpoints answer 200 only after this.
+
+        An unreadable body is refused before storage (logged and reported to
+        ``on_result`` as today; the endpoints still answer 200, revealing nothing).
+
+        Returns:
+            The stored entry (process it with :meth:`process_inbox`), or ``None`` for an
+            unreadable body.
+
+        Raises:
+            ConfigurationError: the store has no inbox.
+            StoreUnavailableError: the store cannot take it (answer 503).
+        """
+        inbox = self.inbox
+        if inbox is None:
+            raise ConfigurationError(f"{type(self.store).__name__} has no callback inbox")
+        try:
+            parse_callback(body, content_type)
+        except InvalidCallbackError:
+            self._run_sync(self._body_flow(body, content_type))  # logs and reports it
+            return None
+        return inbox.inbox_put(body, content_type, received_at=time.time())
+
+    def process_inbox(self, digest: str) -> ProcessResult:
+        """Lease the inbox entry ``digest`` and process it (done, or left for the sweeper).
+
+        An entry another worker holds or finished is left alone (reason
+        ``"inbox_taken"``; ``on_result`` is not called). Never raises.
+        """
+        return self._run_sync(self._entry_flow(digest))
+
+    async def aprocess_inbox(self, digest: str) -> ProcessResult:
+        """:meth:`process_inbox` for async apps. Never raises."""
+        return await self._run_async(self._entry_flow(digest))
+
+    def sweep(self) -> int:
+        """Process every inbox entry stored but never finished whose lease lapsed (its
+        worker died or gave up), one worker per entry; returns how many. Never raises."""
+        try:
+            return drive(self._sweep_flow(), perform)
+        except Exception:
+            logger.exception("sweep failed unexpectedly")
+            return 0
+
+    async def asweep(self) -> int:
+        """:meth:`sweep` for async apps. Never raises."""
+        try:
+            return await adrive(self._sweep_flow(), aperform)
+        except Exception:
+            logger.exception("sweep failed unexpectedly")
+            return 0
+
+    def _inbox_lease(self) -> float:
+        if self.lease_seconds is None:
+            return _timing.RENEWED_LEASE
+        return max(self.lease_seconds, _timing.MIN_RENEWED_LEASE)
+
+    def _entry_flow(self, digest: str) -> _Flow:
+        inbox = self.inbox
+        if inbox is None:
+            return ProcessResult("failed", "no_inbox")
+        return (
+            yield from entry_flow(
+                inbox,
+                digest,
+                lease=self._inbox_lease(),
+                heartbeat=self._heartbeat,
+                body_flow=self._body_flow,
+                max_attempts=self.max_attempts,
+            )
+        )
+
+    def _sweep_flow(self) -> Generator[Effect, Any, int]:
+        inbox = self.inbox
+        if inbox is None:
+            return 0
+        return (
+            yield from sweep_flow(
+                inbox,
+                lease=self._inbox_lease(),
+                heartbeat=self._heartbeat,
+                body_flow=self._body_flow,
+                max_attempts=self.max_attempts,
+                report=self._finish,
+            )
+        )
+
+    def _renewable(self) -> bool:
+        return type(self.store).renew is not IdempotencyStore.renew
+
     def timing(self) -> ClaimTiming:
         """The waits used with this processor's client: status call, busy wait, lease.
 
@@ -167,6 +300,7 @@ class CallbackProcessor:
             client.max_retries,
             busy_wait=self.busy_wait,
             lease_seconds=self.lease_seconds,
+            renewable=self._renewable(),
         )
 
     # -- the flows (no I/O here) -----------------------------------------------------------
@@ -230,6 +364,32 @@ class CallbackProcessor:
         claim = yield from self._claim(key, timing)
         if claim is None or not claim.acquired:
             return self._not_acquired(key, claim, timing)
+        beat = self._keep(claim, timing)
+        try:
+            return (yield from self._confirm(callback, expected, client, claim, claimed_at, timing))
+        finally:
+            if beat is not None:
+                beat.stop()
+
+    def _keep(self, claim: Claim, timing: ClaimTiming) -> Any:
+        """Start renewing ``claim`` from the heartbeat (``None`` if the store cannot)."""
+        if not self._renewable():
+            return None
+        store = self.store
+        return self._heartbeat.keep(
+            lambda: store.renew(claim, lease_seconds=timing.lease), timing.lease
+        )
+
+    def _confirm(
+        self,
+        callback: Callback,
+        expected: ExpectedTransaction,
+        client: ClientLike,
+        claim: Claim,
+        claimed_at: float,
+        timing: ClaimTiming,
+    ) -> _Flow:
+        key = claim.key
         try:
             transaction = yield FetchStatus(client, expected.token, expected.type)
         except Exception as exc:
@@ -245,9 +405,22 @@ class CallbackProcessor:
             yield from self._release(claim, "unconfirmed", f"mismatch:{exc.field}")
             logger.warning("callback refused: %s [%s]", exc.message, key)
             return ProcessResult("refused", f"mismatch:{exc.field}", key, transaction)
-        if time.monotonic() - claimed_at > timing.lease - _timing.STORE_MARGIN:
+        if not (yield from self._still_ours(claim, claimed_at, timing)):
             return (yield from self._lease_outlasted(claim, transaction, timing))
         return (yield from self._handle(claim, transaction))
+
+    def _still_ours(
+        self, claim: Claim, claimed_at: float, timing: ClaimTiming
+    ) -> Generator[Effect, Any, bool]:
+        """Whether the claim is still ours, just before the handler: renewed once more
+        (a store that renews), else not older than its lease (one that cannot)."""
+        if not self._renewable():
+            return time.monotonic() - claimed_at <= timing.lease - _timing.STORE_MARGIN
+        try:
+            return bool((yield RenewKey(self.store, claim, timing.lease)))
+        except Exception:
+            logger.exception("could not renew the claim before the handler [%s]", claim.key)
+            return False
 
     def _hash_refusal(self, callback: Callback) -> Optional[ProcessResult]:
         if not callback.has_hash:
@@ -293,7 +466,12 @@ class CallbackProcessor:
         claim = yield from self._claim(key, timing)
         if claim is None or not claim.acquired:
             return self._not_acquired(key, claim, timing)
-        return (yield from self._handle(claim, transaction))
+        beat = self._keep(claim, timing)
+        try:
+            return (yield from self._handle(claim, transaction))
+        finally:
+            if beat is not None:
+                beat.stop()
 
     def _claim(self, key: str, timing: ClaimTiming) -> Generator[Effect, Any, Optional[Claim]]:
         """Claim ``key``; while another copy holds it, wait for it to finish or let go.
@@ -361,8 +539,9 @@ class CallbackProcessor:
         # handler now could run it twice. Give it back instead (a no-op if taken over).
         yield from self._release(claim, "unconfirmed", "lease_expired")
         logger.warning(
-            "callback unconfirmed: the status call outlasted the claim's %.0f s lease, so "
-            "the handler did not run here; the event stays claimable by another copy or "
+            "callback unconfirmed: the claim's %.0f s lease lapsed before the handler (the "
+            "status call outlasted it, or the heartbeat could not renew it), so the handler "
+            "did not run here; the event stays claimable by another copy, the sweeper or "
             "reconcile() [%s]",
             timing.lease,
             claim.key,
@@ -371,9 +550,12 @@ class CallbackProcessor:
 
     def _handle(self, claim: Claim, transaction: Transaction) -> _Flow:
         handler = self.handler if transaction.is_completed else self.on_cancelled
+        done = CompleteKey(self.store, claim, transaction.status)
+        if handler is not None and self._transactional(handler):
+            return (yield from self._handle_atomically(handler, done, transaction))
         if handler is not None:
             try:
-                yield RunHandler(handler, transaction)
+                yield RunHandler(handler, transaction, claim.key)
             except Exception:
                 yield from self._release(claim, "failed", "handler_error")
                 logger.exception(
@@ -381,7 +563,7 @@ class CallbackProcessor:
                 )
                 return ProcessResult("failed", "handler_error", claim.key, transaction)
         try:
-            yield CompleteKey(self.store, claim, transaction.status)
+            yield done
         except Exception:
             logger.exception(
                 "the handler ran but the event could not be marked done [%s]", claim.key
@@ -396,8 +578,46 @@ class CallbackProcessor:
         )
         return ProcessResult("processed", transaction.status, claim.key, transaction)
 
+    def _transactional(self, handler: Any) -> bool:
+        """The handler and the "done" mark can share one transaction: the store has
+        ``atomic()`` (the Django ORM store) and the handler is synchronous."""
+        return callable(getattr(self.store, "atomic", None)) and not _is_async_callable(handler)
+
+    def _handle_atomically(
+        self, handler: Any, done: CompleteKey, transaction: Transaction
+    ) -> _Flow:
+        claim = done.claim
+        try:
+            yield RunHandler(handler, transaction, claim.key, done)
+        except LeaseLost:
+            logger.warning(
+                "callback unconfirmed: the claim was taken over while the handler ran; its "
+                "writes were rolled back with the transaction [%s]",
+                claim.key,
+            )
+            return ProcessResult("unconfirmed", "lease_expired", claim.key, transaction)
+        except Exception:
+            yield from self._release(claim, "failed", "handler_error")
+            logger.exception(
+                "callback failed: the handler raised; its transaction was rolled back and the "
+                "event released for a retry [%s]",
+                claim.key,
+            )
+            return ProcessResult("failed", "handler_error", claim.key, transaction)
+        logger.info(
+            "callback processed: %s, amount %s, customer %s, handler and done mark in one "
+            "transaction [%s]",
+            transaction.status,
+            transaction.amount,
+            mask_phone(transaction.customer),
+            claim.key,
+        )
+        return ProcessResult("processed", transaction.status, claim.key, transaction)
+
     # -- drivers ---------------------------------------------------------------------------
     def _finish(self, result: ProcessResult) -> ProcessResult:
+        if result.reason == TAKEN:  # another worker had it: nothing happened here
+            return result
         if self.on_result is not None:
             try:
                 self.on_result(result)
