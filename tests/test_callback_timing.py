@@ -322,7 +322,8 @@ def test_a_heartbeat_keeps_a_short_lease_through_a_status_call_that_outlasts_it(
     assert (result.outcome, result.reason) == ("processed", "completed")
     assert len(delivered) == 1
     record = store.get(result.key)
-    assert record is not None and record.state == "done"
+    assert record is not None
+    assert record.state == "done"
 
 
 class LosingStore(MemoryIdempotencyStore):
