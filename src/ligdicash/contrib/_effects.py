@@ -28,6 +28,7 @@ __all__ = [
     "Effect",
     "FetchStatus",
     "InboxFinish",
+    "InboxGet",
     "InboxTake",
     "InboxTakeNext",
     "LookUp",
@@ -95,6 +96,14 @@ class InboxTake:
 
 
 @dataclass(frozen=True)
+class InboxGet:
+    """``store.inbox_get(digest)``; the result is the entry or ``None``."""
+
+    store: Store
+    digest: str
+
+
+@dataclass(frozen=True)
 class InboxTakeNext:
     """``store.inbox_claim_next(lease_seconds=...)``; the result is the lease or ``None``."""
 
@@ -150,6 +159,7 @@ Effect = Union[
     InboxTake,
     InboxTakeNext,
     InboxFinish,
+    InboxGet,
     FetchStatus,
     RunHandler,
     Wait,
@@ -211,6 +221,8 @@ def _call(effect: Effect) -> Any:
         return effect.store.inbox_claim(effect.digest, lease_seconds=effect.lease_seconds)
     if isinstance(effect, InboxTakeNext):
         return effect.store.inbox_claim_next(lease_seconds=effect.lease_seconds)
+    if isinstance(effect, InboxGet):
+        return effect.store.inbox_get(effect.digest)
     if isinstance(effect, InboxFinish):
         return effect.store.inbox_finish(effect.claim, outcome=effect.outcome)
     if isinstance(effect, FetchStatus):

@@ -20,8 +20,8 @@ from collections.abc import Generator
 from typing import Any, Callable, Optional
 
 from .._stores._base import Store
-from .._stores._types import InboxClaim
-from ._effects import Effect, InboxFinish, InboxTake, InboxTakeNext
+from .._stores._types import InboxClaim, InboxEntry
+from ._effects import Effect, InboxFinish, InboxGet, InboxTake, InboxTakeNext
 from ._heartbeat import Heartbeat
 from ._types import ProcessResult
 
@@ -55,6 +55,13 @@ def entry_flow(
         logger.exception("callback failed: the store could not lease the inbox entry")
         return ProcessResult("failed", "store_error")
     if claim is None:
+        try:
+            entry: Optional[InboxEntry] = yield InboxGet(store, digest)
+        except Exception:
+            entry = None
+        if entry is not None and entry.state == "done":
+            logger.info("callback duplicate: the same bytes were already processed")
+            return ProcessResult("duplicate", "inbox_done")
         return ProcessResult("in_progress", TAKEN)
     return (yield from _work(store, claim, lease, heartbeat, body_flow, max_attempts))
 
