@@ -307,3 +307,84 @@ def test_an_endpoint_answers_200_only_once_the_callback_is_in_the_inbox(
             assert store.inbox_get(inbox_digest(JSON_BODY, JSON)) is not None
             assert post(b"garbage", JSON) == 200  # unreadable: answered, not stored
             assert store.inbox_get(inbox_digest(b"garbage", JSON)) is None
+
+
+@contextmanager
+def flask_sweeping(proc: CallbackProcessor) -> Iterator[str]:
+    from flask import Flask
+
+    from ligdicash.contrib.flask import make_blueprint
+
+    app = Flask(__name__)
+    blueprint = make_blueprint(proc, sweep_interval=0.1)
+    app.register_blueprint(blueprint, url_prefix="/ligdicash")
+    with serve_wsgi_werkzeug(app) as root:
+        yield root + "/ligdicash/callback"
+    for sweeper in blueprint.ligdicash_sweepers:
+        sweeper.stop(WAIT)
+
+
+@contextmanager
+def fastapi_sweeping(proc: CallbackProcessor) -> Iterator[str]:
+    from fastapi import FastAPI
+
+    from ligdicash.contrib.fastapi import make_router
+
+    app = FastAPI()
+    app.include_router(make_router(proc, sweep_interval=0.1), prefix="/ligdicash")
+    with serve_asgi_uvicorn(app) as root:
+        yield root + "/ligdicash/callback"
+
+
+@contextmanager
+def django_sweeping(proc: CallbackProcessor) -> Iterator[str]:
+    from django.test import override_settings
+
+    setup_django()
+    from django.core.wsgi import get_wsgi_application
+
+    from ligdicash.contrib import django as ligdicash_django
+
+    overrides = override_settings(
+        LIGDICASH_API_KEY=API_KEY,
+        LIGDICASH_AUTH_TOKEN=AUTH_TOKEN,
+        LIGDICASH_BASE_URL=proc.client.base_url if proc.client else None,
+        LIGDICASH_MAX_RETRIES=0,
+        LIGDICASH_CALLBACK_LOOKUP=f"{__name__}.django_shop_lookup",
+        LIGDICASH_CALLBACK_HANDLER=f"{__name__}.django_shop_deliver",
+        LIGDICASH_IDEMPOTENCY_STORE=proc.store,
+        LIGDICASH_CALLBACK_SWEEP_INTERVAL=0.1,
+    )
+    with overrides, serve_wsgi_django(get_wsgi_application()) as root:
+        url = root + "/ligdicash/callback/"
+        assert httpx.get(url, timeout=WAIT).status_code == 405  # any request starts it
+        yield url
+    ligdicash_django.reset()
+
+
+_django_shop = Shop()
+
+
+def django_shop_lookup(callback: ligdicash.Callback) -> Optional[ExpectedTransaction]:
+    return _django_shop.lookup(callback)
+
+
+def django_shop_deliver(transaction: ligdicash.Transaction) -> None:
+    _django_shop.deliver(transaction)
+
+
+SWEEPING = {"flask": flask_sweeping, "fastapi": fastapi_sweeping, "django": django_sweeping}
+
+
+@pytest.mark.parametrize("framework", list(SWEEPING))
+def test_each_integration_sweeps_what_a_dead_worker_left_without_any_new_callback(
+    framework: str, fake: FakeLigdicash, shop: Shop
+) -> None:
+    global _django_shop
+    _django_shop = shop
+    store = MemoryStore()
+    store.inbox_put(JSON_BODY, JSON)  # a worker stored it, answered 200 and died
+    for proc in processor(fake, shop, store):
+        with SWEEPING[framework](proc):
+            wait_until(lambda: store.inbox_counts()["done"] == 1, "the sweeper")
+    assert len(shop.delivered) == 1
