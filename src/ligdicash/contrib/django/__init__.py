@@ -57,7 +57,7 @@ Needs ``pip install 'ligdicash[django]'``.
 from __future__ import annotations
 
 try:
-    from django.apps import apps  # type: ignore[import-untyped,unused-ignore]
+    from django.apps import apps as django_apps  # type: ignore[import-untyped,unused-ignore]
     from django.conf import settings  # type: ignore[import-untyped,unused-ignore]
     from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped,unused-ignore]
     from django.core.signals import (  # type: ignore[import-untyped,unused-ignore]
@@ -144,7 +144,7 @@ def _store() -> IdempotencyStore:
     url = _setting("LIGDICASH_STORE_URL") or os.environ.get(STORE_URL_ENV)
     if url:
         return open_store(url)
-    if apps.is_installed("ligdicash.contrib.django"):
+    if django_apps.is_installed("ligdicash.contrib.django"):
         from ._store import DjangoStore
 
         return DjangoStore("default")
