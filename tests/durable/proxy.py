@@ -22,7 +22,7 @@ class SplittingProxy:
         self.backends = backends
         self._turns = {
             "json": itertools.cycle(range(len(backends))),
-            "form": itertools.cycle(list(range(1, len(backends))) + [0]),
+            "form": itertools.cycle([*range(1, len(backends)), 0]),
         }
         self._loop = asyncio.new_event_loop()
         self._server: Optional[asyncio.base_events.Server] = None
