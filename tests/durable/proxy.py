@@ -4,7 +4,8 @@ The sandbox delivers each callback twice at once, as JSON and as a form, over po
 keep-alive connections. This proxy reads each request and forwards it, on a fresh
 connection, to the next host in turn **per content type**: JSON copies go to hosts
 0, 1, 0, ... and form copies to 1, 0, 1, ..., so the two copies of the n-th callback
-always land on different hosts. Answers travel back unchanged.
+always land on different hosts. Answers travel back unchanged. Like a load balancer's
+health check, a host that refuses connections (dead, restarting) is skipped for the next.
 """
 
 from __future__ import annotations
@@ -96,10 +97,14 @@ class SplittingProxy:
             writer.close()
 
     async def _forward(self, index: int, head: bytes, body: bytes) -> bytes:
-        host, port = self.backends[index]
-        try:
-            reader, writer = await asyncio.open_connection(host, port)
-        except OSError:
+        for attempt in range(len(self.backends)):
+            host, port = self.backends[(index + attempt) % len(self.backends)]
+            try:
+                reader, writer = await asyncio.open_connection(host, port)
+                break
+            except OSError:
+                continue
+        else:
             return b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"
         lines = [
             line
