@@ -127,15 +127,28 @@ class Cluster:
             rows = conn.execute("SELECT token FROM shop_delivery").fetchall()
         return collections.Counter(row[0] for row in rows)
 
+    def store_urls(self) -> list[str]:
+        """The store URL(s) the flask hosts use (one per host for ``sqlite-per-host``)."""
+        url = self.env["LIGDICASH_STORE_URL"]
+        if self.backend != "sqlite-per-host":
+            return [url]
+        return [
+            f"sqlite:///{self.root / f'host{i}' / url[len('sqlite:///') :]}"
+            for i in range(len(self.hosts))
+        ]
+
     def inbox_unfinished(self) -> int:
         """Inbox entries not done yet."""
         if self.kind == "flask":
-            store = ligdicash.open_store(self.env["LIGDICASH_STORE_URL"])
-            try:
-                counts = store.inbox_counts()
-            finally:
-                store.close()
-            return counts["pending"] + counts["processing"]
+            unfinished = 0
+            for url in self.store_urls():
+                store = ligdicash.open_store(url)
+                try:
+                    counts = store.inbox_counts()
+                finally:
+                    store.close()
+                unfinished += counts["pending"] + counts["processing"]
+            return unfinished
         import psycopg
 
         with psycopg.connect(self.env["HOST_DJANGO_DB"], connect_timeout=5) as conn:
@@ -170,7 +183,11 @@ def cluster(
             PYTHONUNBUFFERED="1",
         )
         (root / "orders.jsonl").touch()
-        if backend == "redis":
+        if backend == "sqlite":  # one machine: every worker shares one file
+            env["LIGDICASH_STORE_URL"] = f"sqlite:///{root / 'shared.sqlite3'}"
+        elif backend == "sqlite-per-host":  # the old default behind a load balancer
+            env["LIGDICASH_STORE_URL"] = "sqlite:///ligdicash-callbacks.sqlite3"
+        elif backend == "redis":
             prefix = f"ligdicash-durable-{secrets.token_hex(4)}:"
             stack.callback(drop_redis_prefix, prefix)
             env["LIGDICASH_STORE_URL"] = f"{REDIS_URL}?prefix={prefix}"
