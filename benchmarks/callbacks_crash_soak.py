@@ -96,11 +96,20 @@ def soak(backend: str, payments: int, wanted: int, probability: float) -> dict[s
         stop.set()
         supervisor.join()
         handled = running.handled()
+        lost = [token for token in tokens if handled[token] == 0]
+        # A lost payment whose copies were never answered 200 never reached a store: only
+        # polling (the reconciler) can find it.
+        unreached = sum(
+            1
+            for token in lost
+            if not any(entry.get("delivered") for entry in running.sandbox.callbacks(token))
+        )
         return {
+            "unreached": unreached,
             "backend": backend,
             "payments": payments,
             "kills": result["kills"],
-            "lost": sum(1 for token in tokens if handled[token] == 0),
+            "lost": len(lost),
             "twice": sum(1 for token in tokens if handled[token] > 1),
             "unfinished": running.inbox_unfinished(),
             "drain_s": round(drained, 1),
@@ -126,7 +135,8 @@ def main() -> None:
         assert isinstance(kills, dict)
         print(
             f"| {backend} | {row['payments']} | {sum(kills.values())} "
-            f"({kills['accepted']}/{kills['handler']}/{kills['confirmed']}) | {row['lost']} | "
+            f"({kills['accepted']}/{kills['handler']}/{kills['confirmed']}) | {row['lost']} "
+            f"({row['unreached']}) | "
             f"{row['twice']} | {row['unfinished']} | {row['drain_s']} s | {row['total_s']} s |",
             flush=True,
         )
