@@ -137,6 +137,7 @@ def django_settings() -> None:
         LIGDICASH_CALLBACK_LOOKUP=f"{__name__}.lookup",
         LIGDICASH_CALLBACK_HANDLER=f"{__name__}.deliver_to_database",
         LIGDICASH_CALLBACK_SWEEP_INTERVAL=float(os.environ.get("HOST_SWEEP", "5")),
+        LIGDICASH_CALLBACK_LEASE_SECONDS=float(os.environ.get("HOST_LEASE", "20")),
     )
     django.setup()
 

@@ -45,6 +45,8 @@ Settings (all optional except the lookup; see ``docs/callbacks.md``):
   (default ``BASE_DIR / "ligdicash-callbacks.sqlite3"``).
 - ``LIGDICASH_CALLBACK_SWEEP_INTERVAL``: seconds between two sweeps (default 5; ``None``
   for no sweeper).
+- ``LIGDICASH_CALLBACK_LEASE_SECONDS``: the claims' and inbox entries' short lease, renewed
+  by a heartbeat (default 20).
 - ``LIGDICASH_VERIFY_CALLBACK_HASH``: ``True`` to also require a valid ``hash`` field.
 - ``LIGDICASH_CALLBACK_WORKERS``: threads processing callbacks (default 4).
 - ``LIGDICASH_API_KEY``, ``_AUTH_TOKEN``, ``_PLATFORM``, ``_BASE_URL``,
@@ -206,6 +208,7 @@ def get_processor() -> CallbackProcessor:
                 client=_client_built,
                 store=_store(),
                 verify_hash=bool(_setting("LIGDICASH_VERIFY_CALLBACK_HASH", False)),
+                lease_seconds=_setting("LIGDICASH_CALLBACK_LEASE_SECONDS"),
                 on_result=processed,
             )
         return _processor
