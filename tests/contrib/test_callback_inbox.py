@@ -388,3 +388,18 @@ def test_each_integration_sweeps_what_a_dead_worker_left_without_any_new_callbac
         with SWEEPING[framework](proc):
             wait_until(lambda: store.inbox_counts()["done"] == 1, "the sweeper")
     assert len(shop.delivered) == 1
+
+
+def test_the_default_store_comes_from_LIGDICASH_STORE_URL(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shop: Shop
+) -> None:
+    monkeypatch.setenv("LIGDICASH_STORE_URL", "memory://")
+    from_env = CallbackProcessor(lookup=shop.lookup, handler=shop.deliver)
+    assert isinstance(from_env.store, MemoryStore)
+    monkeypatch.delenv("LIGDICASH_STORE_URL")
+    monkeypatch.chdir(tmp_path)
+    default = CallbackProcessor(lookup=shop.lookup, handler=shop.deliver)
+    assert default.inbox is not None
+    path = Path(getattr(default.store, "path", "")).resolve()
+    assert path == (tmp_path / "ligdicash-callbacks.sqlite3").resolve()  # one machine: SQLite
+    default.store.close()
