@@ -63,8 +63,9 @@ def supervise(
 
 
 def soak(backend: str, payments: int, wanted: int, probability: float) -> dict[str, object]:
+    tmp = tempfile.mkdtemp(prefix="ligdicash-inbox-soak-")  # kept: the hosts' logs
+    print(f"{backend}: the hosts' logs are under {tmp}", file=sys.stderr, flush=True)
     with (
-        tempfile.TemporaryDirectory(prefix="ligdicash-soak-") as tmp,
         cluster(
             backend,
             Path(tmp),
@@ -125,8 +126,8 @@ def main() -> None:
     parser.add_argument("--backends", default=",".join(BACKENDS))
     args = parser.parse_args()
     print(
-        "| backend | payments | kills (accepted/handler/confirmed) | lost | handled twice | "
-        "inbox left | drained after settling | total |"
+        "| backend | payments | kills (accepted/handler/confirmed) | lost (never answered 200) | "
+        "handled twice | inbox left | drained after settling | total |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for backend in args.backends.split(","):
