@@ -28,7 +28,7 @@ import anyio
 from fastapi import FastAPI, HTTPException, Request
 
 import ligdicash
-from ligdicash.contrib import CallbackProcessor, ExpectedTransaction, SQLiteIdempotencyStore
+from ligdicash.contrib import CallbackProcessor, ExpectedTransaction
 from ligdicash.contrib.fastapi import make_router
 
 SHOP_DB = os.environ.get("SHOP_DB", "shop.sqlite3")
@@ -96,8 +96,12 @@ def create_app() -> FastAPI:
         handler=deliver_order,
         on_cancelled=cancel_order,
         client=client,
-        store=SQLiteIdempotencyStore(
-            os.environ.get("LIGDICASH_IDEMPOTENCY_DB", "ligdicash-callbacks.sqlite3")
+        # Claims and the callback inbox: LIGDICASH_STORE_URL (postgresql://... or redis://...
+        # when several machines serve the app), else a SQLite file (one machine).
+        store=ligdicash.open_store(
+            os.environ.get("LIGDICASH_STORE_URL")
+            or "sqlite:///"
+            + os.environ.get("LIGDICASH_IDEMPOTENCY_DB", "ligdicash-callbacks.sqlite3")
         ),
     )
 

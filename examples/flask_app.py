@@ -26,7 +26,7 @@ from flask import Flask, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 import ligdicash
-from ligdicash.contrib import CallbackProcessor, ExpectedTransaction, SQLiteIdempotencyStore
+from ligdicash.contrib import CallbackProcessor, ExpectedTransaction
 from ligdicash.contrib.flask import make_blueprint
 
 SHOP_DB = os.environ.get("SHOP_DB", "shop.sqlite3")
@@ -79,8 +79,12 @@ def create_app() -> Flask:
         handler=deliver_order,
         on_cancelled=cancel_order,
         client=client,
-        store=SQLiteIdempotencyStore(
-            os.environ.get("LIGDICASH_IDEMPOTENCY_DB", "ligdicash-callbacks.sqlite3")
+        # Claims and the callback inbox: LIGDICASH_STORE_URL (postgresql://... or redis://...
+        # when several machines serve the app), else a SQLite file (one machine).
+        store=ligdicash.open_store(
+            os.environ.get("LIGDICASH_STORE_URL")
+            or "sqlite:///"
+            + os.environ.get("LIGDICASH_IDEMPOTENCY_DB", "ligdicash-callbacks.sqlite3")
         ),
     )
     app = Flask(__name__)

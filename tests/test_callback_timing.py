@@ -27,6 +27,7 @@ from ligdicash import _pipeline
 from ligdicash.contrib import (
     CallbackProcessor,
     ExpectedTransaction,
+    IdempotencyStore,
     MemoryIdempotencyStore,
     ProcessResult,
     _timing,
@@ -53,6 +54,12 @@ def copy(encoding: str) -> tuple[bytes, str]:
     )
 
 
+class UnrenewableStore(MemoryIdempotencyStore):
+    """A store written before leases could be renewed (``renew`` is the base's)."""
+
+    renew = IdempotencyStore.renew  # type: ignore[assignment]
+
+
 def processor_for(
     client: ligdicash.Client | ligdicash.AsyncClient,
     delivered: list[ligdicash.Transaction],
@@ -62,20 +69,30 @@ def processor_for(
     def deliver(transaction: ligdicash.Transaction) -> None:
         delivered.append(transaction)
 
+    options.setdefault("store", MemoryIdempotencyStore())
     return CallbackProcessor(
         lookup=lambda callback: EXPECTED,
         handler=deliver,
         client=client,
-        store=MemoryIdempotencyStore(),
         on_result=results.append,
         **options,
     )
 
 
 # -- the numbers ------------------------------------------------------------------------------
-def test_the_default_waits_outlast_a_worst_case_status_call_with_its_retries() -> None:
+def test_a_renewing_store_gets_a_short_lease_whatever_the_status_call() -> None:
     client = ligdicash.Client(api_key=API_KEY, auth_token=AUTH_TOKEN)
     timing = processor_for(client, [], []).timing()
+    assert timing.status_call == 3 * 95 + 2 * 60
+    assert timing.lease == _timing.RENEWED_LEASE == 20.0  # renewed by the heartbeat
+    assert timing.busy_wait > timing.status_call  # the waiting copy still outlasts it
+    assert processor_for(client, [], [], lease_seconds=5).timing().lease == 5
+    client.close()
+
+
+def test_the_default_waits_outlast_a_worst_case_status_call_with_its_retries() -> None:
+    client = ligdicash.Client(api_key=API_KEY, auth_token=AUTH_TOKEN)
+    timing = processor_for(client, [], [], store=UnrenewableStore()).timing()
     # 3 attempts of (pool 30 + connect 5 + write 30 + read 30) s, and before each of the 2
     # retries the longest honoured Retry-After (60 s).
     assert timing.status_call == 3 * 95 + 2 * 60
@@ -99,9 +116,10 @@ def test_the_waits_follow_the_clients_timeout_and_retries() -> None:
 
 def test_explicit_waits_can_lengthen_but_never_shorten_them() -> None:
     client = ligdicash.Client(api_key=API_KEY, auth_token=AUTH_TOKEN, timeout=1, max_retries=1)
-    floor = processor_for(client, [], []).timing()
-    short = processor_for(client, [], [], busy_wait=0.1, lease_seconds=0.1).timing()
-    long = processor_for(client, [], [], busy_wait=900, lease_seconds=3600).timing()
+    old = UnrenewableStore
+    floor = processor_for(client, [], [], store=old()).timing()
+    short = processor_for(client, [], [], store=old(), busy_wait=0.1, lease_seconds=0.1).timing()
+    long = processor_for(client, [], [], store=old(), busy_wait=900, lease_seconds=3600).timing()
     assert floor.status_call is not None
     assert short.busy_wait == floor.busy_wait > floor.status_call
     assert short.lease > short.busy_wait
@@ -111,7 +129,7 @@ def test_explicit_waits_can_lengthen_but_never_shorten_them() -> None:
 
 def test_without_a_timeout_the_waiting_copy_outlasts_the_lease_to_take_over() -> None:
     client = ligdicash.Client(api_key=API_KEY, auth_token=AUTH_TOKEN, timeout=httpx.Timeout(None))
-    timing = processor_for(client, [], []).timing()
+    timing = processor_for(client, [], [], store=UnrenewableStore()).timing()
     assert timing.status_call is None
     assert timing.busy_wait > timing.lease
     client.close()
@@ -256,11 +274,37 @@ def dripping_server() -> Iterator[str]:
     listener.close()
 
 
-def test_a_status_call_that_outlasts_the_lease_does_not_run_the_handler(
+def test_a_status_call_that_outlasts_an_unrenewable_lease_does_not_run_the_handler(
     dripping_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_timing, "STORE_MARGIN", 0.1)
     timeout = httpx.Timeout(connect=0.05, read=1.0, write=0.05, pool=0.05)
+    delivered: list[ligdicash.Transaction] = []
+    results: list[ProcessResult] = []
+    with ligdicash.Client(
+        api_key=API_KEY,
+        auth_token=AUTH_TOKEN,
+        base_url=dripping_server,
+        timeout=timeout,
+        max_retries=0,
+    ) as client:
+        store = UnrenewableStore()
+        processor = processor_for(client, delivered, results, lease_seconds=0.1, store=store)
+        timing = processor.timing()
+        assert timing.lease == pytest.approx(1.15 + 0.2)  # the status call plus margins
+        result = processor.process(*copy("json"))
+    assert (result.outcome, result.reason) == ("unconfirmed", "lease_expired")
+    assert delivered == []
+    record = store.get(result.key)
+    assert record is not None
+    assert (record.state, record.note) == ("unconfirmed", "lease_expired")
+
+
+# -- short leases renewed by a heartbeat ----------------------------------------------------------
+def test_a_heartbeat_keeps_a_short_lease_through_a_status_call_that_outlasts_it(
+    dripping_server: str,
+) -> None:
+    timeout = httpx.Timeout(connect=0.5, read=5.0, write=0.5, pool=0.5)
     delivered: list[ligdicash.Transaction] = []
     results: list[ProcessResult] = []
     store = MemoryIdempotencyStore()
@@ -271,13 +315,32 @@ def test_a_status_call_that_outlasts_the_lease_does_not_run_the_handler(
         timeout=timeout,
         max_retries=0,
     ) as client:
-        processor = processor_for(client, delivered, results, lease_seconds=0.1)
-        processor.store = store
-        timing = processor.timing()
-        assert timing.lease == pytest.approx(1.15 + 0.2)  # the status call plus margins
+        # The status answer takes about 2 s; the lease is 0.6 s, renewed every 0.2 s.
+        processor = processor_for(client, delivered, results, lease_seconds=0.6, store=store)
+        assert processor.timing().lease == 0.6
+        result = processor.process(*copy("json"))
+    assert (result.outcome, result.reason) == ("processed", "completed")
+    assert len(delivered) == 1
+    record = store.get(result.key)
+    assert record is not None
+    assert record.state == "done"
+
+
+class LosingStore(MemoryIdempotencyStore):
+    """Every renewal answers False: another worker took the claim over."""
+
+    def renew(self, claim: Any, *, lease_seconds: float) -> bool:
+        return False
+
+
+def test_a_claim_lost_before_the_handler_does_not_run_it(fake: FakeLigdicash) -> None:
+    fake.push_json(status_body(LONG_TOKEN))
+    delivered: list[ligdicash.Transaction] = []
+    results: list[ProcessResult] = []
+    with ligdicash.Client(
+        api_key=API_KEY, auth_token=AUTH_TOKEN, base_url=fake.base_url, max_retries=0
+    ) as client:
+        processor = processor_for(client, delivered, results, store=LosingStore())
         result = processor.process(*copy("json"))
     assert (result.outcome, result.reason) == ("unconfirmed", "lease_expired")
     assert delivered == []
-    record = store.get(result.key)
-    assert record is not None
-    assert (record.state, record.note) == ("unconfirmed", "lease_expired")

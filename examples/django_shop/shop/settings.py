@@ -21,7 +21,9 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-only-not-secret")
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", ".example.com"]
 
-INSTALLED_APPS = ["django.contrib.contenttypes", "orders"]
+# "ligdicash.contrib.django": claims, the callback inbox and the payment registry in this
+# project's database (then `migrate`); the handler runs in one transaction with "done".
+INSTALLED_APPS = ["django.contrib.contenttypes", "ligdicash.contrib.django", "orders"]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -5,8 +5,9 @@
 * :class:`ExpectedTransaction` — what your lookup returns: the creation token and amount.
 * :class:`ClaimTiming` — how long a copy waits for the other and a claim lasts
   (``processor.timing()``), derived from the client's timeout and retries.
-* Idempotency stores: :class:`SQLiteIdempotencyStore` (default), :class:`MemoryIdempotencyStore`,
-  and the :class:`IdempotencyStore` base to plug Redis or your ORM.
+* The store (``ligdicash.open_store(url)``: SQLite by default, PostgreSQL, Redis, the
+  Django ORM; see ``docs/stores.md``) holds the claims and the durable callback inbox;
+  :class:`Sweeper` finishes the callbacks a dead worker left there.
 * ``ligdicash.contrib.django``, ``ligdicash.contrib.flask``, ``ligdicash.contrib.fastapi``:
   ready-made endpoints (install the matching extra, e.g. ``pip install 'ligdicash[flask]'``).
 
@@ -25,6 +26,7 @@ from .._idempotency import (
 )
 from ._handler import CallbackProcessor
 from ._runner import BackgroundRunner
+from ._sweeper import Sweeper
 from ._timing import ClaimTiming
 from ._types import ExpectedTransaction, Lookup, ProcessResult, TransactionHandler, event_key
 
@@ -40,6 +42,7 @@ __all__ = [
     "MemoryIdempotencyStore",
     "ProcessResult",
     "SQLiteIdempotencyStore",
+    "Sweeper",
     "TransactionHandler",
     "event_key",
 ]

@@ -18,6 +18,8 @@ from .._callbacks import Callback
 from .._idempotency import Claim, IdempotencyStore, ReleaseState
 from .._models import Transaction
 from .._operations import TransactionType
+from .._stores._base import Store
+from .._stores._types import InboxClaim
 from ._types import ClientLike, Lookup, TransactionHandler
 
 __all__ = [
@@ -25,8 +27,13 @@ __all__ = [
     "CompleteKey",
     "Effect",
     "FetchStatus",
+    "InboxFinish",
+    "InboxGet",
+    "InboxTake",
+    "InboxTakeNext",
     "LookUp",
     "ReleaseKey",
+    "RenewKey",
     "RunHandler",
     "Wait",
     "aperform",
@@ -71,6 +78,49 @@ class ReleaseKey:
 
 
 @dataclass(frozen=True)
+class RenewKey:
+    """``store.renew(claim, lease_seconds=...)``; the result is whether the claim is still ours."""
+
+    store: IdempotencyStore
+    claim: Claim
+    lease_seconds: float
+
+
+@dataclass(frozen=True)
+class InboxTake:
+    """``store.inbox_claim(digest, lease_seconds=...)``; the result is the lease or ``None``."""
+
+    store: Store
+    digest: str
+    lease_seconds: float
+
+
+@dataclass(frozen=True)
+class InboxGet:
+    """``store.inbox_get(digest)``; the result is the entry or ``None``."""
+
+    store: Store
+    digest: str
+
+
+@dataclass(frozen=True)
+class InboxTakeNext:
+    """``store.inbox_claim_next(lease_seconds=...)``; the result is the lease or ``None``."""
+
+    store: Store
+    lease_seconds: float
+
+
+@dataclass(frozen=True)
+class InboxFinish:
+    """``store.inbox_finish(claim, outcome=...)``; the result is whether it was still ours."""
+
+    store: Store
+    claim: InboxClaim
+    outcome: str
+
+
+@dataclass(frozen=True)
 class FetchStatus:
     """``client.get_transaction(token, type)``; the result is the :class:`Transaction`."""
 
@@ -81,10 +131,16 @@ class FetchStatus:
 
 @dataclass(frozen=True)
 class RunHandler:
-    """Call the user's handler with the confirmed transaction."""
+    """Call the user's handler with the confirmed transaction (and ``event_key=key`` when it
+    takes that keyword). With ``done`` set (a store that lives in the handler's database),
+    the handler and ``store.complete(done)`` run in one transaction of that database: the
+    result is then whether the claim was still ours (if not, the handler's writes are
+    rolled back)."""
 
     handler: TransactionHandler
     transaction: Transaction
+    key: str = ""
+    done: Optional[CompleteKey] = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +150,61 @@ class Wait:
     seconds: float
 
 
-Effect = Union[LookUp, ClaimKey, CompleteKey, ReleaseKey, FetchStatus, RunHandler, Wait]
+Effect = Union[
+    LookUp,
+    ClaimKey,
+    CompleteKey,
+    ReleaseKey,
+    RenewKey,
+    InboxTake,
+    InboxTakeNext,
+    InboxFinish,
+    InboxGet,
+    FetchStatus,
+    RunHandler,
+    Wait,
+]
+
+
+class LeaseLost(Exception):
+    """The claim was taken over before the transactional "done" mark: rolled back."""
+
+
+def accepts_event_key(handler: Any) -> bool:
+    """True when ``handler`` takes an ``event_key`` keyword (named, or ``**kwargs``)."""
+    try:
+        parameters = inspect.signature(handler).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(
+        p.kind is inspect.Parameter.VAR_KEYWORD
+        or (p.name == "event_key" and p.kind is not inspect.Parameter.POSITIONAL_ONLY)
+        for p in parameters
+    )
+
+
+def _with_key(handler: TransactionHandler) -> Callable[..., Any]:
+    return handler  # checked by accepts_event_key: it takes ``event_key``
+
+
+def _run_handler(effect: RunHandler) -> Any:
+    def call() -> Any:
+        if effect.key and accepts_event_key(effect.handler):
+            return _with_key(effect.handler)(effect.transaction, event_key=effect.key)
+        return effect.handler(effect.transaction)
+
+    done = effect.done
+    if done is None:
+        return call()
+    atomic = getattr(done.store, "atomic", None)
+    assert atomic is not None  # the flow sets ``done`` only for such stores
+    with atomic():
+        value = call()
+        if inspect.isawaitable(value):
+            raise TypeError("a transactional handler must be synchronous")
+        if not done.store.complete(done.claim, note=done.note):
+            raise LeaseLost(done.claim.key)  # leaving the block rolls the handler back
+    return True
 
 
 def _call(effect: Effect) -> Any:
@@ -105,12 +215,22 @@ def _call(effect: Effect) -> Any:
         return effect.store.complete(effect.claim, note=effect.note)
     if isinstance(effect, ReleaseKey):
         return effect.store.release(effect.claim, state=effect.state, note=effect.note)
+    if isinstance(effect, RenewKey):
+        return effect.store.renew(effect.claim, lease_seconds=effect.lease_seconds)
+    if isinstance(effect, InboxTake):
+        return effect.store.inbox_claim(effect.digest, lease_seconds=effect.lease_seconds)
+    if isinstance(effect, InboxTakeNext):
+        return effect.store.inbox_claim_next(lease_seconds=effect.lease_seconds)
+    if isinstance(effect, InboxGet):
+        return effect.store.inbox_get(effect.digest)
+    if isinstance(effect, InboxFinish):
+        return effect.store.inbox_finish(effect.claim, outcome=effect.outcome)
     if isinstance(effect, FetchStatus):
         return effect.client.get_transaction(effect.token, effect.type)
     if isinstance(effect, LookUp):
         return effect.lookup(effect.callback)
     if isinstance(effect, RunHandler):
-        return effect.handler(effect.transaction)
+        return _run_handler(effect)
     raise TypeError(f"not a blocking effect: {effect!r}")
 
 
@@ -159,6 +279,10 @@ async def aperform(effect: Effect) -> Any:
         return None
     target = _target(effect)
     if target is not None and _is_async_callable(target):
+        if isinstance(effect, RunHandler):
+            if effect.key and accepts_event_key(effect.handler):
+                return await _with_key(effect.handler)(effect.transaction, event_key=effect.key)
+            return await effect.handler(effect.transaction)
         return await _call(effect)
     value = await anyio.to_thread.run_sync(_call, effect)
     if inspect.isawaitable(value):  # e.g. a lambda returning a coroutine

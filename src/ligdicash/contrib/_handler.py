@@ -12,9 +12,15 @@ claim/complete/release a key, fetch the status, call the handler, wait), driven 
 :meth:`CallbackProcessor.aprocess` with ``await`` (sync callables and the store then run in
 a worker thread). The two cannot drift apart.
 
-How long a copy waits for the other and how long a claim lasts follow from the client's
-timeout and retries (``_timing``), so the last copy standing always either confirms the
-event or leaves it claimable, and says which.
+How long a copy waits for the other follows from the client's timeout and retries
+(``_timing``); claims are short leases that a heartbeat renews while the work goes on
+(``_heartbeat``), so the last copy standing always either confirms the event or leaves it
+claimable, says which, and a dead worker's claim is taken over within seconds.
+
+With a whole :class:`~ligdicash.Store` (every built-in one), the endpoints keep each
+callback in its durable inbox before answering 200 (:meth:`CallbackProcessor.accept`),
+process it from there (:meth:`CallbackProcessor.process_inbox`) and sweep the ones a dead
+worker left behind (:meth:`CallbackProcessor.sweep`; the flows are in ``_inbox``).
 
 Every outcome is logged on ``logging.getLogger("ligdicash.callbacks")`` without secrets
 (token shortened, hash withheld, phone masked).
@@ -30,23 +36,26 @@ from typing import Any, Callable, Optional
 from .._callbacks import Callback, parse_callback
 from .._confirm import check_confirmation, check_confirmation_inputs
 from .._drive import adrive, drive
-from .._exceptions import CallbackMismatchError, InvalidCallbackError, LigdicashError
-from .._idempotency import Claim, IdempotencyStore, ReleaseState, SQLiteIdempotencyStore
-from .._models import Transaction
-from .._wire import mask_phone
+from .._exceptions import (
+    CallbackMismatchError,
+    ConfigurationError,
+    InvalidCallbackError,
+    LigdicashError,
+)
+from .._idempotency import Claim, IdempotencyStore
+from .._stores._base import Store
+from .._stores._types import InboxEntry
 from . import _timing
 from ._effects import (
-    ClaimKey,
-    CompleteKey,
     Effect,
     FetchStatus,
     LookUp,
-    ReleaseKey,
-    RunHandler,
-    Wait,
     aperform,
     perform,
 )
+from ._heartbeat import Heartbeat
+from ._inbox import TAKEN, entry_flow, sweep_flow
+from ._steps import ClaimSteps, Flow
 from ._timing import ClaimTiming, claim_timing
 from ._types import (
     ClientLike,
@@ -63,10 +72,10 @@ logger = logging.getLogger("ligdicash.callbacks")
 _MAX_LOGGED = 2000
 
 
-_Flow = Generator[Effect, Any, ProcessResult]
+_Flow = Flow
 
 
-class CallbackProcessor:
+class CallbackProcessor(ClaimSteps):
     """Parse, authenticate, deduplicate and confirm callbacks; run your handler once.
 
     Args:
@@ -76,25 +85,36 @@ class CallbackProcessor:
             is refused. May be ``async`` (with :meth:`aprocess`).
         handler: ``handler(transaction)``: called once per confirmed *completed* event,
             after the status call agreed on status, amount and ``custom_data``. Deliver
-            the order here. If it raises, the event is released and a later copy or
-            :meth:`reconcile` runs it again, so make it transactional. May be ``async``.
+            the order here. If it raises, the event is released and a later copy, the
+            sweeper or :meth:`reconcile` runs it again. With a store that has ``atomic()``
+            (the Django ORM store) a sync handler runs in ONE database transaction with
+            the "done" mark: exactly once for its database writes. Elsewhere it is
+            at-least-once (a crash after it returned and before "done" runs it again):
+            declare an ``event_key`` keyword (``handler(transaction, *, event_key)``) to
+            receive the event's stable key and deduplicate your own effects with it.
+            May be ``async``.
         on_cancelled: optional, the same for confirmed *cancelled* events.
         client: a ``Client`` (or ``AsyncClient`` for :meth:`aprocess`); default: the
             module-level client built from ``ligdicash.api_key`` etc.
-        store: where claims live; default ``SQLiteIdempotencyStore()`` (a file in the
-            working directory), safe across processes.
+        store: where claims (and, for a whole ``Store``, the callback inbox) live;
+            default ``ligdicash.open_store()``: ``LIGDICASH_STORE_URL``, else a SQLite
+            file in the working directory (one machine). Several machines need a shared
+            one (``postgresql://``, ``redis://``, ``django://``): see docs/stores.md.
         verify_hash: also require a valid ``hash`` field (refusing callbacks without one).
             Only if your account's callbacks carry it; it is a defence in depth.
         api_key, auth_token: for ``verify_hash``, both or neither; default: the client's
             (``client.callback_hash_matches``).
-        lease_seconds: how long a claim is exclusive. Default: the longest status call
-            the client can make with its retries, plus 310 s for your handler; never
-            shorter than that status call plus 20 s. See :meth:`timing`.
+        lease_seconds: how long a claim (and an inbox entry's lease) lasts without a
+            heartbeat; the working process renews it every third of that. Default 20 s.
+            A store that cannot renew gets the long lease of earlier releases instead:
+            the longest status call plus 310 s. See :meth:`timing`.
         busy_wait: how long a copy that finds the event claimed waits for the other copy
             to finish or give it back (then it takes over). Default and minimum: the
             longest status call plus 10 s, so that when the other copy's status call
             fails, this one is still there to confirm the event.
         on_result: called with every :class:`ProcessResult` (metrics, tests).
+        max_attempts: after this many leases of one inbox entry that left something to
+            do, the entry is marked done as given up, with an ERROR log (default 50).
     """
 
     def __init__(
@@ -111,18 +131,25 @@ class CallbackProcessor:
         lease_seconds: Optional[float] = None,
         busy_wait: Optional[float] = None,
         on_result: Optional[Callable[[ProcessResult], Any]] = None,
+        max_attempts: int = 50,
     ) -> None:
         self.lookup = lookup
         self.handler = handler
         self.on_cancelled = on_cancelled
         self.client = client
-        self.store: IdempotencyStore = store if store is not None else SQLiteIdempotencyStore()
+        if store is None:
+            from .._stores._open import open_store
+
+            store = open_store()
+        self.store: IdempotencyStore = store
         self.verify_hash = verify_hash
         self._api_key = api_key
         self._auth_token = auth_token
         self.lease_seconds = lease_seconds
         self.busy_wait = busy_wait
         self.on_result = on_result
+        self.max_attempts = max_attempts
+        self._heartbeat = Heartbeat()
 
     # -- public entry points ---------------------------------------------------------------
     def process(self, body: bytes, content_type: str) -> ProcessResult:
@@ -154,6 +181,100 @@ class CallbackProcessor:
         """:meth:`reconcile` for async apps. Never raises."""
         return await self._run_async(self._reconcile_flow(expected))
 
+    # -- the durable inbox -----------------------------------------------------------------
+    @property
+    def inbox(self) -> Optional[Store]:
+        """The store when it has a callback inbox (every built-in one), else ``None``."""
+        return self.store if isinstance(self.store, Store) else None
+
+    def accept(self, body: bytes, content_type: str) -> Optional[InboxEntry]:
+        """Keep a received callback in the inbox; the endpoints answer 200 only after this.
+
+        An unreadable body is refused before storage (logged and reported to
+        ``on_result`` as today; the endpoints still answer 200, revealing nothing).
+
+        Returns:
+            The stored entry (process it with :meth:`process_inbox`), or ``None`` for an
+            unreadable body.
+
+        Raises:
+            ConfigurationError: the store has no inbox.
+            StoreUnavailableError: the store cannot take it (answer 503).
+        """
+        inbox = self.inbox
+        if inbox is None:
+            raise ConfigurationError(f"{type(self.store).__name__} has no callback inbox")
+        try:
+            parse_callback(body, content_type)
+        except InvalidCallbackError:
+            self._run_sync(self._body_flow(body, content_type))  # logs and reports it
+            return None
+        return inbox.inbox_put(body, content_type, received_at=time.time())
+
+    def process_inbox(self, digest: str) -> ProcessResult:
+        """Lease the inbox entry ``digest`` and process it (done, or left for the sweeper).
+
+        An entry another worker holds or finished is left alone (reason
+        ``"inbox_taken"``; ``on_result`` is not called). Never raises.
+        """
+        return self._run_sync(self._entry_flow(digest))
+
+    async def aprocess_inbox(self, digest: str) -> ProcessResult:
+        """:meth:`process_inbox` for async apps. Never raises."""
+        return await self._run_async(self._entry_flow(digest))
+
+    def sweep(self) -> int:
+        """Process every inbox entry stored but never finished whose lease lapsed (its
+        worker died or gave up), one worker per entry; returns how many. Never raises."""
+        try:
+            return drive(self._sweep_flow(), perform)
+        except Exception:
+            logger.exception("sweep failed unexpectedly")
+            return 0
+
+    async def asweep(self) -> int:
+        """:meth:`sweep` for async apps. Never raises."""
+        try:
+            return await adrive(self._sweep_flow(), aperform)
+        except Exception:
+            logger.exception("sweep failed unexpectedly")
+            return 0
+
+    def _inbox_lease(self) -> float:
+        if self.lease_seconds is None:
+            return _timing.RENEWED_LEASE
+        return max(self.lease_seconds, _timing.MIN_RENEWED_LEASE)
+
+    def _entry_flow(self, digest: str) -> _Flow:
+        inbox = self.inbox
+        if inbox is None:
+            return ProcessResult("failed", "no_inbox")
+        return (
+            yield from entry_flow(
+                inbox,
+                digest,
+                lease=self._inbox_lease(),
+                heartbeat=self._heartbeat,
+                body_flow=self._body_flow,
+                max_attempts=self.max_attempts,
+            )
+        )
+
+    def _sweep_flow(self) -> Generator[Effect, Any, int]:
+        inbox = self.inbox
+        if inbox is None:
+            return 0
+        return (
+            yield from sweep_flow(
+                inbox,
+                lease=self._inbox_lease(),
+                heartbeat=self._heartbeat,
+                body_flow=self._body_flow,
+                max_attempts=self.max_attempts,
+                report=self._finish,
+            )
+        )
+
     def timing(self) -> ClaimTiming:
         """The waits used with this processor's client: status call, busy wait, lease.
 
@@ -167,6 +288,7 @@ class CallbackProcessor:
             client.max_retries,
             busy_wait=self.busy_wait,
             lease_seconds=self.lease_seconds,
+            renewable=self._renewable(),
         )
 
     # -- the flows (no I/O here) -----------------------------------------------------------
@@ -230,6 +352,23 @@ class CallbackProcessor:
         claim = yield from self._claim(key, timing)
         if claim is None or not claim.acquired:
             return self._not_acquired(key, claim, timing)
+        beat = self._keep(claim, timing)
+        try:
+            return (yield from self._confirm(callback, expected, client, claim, claimed_at, timing))
+        finally:
+            if beat is not None:
+                beat.stop()
+
+    def _confirm(
+        self,
+        callback: Callback,
+        expected: ExpectedTransaction,
+        client: ClientLike,
+        claim: Claim,
+        claimed_at: float,
+        timing: ClaimTiming,
+    ) -> _Flow:
+        key = claim.key
         try:
             transaction = yield FetchStatus(client, expected.token, expected.type)
         except Exception as exc:
@@ -245,7 +384,7 @@ class CallbackProcessor:
             yield from self._release(claim, "unconfirmed", f"mismatch:{exc.field}")
             logger.warning("callback refused: %s [%s]", exc.message, key)
             return ProcessResult("refused", f"mismatch:{exc.field}", key, transaction)
-        if time.monotonic() - claimed_at > timing.lease - _timing.STORE_MARGIN:
+        if not (yield from self._still_ours(claim, claimed_at, timing)):
             return (yield from self._lease_outlasted(claim, transaction, timing))
         return (yield from self._handle(claim, transaction))
 
@@ -293,111 +432,17 @@ class CallbackProcessor:
         claim = yield from self._claim(key, timing)
         if claim is None or not claim.acquired:
             return self._not_acquired(key, claim, timing)
-        return (yield from self._handle(claim, transaction))
-
-    def _claim(self, key: str, timing: ClaimTiming) -> Generator[Effect, Any, Optional[Claim]]:
-        """Claim ``key``; while another copy holds it, wait for it to finish or let go.
-
-        Waiting ``timing.busy_wait`` outlasts the holder's status call with its retries:
-        if that call fails, the holder releases the key and this copy claims it.
-        """
-        deadline = time.monotonic() + timing.busy_wait
-        delay = 0.01
-        while True:
-            try:
-                answer: Optional[Claim] = yield ClaimKey(self.store, key, timing.lease)
-            except Exception:
-                logger.exception("callback failed: the idempotency store raised [%s]", key)
-                return None
-            # A store may answer None for "held by someone else", without lease details.
-            claim = answer if answer is not None else Claim(key, "busy")
-            if claim.state != "busy" or time.monotonic() >= deadline:
-                return claim
-            yield Wait(delay)
-            delay = min(delay * 2, 0.25)
-
-    def _not_acquired(self, key: str, claim: Optional[Claim], timing: ClaimTiming) -> ProcessResult:
-        if claim is None:
-            return ProcessResult("failed", "store_error", key)
-        if claim.state == "done":
-            logger.info("callback duplicate: already processed [%s]", key)
-            return ProcessResult("duplicate", "done", key)
-        # Held for longer than a status call with its retries can take: the holder has
-        # confirmed the event and is running the handler, or it died mid-way.
-        logger.warning(
-            "callback left to the worker holding it: held for over %.0f s, longer than a "
-            "status call with its retries, so that worker is running the handler or died; "
-            "if it died, the event is claimable again when its lease ends (in %.0f s), by "
-            "reconcile() or a later copy [%s]",
-            timing.busy_wait,
-            max(0.0, claim.lease_until - time.time()),
-            key,
-        )
-        return ProcessResult("in_progress", "busy", key)
-
-    def _release(
-        self, claim: Claim, state: ReleaseState, note: str
-    ) -> Generator[Effect, Any, None]:
+        beat = self._keep(claim, timing)
         try:
-            yield ReleaseKey(self.store, claim, state, note)
-        except Exception:
-            logger.exception("could not release the claim [%s]", claim.key)
-
-    def _unconfirmed(self, claim: Claim, exc: BaseException) -> _Flow:
-        reason = exc.code if isinstance(exc, LigdicashError) else type(exc).__name__
-        yield from self._release(claim, "unconfirmed", reason)
-        logger.warning(
-            "callback unconfirmed: the status call failed (%s); the event stays claimable "
-            "by a copy still waiting for it, a later copy or reconcile() [%s]",
-            reason,
-            claim.key,
-        )
-        return ProcessResult("unconfirmed", reason, claim.key)
-
-    def _lease_outlasted(
-        self, claim: Claim, transaction: Transaction, timing: ClaimTiming
-    ) -> _Flow:
-        # Another copy may have taken the event over once the lease ended: running the
-        # handler now could run it twice. Give it back instead (a no-op if taken over).
-        yield from self._release(claim, "unconfirmed", "lease_expired")
-        logger.warning(
-            "callback unconfirmed: the status call outlasted the claim's %.0f s lease, so "
-            "the handler did not run here; the event stays claimable by another copy or "
-            "reconcile() [%s]",
-            timing.lease,
-            claim.key,
-        )
-        return ProcessResult("unconfirmed", "lease_expired", claim.key, transaction)
-
-    def _handle(self, claim: Claim, transaction: Transaction) -> _Flow:
-        handler = self.handler if transaction.is_completed else self.on_cancelled
-        if handler is not None:
-            try:
-                yield RunHandler(handler, transaction)
-            except Exception:
-                yield from self._release(claim, "failed", "handler_error")
-                logger.exception(
-                    "callback failed: the handler raised; released for a retry [%s]", claim.key
-                )
-                return ProcessResult("failed", "handler_error", claim.key, transaction)
-        try:
-            yield CompleteKey(self.store, claim, transaction.status)
-        except Exception:
-            logger.exception(
-                "the handler ran but the event could not be marked done [%s]", claim.key
-            )
-            return ProcessResult("failed", "store_error", claim.key, transaction)
-        logger.info(
-            "callback processed: %s, amount %s, customer %s [%s]",
-            transaction.status,
-            transaction.amount,
-            mask_phone(transaction.customer),
-            claim.key,
-        )
-        return ProcessResult("processed", transaction.status, claim.key, transaction)
+            return (yield from self._handle(claim, transaction))
+        finally:
+            if beat is not None:
+                beat.stop()
 
     # -- drivers ---------------------------------------------------------------------------
     def _finish(self, result: ProcessResult) -> ProcessResult:
+        if result.reason == TAKEN:  # another worker had it: nothing happened here
+            return result
         if self.on_result is not None:
             try:
                 self.on_result(result)

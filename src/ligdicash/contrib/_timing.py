@@ -7,8 +7,11 @@ so it must wait at least as long as a status call can take **with its retries**.
 worst case follows from the client's settings (``client.timeout``, ``client.max_retries``)
 and the pipeline's retry waits (``ligdicash._pipeline``): :func:`status_call_seconds`.
 
-The claim's lease must outlast that status call too, plus the handler; otherwise a copy
-could take the event over while its holder is still confirming it.
+With a store that renews leases (every built-in one), the claim's lease is short
+(:data:`RENEWED_LEASE`) and the working process renews it from a heartbeat while it
+confirms and runs the handler, so a dead worker's claim is taken over within seconds. With
+a store that cannot renew, the lease must outlast that status call too, plus the handler;
+otherwise a copy could take the event over while its holder is still confirming it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .. import _pipeline
 
 __all__ = [
     "HANDLER_SECONDS",
+    "RENEWED_LEASE",
     "STORE_MARGIN",
     "UNBOUNDED_LEASE",
     "ClaimTiming",
@@ -35,6 +39,10 @@ STORE_MARGIN = 10.0
 HANDLER_SECONDS = 300.0
 #: The default lease when a timeout is ``None`` (the status call has no bound).
 UNBOUNDED_LEASE = 600.0
+#: The default lease of a claim (and of an inbox entry) that a heartbeat renews.
+RENEWED_LEASE = 20.0
+#: The shortest renewed lease accepted (the heartbeat renews every third of it).
+MIN_RENEWED_LEASE = 0.3
 
 
 @dataclass(frozen=True)
@@ -84,8 +92,13 @@ def claim_timing(
     *,
     busy_wait: Optional[float] = None,
     lease_seconds: Optional[float] = None,
+    renewable: bool = False,
 ) -> ClaimTiming:
     """The waits for a client with these settings; explicit values only ever lengthen them.
+
+    With ``renewable`` (the store renews leases, the processor runs a heartbeat), the lease
+    is ``lease_seconds`` or :data:`RENEWED_LEASE`, whatever the status call: it is renewed
+    while the work goes on. The rest applies to stores that cannot renew.
 
     ``busy_wait`` is at least a status call plus :data:`STORE_MARGIN` (shorter, both copies
     could give up while the event was still claimable). ``lease_seconds`` defaults to that
@@ -94,6 +107,13 @@ def claim_timing(
     the waiting copy waits past it, so it can take over from a status call that hangs.
     """
     status = status_call_seconds(timeout, max_retries)
+    if renewable:
+        lease = max(
+            lease_seconds if lease_seconds is not None else RENEWED_LEASE, MIN_RENEWED_LEASE
+        )
+        floor = status + STORE_MARGIN if status is not None else lease + STORE_MARGIN
+        wait = max(busy_wait if busy_wait is not None else floor, floor)
+        return ClaimTiming(status_call=status, busy_wait=wait, lease=lease)
     if status is None:
         lease = lease_seconds if lease_seconds is not None else UNBOUNDED_LEASE
         floor = lease + STORE_MARGIN

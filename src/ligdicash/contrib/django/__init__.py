@@ -16,12 +16,20 @@
     def deliver(sender, transaction, **kwargs): ...
 
 The view refuses a body over 256 KiB with ``413`` (on its ``Content-Length`` or while
-reading, without reading the rest), answers ``200`` with an empty body at once (nothing is
-revealed to a forger) and
-hands the body to a small thread pool that runs :meth:`CallbackProcessor.process`:
-parse → (hash) → lookup → claim → status call with the stored token → compare → your
-handler and the signal receivers (once, in that thread) → done. The thread's database
-connections are closed after each callback.
+reading, without reading the rest), keeps the callback in the store's inbox, answers
+``200`` with an empty body (``503`` when the store could not keep it; nothing is revealed
+to a forger) and hands it to a small thread pool that runs
+:meth:`CallbackProcessor.process_inbox`: parse → (hash) → lookup → claim → status call
+with the stored token → compare → your handler and the signal receivers (once, in that
+thread) → done. The thread's database connections are closed after each callback. A
+daemon thread sweeps the inbox from the first request a worker serves, then every 5 s,
+finishing what a dead worker left.
+
+The store: with ``"ligdicash.contrib.django"`` in ``INSTALLED_APPS`` (then ``migrate``),
+the Django ORM store on your ``default`` database, and your handler runs in ONE database
+transaction with the "done" mark (exactly once for its writes to that database). Without
+it, ``LIGDICASH_STORE_URL`` (setting or environment) or a SQLite file beside the project
+(one machine only).
 
 Settings (all optional except the lookup; see ``docs/callbacks.md``):
 
@@ -30,8 +38,15 @@ Settings (all optional except the lookup; see ``docs/callbacks.md``):
 - ``LIGDICASH_CALLBACK_HANDLER``: called with each confirmed completed ``Transaction``.
 - ``LIGDICASH_CALLBACK_ON_CANCELLED``: the same for confirmed cancellations.
 - ``LIGDICASH_IDEMPOTENCY_STORE``: dotted path (or instance) of an ``IdempotencyStore``.
-- ``LIGDICASH_IDEMPOTENCY_DB``: the default SQLite store's file (default
-  ``BASE_DIR / "ligdicash-callbacks.sqlite3"``).
+- ``LIGDICASH_STORE_URL``: a store URL for ``ligdicash.open_store`` (``django://``,
+  ``postgresql://...``, ``redis://...``); default: ``django://`` when this app is
+  installed, else the SQLite file below.
+- ``LIGDICASH_IDEMPOTENCY_DB``: the SQLite store's file when nothing else is chosen
+  (default ``BASE_DIR / "ligdicash-callbacks.sqlite3"``).
+- ``LIGDICASH_CALLBACK_SWEEP_INTERVAL``: seconds between two sweeps (default 5; ``None``
+  for no sweeper).
+- ``LIGDICASH_CALLBACK_LEASE_SECONDS``: the claims' and inbox entries' short lease, renewed
+  by a heartbeat (default 20).
 - ``LIGDICASH_VERIFY_CALLBACK_HASH``: ``True`` to also require a valid ``hash`` field.
 - ``LIGDICASH_CALLBACK_WORKERS``: threads processing callbacks (default 4).
 - ``LIGDICASH_API_KEY``, ``_AUTH_TOKEN``, ``_PLATFORM``, ``_BASE_URL``,
@@ -44,9 +59,13 @@ Needs ``pip install 'ligdicash[django]'``.
 from __future__ import annotations
 
 try:
+    from django.apps import apps as django_apps  # type: ignore[import-untyped,unused-ignore]
     from django.conf import settings  # type: ignore[import-untyped,unused-ignore]
     from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped,unused-ignore]
-    from django.core.signals import setting_changed  # type: ignore[import-untyped,unused-ignore]
+    from django.core.signals import (  # type: ignore[import-untyped,unused-ignore]
+        request_started,
+        setting_changed,
+    )
     from django.db import connections  # type: ignore[import-untyped,unused-ignore]
     from django.dispatch import Signal  # type: ignore[import-untyped,unused-ignore]
     from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped,unused-ignore]
@@ -66,9 +85,12 @@ from ..._client import Client
 from ..._config import SETTINGS
 from ..._idempotency import DEFAULT_SQLITE_PATH, IdempotencyStore, SQLiteIdempotencyStore
 from ..._models import Transaction
+from ..._stores._open import STORE_URL_ENV, open_store
 from .._body import declared_too_large, read_limited
+from .._endpoint import receive
 from .._handler import CallbackProcessor
 from .._runner import BackgroundRunner
+from .._sweeper import DEFAULT_INTERVAL, Sweeper
 from .._types import ProcessResult
 
 __all__ = [
@@ -76,6 +98,7 @@ __all__ = [
     "callback_view",
     "get_processor",
     "reset",
+    "start_sweeper",
     "transaction_cancelled",
     "transaction_confirmed",
 ]
@@ -92,6 +115,7 @@ _lock = threading.Lock()
 _processor: Optional[CallbackProcessor] = None
 _client_built: Optional[Client] = None
 _runner: Optional[BackgroundRunner] = None
+_sweeper: Optional[Sweeper] = None
 
 
 def _setting(name: str, default: Any = None) -> Any:
@@ -119,6 +143,13 @@ def _store() -> IdempotencyStore:
         if not isinstance(store, IdempotencyStore):
             raise ImproperlyConfigured("LIGDICASH_IDEMPOTENCY_STORE must be an IdempotencyStore")
         return store
+    url = _setting("LIGDICASH_STORE_URL") or os.environ.get(STORE_URL_ENV)
+    if url:
+        return open_store(url)
+    if django_apps.is_installed("ligdicash.contrib.django"):
+        from ._store import DjangoStore
+
+        return DjangoStore("default")
     path = _setting("LIGDICASH_IDEMPOTENCY_DB")
     if path is None:
         base_dir = _setting("BASE_DIR")
@@ -177,6 +208,7 @@ def get_processor() -> CallbackProcessor:
                 client=_client_built,
                 store=_store(),
                 verify_hash=bool(_setting("LIGDICASH_VERIFY_CALLBACK_HASH", False)),
+                lease_seconds=_setting("LIGDICASH_CALLBACK_LEASE_SECONDS"),
                 on_result=processed,
             )
         return _processor
@@ -190,15 +222,59 @@ def _get_runner() -> BackgroundRunner:
         return _runner
 
 
+def _closing_connections(job: Callable[[], Any]) -> Callable[[], Any]:
+    def run() -> Any:
+        try:
+            return job()
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    return run
+
+
+def start_sweeper() -> Optional[Sweeper]:
+    """Start this process's inbox sweeper (once; again after a fork); ``None`` when
+    ``LIGDICASH_CALLBACK_SWEEP_INTERVAL`` is ``None``. Called on every request."""
+    global _sweeper
+    interval = _setting("LIGDICASH_CALLBACK_SWEEP_INTERVAL", DEFAULT_INTERVAL)
+    if interval is None:
+        return None
+    processor = get_processor()
+    with _lock:
+        if _sweeper is None:
+            _sweeper = Sweeper(processor, interval=float(interval), wrap=_closing_connections)
+        sweeper = _sweeper
+    sweeper.start()
+    return sweeper
+
+
+def _on_request_started(**kwargs: Any) -> None:
+    # The first request a worker serves (a health check will do) starts its sweeper, so a
+    # worker restarted after a crash finishes what the dead one left.
+    if _setting("LIGDICASH_CALLBACK_LOOKUP") is None:
+        return
+    try:
+        start_sweeper()
+    except Exception:  # a misconfiguration surfaces on the callback view, not here
+        return
+
+
+request_started.connect(_on_request_started, dispatch_uid="ligdicash-contrib-django-sweeper")
+
+
 def reset() -> None:
-    """Forget the processor and thread pool (waiting for work in progress); the next
-    callback rebuilds them from the settings. Called when a ``LIGDICASH_*`` setting changes.
+    """Forget the processor, thread pool and sweeper (waiting for work in progress); the
+    next callback rebuilds them from the settings. Called when a ``LIGDICASH_*`` setting
+    changes.
     """
-    global _processor, _runner, _client_built
+    global _processor, _runner, _client_built, _sweeper
     with _lock:
         processor, _processor = _processor, None
         client, _client_built = _client_built, None
         runner, _runner = _runner, None
+        sweeper, _sweeper = _sweeper, None
+    if sweeper is not None:
+        sweeper.stop(timeout=30)
     if runner is not None:
         runner.shutdown(wait=True)
     if processor is not None:
@@ -218,6 +294,13 @@ setting_changed.connect(_on_setting_changed, dispatch_uid="ligdicash-contrib-dja
 def _process(processor: CallbackProcessor, body: bytes, content_type: str) -> ProcessResult:
     try:
         return processor.process(body, content_type)
+    finally:
+        connections.close_all()  # this worker thread's connections only
+
+
+def _process_inbox(processor: CallbackProcessor, digest: str) -> ProcessResult:
+    try:
+        return processor.process_inbox(digest)
     finally:
         connections.close_all()  # this worker thread's connections only
 
@@ -248,8 +331,14 @@ def _callback_view(request: HttpRequest) -> HttpResponse:
     if body is None:
         return HttpResponse(b"", status=413, content_type="text/plain")
     content_type = request.META.get("CONTENT_TYPE", "")
-    _get_runner().submit(lambda: _process(processor, body, content_type))
-    return HttpResponse(b"", status=200, content_type="text/plain")
+    if processor.inbox is None:  # a store without an inbox: process from memory
+        _get_runner().submit(lambda: _process(processor, body, content_type))
+        return HttpResponse(b"", status=200, content_type="text/plain")
+    reception = receive(processor, body, content_type)
+    digest = reception.digest
+    if digest is not None:
+        _get_runner().submit(lambda: _process_inbox(processor, digest))
+    return HttpResponse(b"", status=reception.status, content_type="text/plain")
 
 
 #: The view (CSRF-exempt, POST only; other methods get 405).

@@ -68,6 +68,12 @@ class DjangoBase(Store):
             return False
         return True
 
+    def atomic(self) -> Any:
+        """``transaction.atomic`` on this store's database: the callback processor runs
+        your handler and the "done" mark inside it, so they commit together or not at all
+        (exactly once for the handler's writes to this database)."""
+        return transaction.atomic(using=self.alias)
+
     def _skip_locked(self) -> bool:
         return bool(connections[self.alias].features.has_select_for_update_skip_locked)
 
