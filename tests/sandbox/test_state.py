@@ -96,3 +96,26 @@ def test_reset_wipes_transactions_callbacks_faults_and_restores_the_balance(
     assert sb.callbacks() == []
     assert sb.faults() == []
     assert sb.balance() == 10_000_000
+
+
+def test_a_status_read_racing_the_scheduler_answers_the_settled_state(
+    sb: Sandbox, monkeypatch: Any
+) -> None:
+    # The scheduler's thread may settle a due payment between the status call's read and
+    # its own settling write; the answer must be the settled state, not the stale pending
+    # record (a documented example once saw "pending" for an OTP payment already paid).
+    engine = sb.app.engine
+    body = payin_body(customer="22670123456", otp="123456")
+    with _client(sb) as api:
+        token = create(api, "straight/checkout-invoice/create", body)["token"]
+    read = engine.store.get(token)
+    assert read is not None
+    # What the status call read: still pending, due now.
+    stale = read.replace(status="pending", settle_at=0.0, settle_status="completed")
+    engine.set_status(token, "completed")  # the scheduler's thread wins the race
+    real_get = engine.store.get
+    reads = iter([stale])
+    monkeypatch.setattr(engine.store, "get", lambda t: next(reads, None) or real_get(t))
+    engine._cache.clear()
+    answer = engine.confirm("payin", token).decode()
+    assert '"status": "completed"' in answer or '"status":"completed"' in answer

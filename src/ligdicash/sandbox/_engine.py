@@ -224,7 +224,11 @@ class Engine:
             return False
         if due > time.time():
             return False
-        return self.set_status(record.token, record.settle_status or "completed")
+        # True even when set_status finds the work done: the scheduler's thread may have
+        # settled it between our read and our write, and the caller must read it again
+        # rather than answer with the stale pending record.
+        self.set_status(record.token, record.settle_status or "completed")
+        return True
 
     def _settle_due(self, token: str) -> None:
         record = self.store.get(token)
