@@ -98,12 +98,16 @@ def check_body(body: object) -> bytes:
     return bytes(body)
 
 
-def check_payment(kind: object, amount: object) -> None:
-    """The payment kind is one of ours and the amount a whole number of francs."""
+def check_payment(reference: str, kind: object, amount: object, token: Optional[str]) -> None:
+    """A payment to record: a usable reference, one of our kinds, a whole number of francs
+    and, when given, a token of bounded length."""
+    check_key(reference, "reference")
     if kind not in PAYMENT_KINDS:
         raise InvalidRequestError(f"kind must be one of {', '.join(PAYMENT_KINDS)}")
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise InvalidRequestError("amount must be a whole number of CFA francs (int)")
+    if token is not None:
+        check_text(token, "token", limit=4000)
 
 
 class IdempotencyStore(ABC):

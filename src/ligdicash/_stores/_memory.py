@@ -224,10 +224,7 @@ class MemoryStore(Store):
         token: Optional[str] = None,
         next_poll_at: Optional[float] = None,
     ) -> PaymentRecord:
-        check_key(reference, "reference")
-        check_payment(kind, amount)
-        if token is not None:
-            check_text(token, "token", limit=4000)
+        check_payment(reference, kind, amount, token)
         with self._lock:
             existing = self._payments.get(reference)
             if existing is not None:

@@ -41,10 +41,7 @@ class RedisRegistry(RedisBase):
         token: Optional[str] = None,
         next_poll_at: Optional[float] = None,
     ) -> PaymentRecord:
-        check_key(reference, "reference")
-        check_payment(kind, amount)
-        if token is not None:
-            check_text(token, "token", limit=4000)
+        check_payment(reference, kind, amount, token)
         now = self._clock()
         raw = self._script(
             "RECORD_PAYMENT",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ._base import check_key, check_lease, check_payment, check_text, new_owner
+from ._base import check_lease, check_payment, check_text, new_owner
 from ._sql_base import Row, SQLBase
 from ._types import PaymentClaim, PaymentKind, PaymentRecord
 
@@ -46,10 +46,7 @@ class SQLRegistry(SQLBase):
         token: Optional[str] = None,
         next_poll_at: Optional[float] = None,
     ) -> PaymentRecord:
-        check_key(reference, "reference")
-        check_payment(kind, amount)
-        if token is not None:
-            check_text(token, "token", limit=4000)
+        check_payment(reference, kind, amount, token)
         now = self._clock()
         self._run(
             f"INSERT INTO ligdicash_payments ({_PAYMENT_COLUMNS}) "

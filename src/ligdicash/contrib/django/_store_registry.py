@@ -7,7 +7,6 @@ from typing import Any, Optional
 from django.db.models import Count, F, Q  # type: ignore[import-untyped,unused-ignore]
 
 from ..._stores._base import (
-    check_key,
     check_lease,
     check_payment,
     check_text,
@@ -57,10 +56,7 @@ class DjangoRegistry(DjangoBase):
         token: Optional[str] = None,
         next_poll_at: Optional[float] = None,
     ) -> PaymentRecord:
-        check_key(reference, "reference")
-        check_payment(kind, amount)
-        if token is not None:
-            check_text(token, "token", limit=4000)
+        check_payment(reference, kind, amount, token)
 
         def record() -> PaymentRecord:
             now = self._clock()
