@@ -61,7 +61,7 @@ PRINTED = {
         "PAY-002 completed",
         "PAY-003 completed",
     ],
-    "callbacks.md": ["processed", "duplicate", "refused", "InvalidCallbackError"],
+    "callbacks.md": ["processed", "duplicate", "refused", "0", "InvalidCallbackError"],
     "stores.md": ["claimed", "busy", "True", "done", "[('store', 1)]"],
     "performance.md": ["3", "['completed', 'completed', 'completed']"],
     "reconciliation.md": [
