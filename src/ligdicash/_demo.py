@@ -16,9 +16,11 @@ import httpx
 
 import ligdicash
 from ligdicash._callbacks import callback_hash
+from ligdicash._i18n import message
 from ligdicash.sandbox import CallbackReceiver, ReceivedCallback, Sandbox, SandboxConfig
 
 Say = Callable[..., Any]
+Words = Callable[..., str]
 _SETTINGS = ("api_key", "auth_token", "base_url")
 
 
@@ -42,7 +44,7 @@ def _expect(condition: bool, message: str) -> None:
 
 
 def _check_callbacks(
-    say: Say, rx: CallbackReceiver, sb: Sandbox, reference: str
+    say: Say, words: Words, rx: CallbackReceiver, sb: Sandbox, reference: str
 ) -> list[ReceivedCallback]:
     calls = rx.wait_for(
         2, timeout=10, where=lambda c: c.custom_value("transaction_id") == reference
@@ -54,12 +56,14 @@ def _check_callbacks(
         digest = callback_hash(sb.api_key, token, sb.auth_token)
         _expect(call.fields.get("hash") == digest, "callback hash does not match")
     status = calls[0].fields["status"]
-    say(f"  [green]✓[/green] 2 callbacks received (form + JSON), status {status!r}, hash valid")
+    say(f"  [green]✓[/green] {words('demo.callbacks_ok', status=repr(status))}")
     return calls
 
 
-def _hosted_payin(say: Say, sb: Sandbox, rx: CallbackReceiver, reference: str) -> None:
-    say("[bold]1. Hosted payin[/bold] (the customer pays on the LigdiCash page)")
+def _hosted_payin(
+    say: Say, words: Words, sb: Sandbox, rx: CallbackReceiver, reference: str
+) -> None:
+    say(f"[bold]{words('demo.hosted_title')}[/bold] {words('demo.hosted_note')}")
     invoice = ligdicash.Invoice(
         currency="xof",
         description=f"Order #{reference}",
@@ -77,8 +81,8 @@ def _hosted_payin(say: Say, sb: Sandbox, rx: CallbackReceiver, reference: str) -
         callback_url=rx.callback_url,
         custom_data={"transaction_id": reference},
     )
-    say(f"  invoice created, token {response.token[:24]}... ({len(response.token)} chars)")
-    say(f"  payment page: {response.response_text}")
+    say("  " + words("demo.invoice_created", token=response.token[:24], length=len(response.token)))
+    say("  " + words("demo.payment_page", url=response.response_text))
     with httpx.Client(follow_redirects=True, timeout=10, trust_env=False) as browser:
         page = browser.get(response.response_text)
         operator = re.search(r'name=operator value="([^"]+)"', page.text)
@@ -88,18 +92,23 @@ def _hosted_payin(say: Say, sb: Sandbox, rx: CallbackReceiver, reference: str) -
             response.response_text, data={"action": "pay", "operator": operator.group(1)}
         )
     _expect(str(landed.url) == rx.return_url, f"landed on {landed.url}, not the return_url")
-    say(f"  customer clicked Pay and was sent back to {landed.url}")
-    _check_callbacks(say, rx, sb, reference)
+    say("  " + words("demo.customer_paid", url=landed.url))
+    _check_callbacks(say, words, rx, sb, reference)
     transaction = ligdicash.get_transaction(response.token, "payin")
     _expect(transaction.status == "completed", f"status is {transaction.status!r}")
-    say(
-        f"  [green]✓[/green] get_transaction: {transaction.status}, {transaction.amount} XOF, "
-        f"custom_data {transaction.custom_data}"
+    done = words(
+        "demo.status_amount",
+        status=transaction.status,
+        amount=transaction.amount,
+        custom_data=transaction.custom_data,
     )
+    say(f"  [green]✓[/green] {done}")
 
 
-def _direct_payin(say: Say, sb: Sandbox, rx: CallbackReceiver, reference: str) -> None:
-    say("[bold]2. Direct payin[/bold] (phone number + OTP, Orange Money test number)")
+def _direct_payin(
+    say: Say, words: Words, sb: Sandbox, rx: CallbackReceiver, reference: str
+) -> None:
+    say(f"[bold]{words('demo.direct_title')}[/bold] {words('demo.direct_note')}")
     invoice = ligdicash.Invoice(
         currency="xof",
         description=f"Order #{reference}",
@@ -116,15 +125,18 @@ def _direct_payin(say: Say, sb: Sandbox, rx: CallbackReceiver, reference: str) -
         callback_url=rx.callback_url,
         custom_data={"transaction_id": reference},
     )
-    say(f"  payment started, token {response.token[:24]}...; polling the status")
+    say("  " + words("demo.payment_started", token=response.token[:24]))
     transaction = _poll("payin", response.token)
     _expect(transaction.status == "completed", f"status is {transaction.status!r}")
-    say(f"  [green]✓[/green] get_transaction: {transaction.status} via {transaction.operator_name}")
-    _check_callbacks(say, rx, sb, reference)
+    done = words(
+        "demo.status_operator", status=transaction.status, operator=transaction.operator_name
+    )
+    say(f"  [green]✓[/green] {done}")
+    _check_callbacks(say, words, rx, sb, reference)
 
 
-def _payout(say: Say, sb: Sandbox, rx: CallbackReceiver, reference: str) -> None:
-    say("[bold]3. Client payout[/bold] (refund to the customer's mobile money)")
+def _payout(say: Say, words: Words, sb: Sandbox, rx: CallbackReceiver, reference: str) -> None:
+    say(f"[bold]{words('demo.payout_title')}[/bold] {words('demo.payout_note')}")
     before = sb.balance()
     withdrawal = ligdicash.Withdrawal(
         amount=5000, description=f"Refund for order {reference}", customer="22670123456"
@@ -135,39 +147,48 @@ def _payout(say: Say, sb: Sandbox, rx: CallbackReceiver, reference: str) -> None
         callback_url=rx.callback_url,
         custom_data={"transaction_id": reference},
     )
-    say(f"  payout requested, token {response.token[:24]}...; polling the status")
+    say("  " + words("demo.payout_requested", token=response.token[:24]))
     transaction = _poll("client_payout", response.token)
     _expect(transaction.status == "completed", f"status is {transaction.status!r}")
-    say(
-        f"  [green]✓[/green] get_transaction: {transaction.status}, {transaction.amount} XOF; "
-        f"merchant balance {before} -> {sb.balance()} XOF"
+    done = words(
+        "demo.status_balance",
+        status=transaction.status,
+        amount=transaction.amount,
+        before=before,
+        after=sb.balance(),
     )
-    _check_callbacks(say, rx, sb, reference)
+    say(f"  [green]✓[/green] {done}")
+    _check_callbacks(say, words, rx, sb, reference)
 
 
-def run(say: Say = print) -> int:
-    """Run the demo, reporting through ``say`` (e.g. ``rich.console.Console().print``).
+def run(say: Say = print, language: str = "en") -> int:
+    """Run the demo, reporting through ``say`` (e.g. ``rich.console.Console().print``) in
+    ``language`` (``"en"`` or ``"fr"``, see ``ligdicash._i18n``).
 
     Returns the process exit code: 0 when every step succeeded.
     """
+
+    def words(key: str, **fields: Any) -> str:
+        return message(language, key, **fields)
+
     saved = {name: getattr(ligdicash, name, None) for name in _SETTINGS}
     config = SandboxConfig(otp_delay=0.3, approval_delay=0.3, client_payout_delay=0.5)
     run_id = uuid.uuid4().hex[:6].upper()
     try:
         with Sandbox(config) as sb, CallbackReceiver() as rx:
-            say(f"Sandbox at {sb.base_url} (dashboard {sb.url}/_sandbox/)")
-            say(f"Merchant endpoint (callbacks, return pages) at {rx.url}")
+            say(words("demo.sandbox_at", url=sb.base_url, dashboard=f"{sb.url}/_sandbox/"))
+            say(words("demo.merchant_at", url=rx.url))
             ligdicash.api_key = sb.api_key
             ligdicash.auth_token = sb.auth_token
             ligdicash.base_url = sb.base_url
-            _hosted_payin(say, sb, rx, f"ORD-{run_id}-1")
-            _direct_payin(say, sb, rx, f"ORD-{run_id}-2")
-            _payout(say, sb, rx, f"REFUND-{run_id}")
+            _hosted_payin(say, words, sb, rx, f"ORD-{run_id}-1")
+            _direct_payin(say, words, sb, rx, f"ORD-{run_id}-2")
+            _payout(say, words, sb, rx, f"REFUND-{run_id}")
     except (DemoFailure, ligdicash.LigdicashError, TimeoutError, httpx.HTTPError) as exc:
-        say(f"[red]✗ demo failed: {type(exc).__name__}: {exc}[/red]")
+        say(f"[red]✗ {words('demo.failed', error=f'{type(exc).__name__}: {exc}')}[/red]")
         return 1
     finally:
         for name, value in saved.items():
             setattr(ligdicash, name, value)
-    say("[green bold]All steps succeeded.[/green bold] Nothing left this machine.")
+    say(f"[green bold]{words('demo.succeeded')}[/green bold] {words('demo.nothing_left')}")
     return 0

@@ -7,7 +7,8 @@ One catalog (a dict per language, the same keys in both: a test checks it), no c
   (the first set of ``LC_ALL``, ``LC_MESSAGES``, ``LANG``): ``fr*`` is French, anything else
   (``C``, ``POSIX``, unset, ``en_US``...) English.
 - The sandbox's payment page and dashboard pick theirs from ``?lang=``, else the browser's
-  ``Accept-Language`` (by preference weight), else English.
+  ``Accept-Language`` (by preference weight), else the sandbox's default (English, or the
+  language of ``ligdicash sandbox``: its ``--lang``, else the environment's as above).
 """
 
 from __future__ import annotations
@@ -59,6 +60,45 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cli.progress_settling": "settling",
         "cli.progress_detail": "sent {sent}  settled {settled}  failed {failed}  "
         "in doubt {in_doubt}  {rate}/s",
+        # ligdicash sandbox.
+        "sandbox.running": "[bold]LigdiCash sandbox[/bold] running (no real money moves)",
+        "sandbox.dashboard": "  dashboard:  {url}",
+        "sandbox.platform": "  platform:   {platform}   database: {db}",
+        "sandbox.pages": "  pages:      in {lang_name} unless the browser asks for another "
+        "language (?lang=fr|en)",
+        "sandbox.point_sdk": 'Point the SDK at it: ligdicash.base_url = "{url}"',
+        "sandbox.stop_hint": "Press Ctrl+C to stop.",
+        "sandbox.stopped": "Sandbox stopped.",
+        "sandbox.cannot_listen": "cannot listen on {host}:{port}: {error}",
+        "sandbox.bind_warning": "warning: the sandbox listens on {host}, beyond this machine. "
+        "Its control API has no authentication: anyone who can reach this port can create "
+        "payments and read the callback log. Prefer --host 127.0.0.1.",
+        "sandbox.language_name": "English",
+        # ligdicash demo.
+        "demo.sandbox_at": "Sandbox at {url} (dashboard {dashboard})",
+        "demo.merchant_at": "Merchant endpoint (callbacks, return pages) at {url}",
+        "demo.hosted_title": "1. Hosted payin",
+        "demo.hosted_note": "(the customer pays on the LigdiCash page)",
+        "demo.invoice_created": "invoice created, token {token}... ({length} chars)",
+        "demo.payment_page": "payment page: {url}",
+        "demo.customer_paid": "customer clicked Pay and was sent back to {url}",
+        "demo.callbacks_ok": "2 callbacks received (form + JSON), status {status}, hash valid",
+        "demo.status_amount": "get_transaction: {status}, {amount} XOF, custom_data {custom_data}",
+        "demo.direct_title": "2. Direct payin",
+        "demo.direct_note": "(phone number + OTP, Orange Money test number)",
+        "demo.payment_started": "payment started, token {token}...; polling the status",
+        "demo.status_operator": "get_transaction: {status} via {operator}",
+        "demo.payout_title": "3. Client payout",
+        "demo.payout_note": "(refund to the customer's mobile money)",
+        "demo.payout_requested": "payout requested, token {token}...; polling the status",
+        "demo.status_balance": "get_transaction: {status}, {amount} XOF; merchant balance "
+        "{before} -> {after} XOF",
+        "demo.failed": "demo failed: {error}",
+        "demo.succeeded": "All steps succeeded.",
+        "demo.nothing_left": "Nothing left this machine.",
+        # ligdicash reconcile: one round (the --json line keeps its English keys).
+        "reconcile.round": "claimed={claimed} polled={polled} settled={settled} "
+        "pending={pending} expired={expired} in_doubt={in_doubt} errors={errors}",
         # The hosted payment page.
         "page.title": "LigdiCash - Payment",
         "page.note": "LigdiCash sandbox: no real money moves.",
@@ -141,6 +181,43 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cli.progress_settling": "règlement",
         "cli.progress_detail": "envoyés {sent}  réglés {settled}  échoués {failed}  "
         "en doute {in_doubt}  {rate}/s",
+        "sandbox.running": "[bold]Sandbox LigdiCash[/bold] en marche (aucun argent réel ne "
+        "circule)",
+        "sandbox.dashboard": "  tableau de bord : {url}",
+        "sandbox.platform": "  plateforme : {platform}   base : {db}",
+        "sandbox.pages": "  pages : en {lang_name}, sauf si le navigateur demande une autre "
+        "langue (?lang=fr|en)",
+        "sandbox.point_sdk": 'Pour y brancher le SDK : ligdicash.base_url = "{url}"',
+        "sandbox.stop_hint": "Ctrl+C pour arrêter.",
+        "sandbox.stopped": "Sandbox arrêté.",
+        "sandbox.cannot_listen": "impossible d'écouter sur {host}:{port} : {error}",
+        "sandbox.bind_warning": "attention : le sandbox écoute sur {host}, au-delà de cette "
+        "machine. Son API de contrôle n'a pas d'authentification : quiconque atteint ce port "
+        "peut créer des paiements et lire le journal des callbacks. Préférez --host 127.0.0.1.",
+        "sandbox.language_name": "français",
+        "demo.sandbox_at": "Sandbox sur {url} (tableau de bord {dashboard})",
+        "demo.merchant_at": "Serveur du marchand (callbacks, pages de retour) sur {url}",
+        "demo.hosted_title": "1. Paiement hébergé",
+        "demo.hosted_note": "(le client paie sur la page LigdiCash)",
+        "demo.invoice_created": "facture créée, token {token}... ({length} caractères)",
+        "demo.payment_page": "page de paiement : {url}",
+        "demo.customer_paid": "le client a cliqué sur Payer et a été renvoyé vers {url}",
+        "demo.callbacks_ok": "2 callbacks reçus (formulaire + JSON), statut {status}, hash valide",
+        "demo.status_amount": "get_transaction : {status}, {amount} XOF, custom_data {custom_data}",
+        "demo.direct_title": "2. Paiement direct",
+        "demo.direct_note": "(numéro de téléphone + OTP, numéro de test Orange Money)",
+        "demo.payment_started": "paiement lancé, token {token}... ; interrogation du statut",
+        "demo.status_operator": "get_transaction : {status} via {operator}",
+        "demo.payout_title": "3. Transfert client",
+        "demo.payout_note": "(remboursement sur le mobile money du client)",
+        "demo.payout_requested": "transfert demandé, token {token}... ; interrogation du statut",
+        "demo.status_balance": "get_transaction : {status}, {amount} XOF ; solde marchand "
+        "{before} -> {after} XOF",
+        "demo.failed": "échec de la démo : {error}",
+        "demo.succeeded": "Toutes les étapes ont réussi.",
+        "demo.nothing_left": "Rien n'a quitté cette machine.",
+        "reconcile.round": "réservés={claimed} interrogés={polled} réglés={settled} "
+        "en_attente={pending} expirés={expired} en_doute={in_doubt} erreurs={errors}",
         "page.title": "LigdiCash - Paiement",
         "page.note": "Sandbox LigdiCash : aucun argent réel ne circule.",
         "page.item": "Article",
@@ -212,8 +289,11 @@ def language_from_environ(environ: Optional[Mapping[str, str]] = None) -> str:
     return DEFAULT
 
 
-def language_from_request(accept_language: Optional[str], override: Optional[str] = None) -> str:
-    """A page's language: ``?lang=`` if it names one, else the best of ``Accept-Language``.
+def language_from_request(
+    accept_language: Optional[str], override: Optional[str] = None, default: str = DEFAULT
+) -> str:
+    """A page's language: ``?lang=`` if it names one, else the best of ``Accept-Language``,
+    else ``default`` (a sandbox's ``SandboxConfig.language``: ``ligdicash sandbox --lang``).
 
     ``Accept-Language: fr-FR,fr;q=0.9,en;q=0.8`` gives ``"fr"``; tags we do not have are
     skipped; a malformed header counts as absent (never an error: the page must render).
@@ -239,7 +319,7 @@ def language_from_request(accept_language: Optional[str], override: Optional[str
         candidate = (-weight, position, language)
         if best is None or candidate < best:
             best = candidate
-    return best[2] if best else DEFAULT
+    return best[2] if best else (normalize(default) or DEFAULT)
 
 
 def message(language: str, key: str, **fields: Any) -> str:

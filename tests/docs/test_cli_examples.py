@@ -87,3 +87,43 @@ def test_the_payouts_page_commands_run_and_print_what_the_page_shows(
         ("PAY-002", "completed"),
         ("PAY-003", "completed"),
     ]
+
+
+def _clean_env(language: str, sandbox: Any) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LIGDICASH_", "LC_")) and k != "LANG"
+    }
+    env.update(
+        LANG=LOCALES[language],
+        LIGDICASH_API_KEY=sandbox.api_key,
+        LIGDICASH_AUTH_TOKEN=sandbox.auth_token,
+        LIGDICASH_BASE_URL=sandbox.base_url,
+    )
+    return env
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_reconciliation_page_command_settles_the_recorded_payment_as_the_page_shows(
+    language: str, sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox.reset()
+    page = (SITE / language / "reconciliation.md").read_text("utf-8")
+    # The page's first block records a payment in its SQLite registry, run as the reader
+    # would (in a working directory of its own, the account from the environment).
+    env = _clean_env(language, sandbox)
+    monkeypatch.chdir(tmp_path)
+    for name in ("LIGDICASH_API_KEY", "LIGDICASH_AUTH_TOKEN", "LIGDICASH_BASE_URL"):
+        monkeypatch.setenv(name, env[name])
+    [recorder] = [b for b in _blocks(page, "python") if "ligdicash.Client(store=store)" in b]
+    namespace: dict[str, Any] = {}
+    exec(compile(recorder, f"{language}/reconciliation.md", "exec"), namespace)
+    namespace["client"].close()
+    namespace["store"].close()
+
+    [command] = [c for c in _blocks(page, "bash") if c.startswith("ligdicash reconcile")]
+    [shown] = [t for t in _blocks(page, "text") if "=" in t]
+    run = _cli(*command.split()[1:], env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == shown

@@ -61,9 +61,18 @@ PRINTED = {
         "PAY-002 completed",
         "PAY-003 completed",
     ],
-    "callbacks.md": ["processed", "duplicate", "refused", "InvalidCallbackError"],
+    "callbacks.md": ["processed", "duplicate", "refused", "0", "InvalidCallbackError"],
     "stores.md": ["claimed", "busy", "True", "done", "[('store', 1)]"],
     "performance.md": ["3", "['completed', 'completed', 'completed']"],
+    "reconciliation.md": [
+        "payin 1500 pending",
+        "InvalidRequestError",
+        "InvalidRequestError",
+        "1",
+        "completed",
+        "{'completed': 1}",
+        "0",
+    ],
 }
 # What the examples of a page must have done with the reader's functions (order ids).
 DELIVERED = {
@@ -71,6 +80,7 @@ DELIVERED = {
     "security.md": ["ORD-20240517"],
     "migration.md": ["ORD-20240512"],
     "callbacks.md": ["ORD-20240521"],
+    "reconciliation.md": ["ORD-20240530"],
 }
 
 

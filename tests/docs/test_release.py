@@ -151,3 +151,21 @@ def test_the_wheel_checker_refuses_tests_docs_and_a_missing_py_typed(tmp_path: P
     assert "must not ship in the wheel: tests/test_client.py" in problems
     assert "must not ship in the wheel: docs/site/fr/index.md" in problems
     assert any(problem.startswith("metadata version 0.0.1") for problem in problems)
+
+
+SITE_URL = "https://ligdicash-python.readthedocs.io/"
+
+
+def test_the_readme_links_are_absolute_and_those_to_the_site_name_pages_it_has() -> None:
+    # On a package index the README is shown alone: a relative link leads nowhere.
+    readme = (ROOT / "README.md").read_text("utf-8")
+    targets = re.findall(r"\]\(([^)\s]+)\)", readme) + re.findall(r"<(\w+://[^>\s]+)>", readme)
+    assert targets
+    relative = [t for t in targets if not re.match(r"https?://", t)]
+    assert relative == []
+    for target in targets:
+        if target.startswith(SITE_URL):
+            path = target[len(SITE_URL) :].split("#")[0].strip("/")
+            language, _, page = path.partition("/") if path.startswith("en") else ("fr", "", path)
+            source = ROOT / "docs" / "site" / language / (f"{page}.md" if page else "index.md")
+            assert source.is_file(), (target, source)

@@ -102,3 +102,19 @@ def test_a_message_is_filled_in_and_an_unknown_language_falls_back_to_english() 
     assert message("de", "page.pay") == "Pay"
     with pytest.raises(KeyError):
         message("en", "no.such.key")
+
+
+@pytest.mark.parametrize(
+    ("header", "override", "default", "expected"),
+    [
+        (None, None, "fr", "fr"),
+        ("de-DE", None, "fr", "fr"),
+        ("en-US", None, "fr", "en"),
+        (None, "en", "fr", "en"),
+        (None, None, "klingon", "en"),
+    ],
+)
+def test_a_page_with_no_language_of_ours_gets_the_default_it_is_given(
+    header: str | None, override: str | None, default: str, expected: str
+) -> None:
+    assert language_from_request(header, override, default=default) == expected

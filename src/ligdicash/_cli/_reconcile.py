@@ -20,11 +20,15 @@ if TYPE_CHECKING:
     from .._reconcile_round import ReconcileSummary
 
 
-def _line(summary: ReconcileSummary, as_json: bool) -> str:
+def _line(summary: ReconcileSummary, as_json: bool, language: str) -> str:
+    """One round: a JSON object with English keys (for machines), else a line in
+    ``language`` (for people)."""
+    from .._i18n import message
+
     counts = summary.to_dict()
     if as_json:
         return json.dumps(counts, sort_keys=True)
-    return " ".join(f"{name}={value}" for name, value in counts.items())
+    return message(language, "reconcile.round", **counts)
 
 
 def register(cli: click.Group) -> None:
@@ -32,6 +36,7 @@ def register(cli: click.Group) -> None:
     import click
 
     from . import CONTEXT_SETTINGS, fail, version_option
+    from ._common import lang_option, language
 
     def schedule(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Any:
         if value is None:
@@ -94,6 +99,7 @@ def register(cli: click.Group) -> None:
         type=click.IntRange(min=1),
         help="Status calls (and handler runs) at a time.",
     )
+    @lang_option
     @version_option()
     def reconcile(
         store_url: str,
@@ -110,6 +116,7 @@ def register(cli: click.Group) -> None:
         from .._exceptions import LigdicashError
         from .._reconcile import import_handler, reconciler_for
 
+        lang = language()  # rounds may be reported from another thread than click's
         # As uvicorn does for its app: --handler names a module of the current directory.
         if os.getcwd() not in sys.path:
             sys.path.insert(0, os.getcwd())
@@ -133,13 +140,14 @@ def register(cli: click.Group) -> None:
                     summary = reconciler.run_once()
                 except LigdicashError as exc:
                     fail(exc.message, 1)
-                print(_line(summary, as_json))
+                print(_line(summary, as_json, lang))
                 return
             # Failed rounds (store or API away) are logged and retried; say so on stderr.
             logging.basicConfig(stream=sys.stderr, format="ligdicash: %(message)s")
             with contextlib.suppress(KeyboardInterrupt):
                 reconciler.run_forever(
-                    interval, on_round=lambda summary: print(_line(summary, as_json), flush=True)
+                    interval,
+                    on_round=lambda summary: print(_line(summary, as_json, lang), flush=True),
                 )
         finally:
             reconciler.close()

@@ -1,5 +1,6 @@
 """``ligdicash sandbox`` (run the local emulator) and ``ligdicash demo`` (the whole payment
-lifecycle against an embedded sandbox)."""
+lifecycle against an embedded sandbox). Both speak ``--lang``, else ``LIGDICASH_LANG``, else
+the locale; the sandbox's pages default to that language too."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def register(cli: click.Group) -> None:
     from rich.console import Console
 
     from . import fail, missing, version_option
+    from ._common import lang_option, language
 
     def public_url(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Any:
         try:
@@ -87,6 +89,7 @@ def register(cli: click.Group) -> None:
         show_default=True,
         help="uvicorn's HTTP implementation (auto: httptools when installed).",
     )
+    @lang_option
     @version_option()
     def sandbox(**options: Any) -> None:
         try:
@@ -94,11 +97,12 @@ def register(cli: click.Group) -> None:
         except ImportError as exc:
             missing(f"the sandbox server ({exc.name or exc})")
         try:
-            serve(Console(soft_wrap=True, highlight=False), **options)
+            serve(Console(soft_wrap=True, highlight=False), language=language(), **options)
         except SandboxStartError as exc:
             fail(str(exc), exc.status)
 
     @cli.command(help="Run a hosted payin, a direct payin and a payout against a local sandbox.")
+    @lang_option
     @version_option()
     def demo() -> None:
         try:
@@ -106,4 +110,4 @@ def register(cli: click.Group) -> None:
         except ImportError as exc:
             missing(f"a demo dependency ({exc.name or exc})")
         console = Console(soft_wrap=True, highlight=False)
-        raise SystemExit(_demo.run(console.print))
+        raise SystemExit(_demo.run(console.print, language()))

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 import uvicorn
 
+from .._i18n import message
 from ._app import SandboxApp
 from ._config import API_PREFIX, SandboxConfig
 from ._guard import bind_warning
@@ -42,12 +43,19 @@ def serve(
     fast: bool,
     public_url: Optional[str],
     http_impl: str,
+    language: str = "en",
 ) -> None:
-    """Run a sandbox in the foreground; ``console`` is a rich Console.
+    """Run a sandbox in the foreground; ``console`` is a rich Console, ``language`` (``"en"``
+    or ``"fr"``) that of the messages printed and the pages' default language.
 
     Raises ``SandboxStartError`` when the database cannot be used or the port not bound.
     """
-    changes: dict[str, Any] = {"db_path": db, "platform": platform, "public_url": public_url}
+    changes: dict[str, Any] = {
+        "db_path": db,
+        "platform": platform,
+        "public_url": public_url,
+        "language": language,
+    }
     if api_key:
         changes["api_key"] = api_key
     if auth_token:
@@ -63,19 +71,26 @@ def serve(
         sock = bind_socket(host, port)
     except OSError as exc:
         app.close()
-        raise SandboxStartError(f"cannot listen on {host}:{port}: {exc.strerror}", 1) from None
+        cannot = message(
+            language, "sandbox.cannot_listen", host=host, port=port, error=exc.strerror
+        )
+        raise SandboxStartError(cannot, 1) from None
     root = server_url(sock)
-    warning = bind_warning(host)
+    warning = bind_warning(host, language)
     if warning is not None:
         console.print(f"[yellow]{warning}[/yellow]")
-    console.print("[bold]LigdiCash sandbox[/bold] running (no real money moves)")
+    console.print(message(language, "sandbox.running"))
     console.print(f"  base_url:   {root}{API_PREFIX}")
     console.print(f"  api_key:    {config.api_key}")
     console.print(f"  auth_token: {config.auth_token}")
-    console.print(f"  dashboard:  {root}/_sandbox/")
-    console.print(f"  platform:   {config.platform}   database: {config.db_path}")
-    console.print(f'Point the SDK at it: ligdicash.base_url = "{root}{API_PREFIX}"')
-    console.print("Press Ctrl+C to stop.")
+    console.print(message(language, "sandbox.dashboard", url=f"{root}/_sandbox/"))
+    console.print(
+        message(language, "sandbox.platform", platform=config.platform, db=config.db_path)
+    )
+    pages = message(config.language, "sandbox.language_name")
+    console.print(message(language, "sandbox.pages", lang_name=pages))
+    console.print(message(language, "sandbox.point_sdk", url=f"{root}{API_PREFIX}"))
+    console.print(message(language, "sandbox.stop_hint"))
     sys.stdout.flush()
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -85,4 +100,4 @@ def serve(
     finally:
         app.close()
         sock.close()
-    console.print("Sandbox stopped.")
+    console.print(message(language, "sandbox.stopped"))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Platform = Literal["live", "test"]
+Language = Literal["en", "fr"]
 
 DEFAULT_API_KEY = "sandbox_api_key"
 DEFAULT_AUTH_TOKEN = "sandbox_auth_token"
@@ -37,10 +38,16 @@ class SandboxConfig:
     callback_timeout: float = 5.0
     public_url: str | None = None
     """Scheme and host used in payment URLs; by default the Host header of each request."""
+    language: Language = "en"
+    """Language of the hosted page and the dashboard for a request that names none we speak
+    (no ``?lang=``, no French or English in ``Accept-Language``); ``ligdicash sandbox`` sets
+    it from ``--lang``, else ``LIGDICASH_LANG``, else the locale."""
 
     def __post_init__(self) -> None:
         if self.platform not in ("live", "test"):
             raise ValueError(f"platform must be 'live' or 'test', not {self.platform!r}")
+        if self.language not in ("en", "fr"):
+            raise ValueError(f"language must be 'en' or 'fr', not {self.language!r}")
         if self.callback_attempts < 1:
             raise ValueError("callback_attempts must be at least 1")
         if not self.api_key or not self.auth_token:

@@ -1,9 +1,10 @@
 """A small HTML dashboard at ``/_sandbox/``: transactions, their states, the callback log.
 
 Both lists are newest first. It speaks French or English like the payment page (``?lang=``,
-else ``Accept-Language``); the status values and the actions' targets stay the API's words
-(``completed``, ``nocompleted``). Its buttons are plain same-origin forms (no JavaScript), which
-the request guard (``_guard``) accepts; a form on any other site is refused.
+else ``Accept-Language``, else ``SandboxConfig.language``); the status values and the actions'
+targets stay the API's words (``completed``, ``nocompleted``). Its buttons are plain
+same-origin forms (no JavaScript), which the request guard (``_guard``) accepts; a form on any
+other site is refused.
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .._i18n import message
+
 CONTROL_PREFIX = "/_sandbox"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -51,15 +53,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def bind_warning(host: str) -> Optional[str]:
-    """The warning to print when the sandbox listens on ``host``, or None on loopback."""
+def bind_warning(host: str, language: str = "en") -> Optional[str]:
+    """The warning to print (in ``language``) when the sandbox listens on ``host``, or None
+    on loopback."""
     if is_loopback(host):
         return None
-    return (
-        f"warning: the sandbox listens on {host}, beyond this machine. Its control API has "
-        "no authentication: anyone who can reach this port can create payments and read "
-        "the callback log. Prefer --host 127.0.0.1."
-    )
+    return message(language, "sandbox.bind_warning", host=host)
 
 
 def _header(scope: Scope, name: bytes) -> Optional[str]:

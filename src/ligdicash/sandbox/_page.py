@@ -1,8 +1,8 @@
 """The hosted payment page: plain HTML, one form, works without JavaScript, refuses framing.
 
-It speaks the customer's language, French or English (``?lang=``, else ``Accept-Language``;
-the words are in ``ligdicash._i18n``). The form posts back to the same URL, query included,
-so a ``?lang=`` choice survives the click."""
+It speaks the customer's language, French or English (``?lang=``, else ``Accept-Language``,
+else the sandbox's ``SandboxConfig.language``; the words are in ``ligdicash._i18n``). The
+form posts back to the same URL, query included, so a ``?lang=`` choice survives the click."""
 
 from __future__ import annotations
 
@@ -46,9 +46,13 @@ STATE_KEYS = {
 
 
 def request_language(request: Request) -> str:
-    """``"fr"`` or ``"en"`` for this request: ``?lang=``, else ``Accept-Language``."""
+    """``"fr"`` or ``"en"`` for this request: ``?lang=``, else ``Accept-Language``, else the
+    sandbox's ``SandboxConfig.language``."""
+    engine: Engine = request.app.state.engine
     return language_from_request(
-        request.headers.get("accept-language"), request.query_params.get("lang")
+        request.headers.get("accept-language"),
+        request.query_params.get("lang"),
+        default=engine.config.language,
     )
 
 
