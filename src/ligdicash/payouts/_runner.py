@@ -428,6 +428,9 @@ class BatchRunner:
                 return None
             return await base(effect)
 
+        # A runner may run again (a previous stop() still holds: it is a request to stop).
+        self._closing, self._halt_kind, self._halt_detail = False, "", ""
+        self._unsent_in_a_row = self._sent_count = 0
         # Made here, not in __init__: on Python 3.9 they bind to the loop current at creation.
         self._wake, self._claim_lock = asyncio.Event(), asyncio.Lock()
         self._executor, self._loop = executor, asyncio.get_running_loop()
