@@ -267,3 +267,22 @@ def test_in_flight_must_be_a_positive_int(
 ) -> None:
     with pytest.raises(InvalidRequestError):
         BatchRunner(ledger, sb_client, "b0", in_flight=in_flight)
+
+
+def test_nothing_leaves_the_machine_the_run_gives_up_with_every_item_pending(
+    ledger: Ledger,
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    batch = load_batch(rows(100))
+    ledger.add_batch(batch)
+    with Client(
+        api_key="k", auth_token="t", base_url=f"http://127.0.0.1:{port}/pay/v01/"
+    ) as client:
+        result = BatchRunner(ledger, client, batch.id, workers=4, in_flight=8).run()
+    assert result.stopped == "network"
+    # Refused connections prove nothing was sent: back to pending, none in doubt.
+    assert result.info.counts == {"pending": 100}

@@ -368,11 +368,12 @@ class BatchRunner:
             self._halt_with("ledger", f"the ledger failed: {type(exc).__name__}")
 
     async def _after_send(self, outcome: Optional[SendOutcome]) -> None:
-        if outcome is None or outcome.fate is not Fate.RETRY:
-            if outcome is None:
-                self._sent_count += 1
-            if outcome is None or outcome.fate is not Fate.STOP:
-                self._unsent_in_a_row = 0
+        """Count a payout LigdiCash answered; back off (or give up) when nothing left."""
+        if outcome is None:
+            self._sent_count += 1
+            self._unsent_in_a_row = 0
+            return
+        if outcome.fate is not Fate.RETRY:
             return
         self._unsent_in_a_row += 1
         streak = self._unsent_in_a_row
@@ -473,34 +474,44 @@ class BatchRunner:
         started: float,
     ) -> None:
         """Heartbeat, status polling and progress until the run is over."""
+        # Status rounds run beside this loop, not in it: a round of slow status calls must
+        # not hold up the end of the run, a stop, or the heartbeat.
+        polling: Optional[asyncio.Future[None]] = None
         last_beat = last_poll = 0.0
         settle_deadline: Optional[float] = None
-        while True:
-            now = time.monotonic()
-            sending = not all(slot.done() for slot in slots)
-            if now - last_beat >= HEARTBEAT_EVERY:
-                await self._ledger_call("heartbeat", self.identity, self.batch_id)
-                last_beat = now
-            # Ctrl-C and a failing ledger end the run as soon as the senders are done; a
-            # pause only stops sending: what was sent is still settled.
-            if self._stop.is_set() or self._halt_kind == "ledger":
-                if not sending:
-                    return
-            else:
-                # Each item's own interval is kept by due_for_poll. While sending, a round
-                # a second: status calls compete with the payouts for connections and for
-                # the API (every tick, they halved the send rate at 64 in flight).
-                if now - last_poll >= (POLL_WHILE_SENDING if sending else TICK):
-                    last_poll = now
-                    await self._poll(client)
-                if not sending:
-                    if settle_deadline is None:
-                        settle_deadline = now + self.settle_timeout
-                    info: BatchInfo = await self._ledger_call("batch_info", self.batch_id)
-                    if info.count(SENT) == 0 or now >= settle_deadline:
+        try:
+            while True:
+                now = time.monotonic()
+                sending = not all(slot.done() for slot in slots)
+                if now - last_beat >= HEARTBEAT_EVERY:
+                    await self._ledger_call("heartbeat", self.identity, self.batch_id)
+                    last_beat = now
+                # Ctrl-C and a failing ledger end the run as soon as the senders are done;
+                # a pause only stops sending: what was sent is still settled.
+                if self._stop.is_set() or self._halt_kind == "ledger":
+                    if not sending:
                         return
-            await self._progress(started, settling=not sending)
-            await self._rest_or_done(slots)
+                else:
+                    # Each item's own interval is kept by due_for_poll. While sending, a
+                    # round a second: status calls compete with the payouts for connections
+                    # and for the API (every tick, they halved the send rate at 64 in flight).
+                    gap = POLL_WHILE_SENDING if sending else TICK
+                    if now - last_poll >= gap and (polling is None or polling.done()):
+                        last_poll = now
+                        polling = asyncio.ensure_future(self._poll(client))
+                    if not sending:
+                        if settle_deadline is None:
+                            settle_deadline = now + self.settle_timeout
+                        info: BatchInfo = await self._ledger_call("batch_info", self.batch_id)
+                        if info.count(SENT) == 0 or now >= settle_deadline:
+                            return
+                await self._progress(started, settling=not sending)
+                await self._rest_or_done(slots)
+        finally:
+            if polling is not None and not polling.done():
+                # Status calls are reads: cutting a round short loses nothing.
+                polling.cancel()
+                await asyncio.gather(polling, return_exceptions=True)
 
     async def _rest_or_done(self, slots: Sequence[asyncio.Future[None]]) -> None:
         """One tick, cut short when the last sender finishes or the run is stopped."""
