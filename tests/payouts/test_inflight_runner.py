@@ -286,3 +286,49 @@ def test_nothing_leaves_the_machine_the_run_gives_up_with_every_item_pending(
     assert result.stopped == "network"
     # Refused connections prove nothing was sent: back to pending, none in doubt.
     assert result.info.counts == {"pending": 100}
+
+
+def test_stop_from_another_thread_finishes_what_is_in_flight(
+    ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
+) -> None:
+    import threading
+
+    ligdicash_sandbox.add_fault("latency", count=10_000, path="payout", latency_ms=100)
+    batch = load_batch(rows(500))
+    ledger.add_batch(batch)
+    runner = BatchRunner(ledger, sb_client, batch.id, workers=4, in_flight=8)
+
+    def stop_once_paying() -> None:  # as a signal handler or a web app's thread would
+        deadline = time.monotonic() + 60
+        while sum(paid_ids(ligdicash_sandbox).values()) < 20 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        runner.stop()
+
+    stopper = threading.Thread(target=stop_once_paying)
+    stopper.start()
+    result = runner.run()
+    stopper.join()
+    assert result.stopped == "interrupted"
+    assert result.info.count("sending", "in_doubt") == 0
+    assert 20 <= result.info.count("sent", "completed") < 500
+    assert sum(paid_ids(ligdicash_sandbox).values()) == result.info.count("sent", "completed")
+
+
+def test_the_item_logic_driven_blocking_records_the_same_answer(
+    ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
+) -> None:
+    """send_item is I/O-free: the blocking performer drives it exactly like the engine."""
+    from ligdicash.payouts import WorkerIdentity
+    from ligdicash.payouts._effects import performer
+
+    batch = load_batch(rows(1))
+    ledger.add_batch(batch)
+    item = ledger.claim(batch.id, WorkerIdentity())
+    assert item is not None
+    outcome = drive(send_item(item, batch.id, ""), performer(ledger, sb_client))
+    assert outcome is None
+    after = ledger.get(item.id)
+    assert after is not None
+    assert after.status == "sent"
+    assert after.token
+    assert paid_ids(ligdicash_sandbox)[item.id] == 1
