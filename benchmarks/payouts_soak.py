@@ -14,6 +14,7 @@ LigdiCash dashboard), then re-run. The sandbox's own payout list is the judge:
 
     python benchmarks/payouts_soak.py [--items 500] [--kills 20] [--procs 1]
                                       [--store sqlite|postgresql://HOST/postgres] [--seed 1]
+                                      [--in-flight 8]
 
 With a PostgreSQL server, the soak creates its own database ``ligdicash_payouts_<random>``
 and drops it afterwards.
@@ -115,7 +116,9 @@ def start_worker(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes
     )
 
 
-def soak(items: int, kills: int, procs: int, store: str, seed: int) -> dict[str, Any]:
+def soak(
+    items: int, kills: int, procs: int, store: str, seed: int, in_flight: int = 8
+) -> dict[str, Any]:
     rng = random.Random(seed)
     workdir = tempfile.mkdtemp(prefix="ligdicash-soak-")
     batch_path = os.path.join(workdir, "soak.csv")
@@ -133,7 +136,8 @@ def soak(items: int, kills: int, procs: int, store: str, seed: int) -> dict[str,
         ledger = endpoint.ledger
         batch = load_batch(batch_path)
         ledger.add_batch(batch, allow_overlap=True)
-        common = ["--store", store_url, "--workers", "4", "--callback-url", endpoint.url]
+        common = ["--store", store_url, "--workers", "4", "--in-flight", str(in_flight)]
+        common += ["--callback-url", endpoint.url]
         common += ["--settle-timeout", "3"]
         first = ["payouts", "run", batch_path, "--yes", *common]
         join = ["payouts", "work", batch.id, *common]
@@ -197,6 +201,7 @@ def soak(items: int, kills: int, procs: int, store: str, seed: int) -> dict[str,
             "items": items,
             "processes": procs,
             "kills": kills,
+            "in_flight_per_process": 4 * in_flight,
             "paid_twice": sum(1 for n in per_item.values() if n > 1),
             "lost": len(lost),
             "completed": sum(i.status == "completed" for i in final_items),
@@ -218,6 +223,7 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=1)
     parser.add_argument("--store", default="sqlite")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--in-flight", type=int, default=8, help="per sender (4 senders)")
     args = parser.parse_args()
     if args.store.startswith("postgresql://"):
         # A database of its own, dropped afterwards; --store names the server (and the
@@ -231,12 +237,12 @@ def main() -> None:
             admin.execute(f'CREATE DATABASE "{name}"')
         try:
             url = args.store.rsplit("/", 1)[0] + "/" + name
-            result = soak(args.items, args.kills, args.procs, url, args.seed)
+            result = soak(args.items, args.kills, args.procs, url, args.seed, args.in_flight)
         finally:
             with psycopg.connect(args.store, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
-        result = soak(args.items, args.kills, args.procs, args.store, args.seed)
+        result = soak(args.items, args.kills, args.procs, args.store, args.seed, args.in_flight)
     width = max(len(k) for k in result)
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")

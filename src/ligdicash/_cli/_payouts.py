@@ -81,6 +81,7 @@ def _work(
             client,
             batch_id,
             workers=options["workers"],
+            in_flight=options["in_flight"],
             rate=options["rate"],
             settle_timeout=options["settle_timeout"],
             callback_url=options["callback_url"] or "",
@@ -127,7 +128,14 @@ def _runner_options(func: Any) -> Any:
                 default=4,
                 show_default=True,
                 type=click.IntRange(1, 64),
-                help="Payouts sent at the same time by this process.",
+                help="Concurrent senders in this process.",
+            ),
+            click.option(
+                "--in-flight",
+                default=8,
+                show_default=True,
+                type=click.IntRange(1, 64),
+                help="Payouts each sender keeps in flight (workers x in-flight at once).",
             ),
             click.option(
                 "--rate", type=click.FloatRange(min=0, min_open=True), help="Max sends per second."

@@ -1,10 +1,10 @@
 """Bulk payouts with an exactly-once ledger.
 
 Load a batch (CSV, JSON or objects), record it in a ledger (SQLite file or PostgreSQL),
-and run it with concurrent senders. Every item moves ``pending → sending → sent →
-completed / failed`` (or ``cancelled``); ``sending`` is committed before the request leaves,
-and an item whose request may have reached LigdiCash without an answer becomes
-``in_doubt``: it is never re-sent automatically. See ``docs/payouts.md``.
+and run it with concurrent senders, each keeping several payouts in flight. Every item
+moves ``pending → sending → sent → completed / failed`` (or ``cancelled``); ``sending`` is
+committed before the request leaves, and an item whose request may have reached LigdiCash
+without an answer becomes ``in_doubt``: it is never re-sent automatically. See ``docs/payouts.md``.
 
 Example::
 
@@ -27,7 +27,7 @@ from ._open import default_ledger_url, open_ledger
 from ._records import BatchInfo, LedgerItem, item_id
 from ._report import REPORT_COLUMNS, render_report, report_rows
 from ._runner import BatchRunner, Progress, RunResult
-from ._settle import CallbackOutcome, apply_callback, poll_sent
+from ._settle import CallbackOutcome, aapply_callback, apoll_sent, apply_callback, poll_sent
 from ._states import FINAL_STATUSES, STATUSES, Fate, LedgerStateError, classify_error
 
 __all__ = [
@@ -48,6 +48,8 @@ __all__ = [
     "RowProblem",
     "RunResult",
     "WorkerIdentity",
+    "aapply_callback",
+    "apoll_sent",
     "apply_callback",
     "classify_error",
     "default_ledger_url",
