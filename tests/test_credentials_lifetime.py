@@ -25,27 +25,32 @@ def _holders(*needles: bytes) -> list[str]:
     Containers are searched one level down through tuples, which CPython may untrack.
     """
 
+    # type(), never isinstance(): isinstance asks ``__class__``, which sets up lazy proxies
+    # lying around the heap (Django's ``staticfiles_storage`` raises when unconfigured).
     def holds(value: Any) -> bool:
-        if isinstance(value, str):
+        kind = type(value)
+        if issubclass(kind, str):
             value = value.encode("ascii", "replace")
-        if isinstance(value, bytes):
+            kind = bytes
+        if issubclass(kind, bytes):
             return any(needle in value for needle in needles)
-        if isinstance(value, tuple):
-            return any(isinstance(v, (str, bytes)) and holds(v) for v in value)
+        if kind is tuple:
+            return any(issubclass(type(v), (str, bytes)) and holds(v) for v in value)
         return False
 
     found = []
     for obj in gc.get_objects():
         if obj is needles:  # this call's own arguments
             continue
-        if isinstance(obj, dict):
+        kind = type(obj)
+        if issubclass(kind, dict):
             items: Any = [*obj.keys(), *obj.values()]
-        elif isinstance(obj, (list, tuple, set, frozenset)):
+        elif issubclass(kind, (list, tuple, set, frozenset)):
             items = obj
         else:
             continue
         if any(holds(item) for item in items):
-            found.append(type(obj).__name__)
+            found.append(kind.__name__)
     return found
 
 
