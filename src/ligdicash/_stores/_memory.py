@@ -16,7 +16,7 @@ from ._base import (
     inbox_digest,
     new_owner,
 )
-from ._registry_flow import RegistryFlow
+from ._registry_flow import RegistryFlowByChanges
 from ._types import (
     Claim,
     IdempotencyRecord,
@@ -31,7 +31,7 @@ from ._types import (
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(RegistryFlow):
+class MemoryStore(RegistryFlowByChanges):
     """An in-process store: nothing survives the process, nothing is shared with another.
 
     Args:
@@ -224,12 +224,6 @@ class MemoryStore(RegistryFlow):
                 return False
             self._payments[reference] = dataclasses.replace(record, **changes)  # type: ignore[arg-type]
             return True
-
-    def _write_payment_token(self, reference: str, token: str, now: float) -> bool:
-        return self._update_payment(reference, token=token, updated_at=now)
-
-    def _write_payment_status(self, reference: str, status: str, note: str, now: float) -> bool:
-        return self._update_payment(reference, status=status, note=note, updated_at=now)
 
     def _lease_due_payments(
         self, *, now: float, created_before: float, limit: int, owner: str, until: float

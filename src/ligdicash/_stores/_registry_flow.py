@@ -12,12 +12,12 @@ the ``_…`` hooks below, and its own reads (``get_payment``, ``list_payments``,
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from ._base import Store, check_lease, check_payment, check_text, new_owner
 from ._types import PaymentClaim, PaymentKind, PaymentRecord
 
-__all__ = ["RegistryFlow"]
+__all__ = ["RegistryFlow", "RegistryFlowByChanges"]
 
 
 class RegistryFlow(Store):
@@ -101,3 +101,18 @@ class RegistryFlow(Store):
     ) -> bool:
         """If ``claim.owner`` still holds the lease: status, next poll, ``poll_attempts + 1``,
         note, lease dropped; return whether it did."""
+
+
+class RegistryFlowByChanges(RegistryFlow):
+    """For a backend whose token and status writes are one conditional update of named
+    fields (memory, Django ORM): it supplies :meth:`_update_payment` for both."""
+
+    @abstractmethod
+    def _update_payment(self, reference: str, **changes: Any) -> bool:
+        """Set these fields of the payment; False for an unknown reference."""
+
+    def _write_payment_token(self, reference: str, token: str, now: float) -> bool:
+        return self._update_payment(reference, token=token, updated_at=now)
+
+    def _write_payment_status(self, reference: str, status: str, note: str, now: float) -> bool:
+        return self._update_payment(reference, status=status, note=note, updated_at=now)

@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from django.db.models import Count, F, Q  # type: ignore[import-untyped,unused-ignore]
 
-from ..._stores._registry_flow import RegistryFlow
+from ..._stores._registry_flow import RegistryFlowByChanges
 from ..._stores._types import PaymentClaim, PaymentRecord
 from ._store_base import DjangoBase
 from .models import TrackedPayment
@@ -37,7 +37,7 @@ def _payment(row: Any) -> PaymentRecord:
     )
 
 
-class DjangoRegistry(RegistryFlow, DjangoBase):
+class DjangoRegistry(RegistryFlowByChanges, DjangoBase):
     """Created payments and their poll schedule, leased to one poller each."""
 
     def _insert_payment(self, new: PaymentRecord) -> PaymentRecord:
@@ -54,12 +54,6 @@ class DjangoRegistry(RegistryFlow, DjangoBase):
                 lambda: self._q(TrackedPayment).filter(reference=reference).update(**changes)
             )
         )
-
-    def _write_payment_token(self, reference: str, token: str, now: float) -> bool:
-        return self._update_payment(reference, token=token, updated_at=now)
-
-    def _write_payment_status(self, reference: str, status: str, note: str, now: float) -> bool:
-        return self._update_payment(reference, status=status, note=note, updated_at=now)
 
     def _lease_due_payments(
         self, *, now: float, created_before: float, limit: int, owner: str, until: float
