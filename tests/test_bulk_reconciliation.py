@@ -120,19 +120,21 @@ def test_sync_bulk_never_has_more_than_concurrency_calls_in_flight(
 
 
 @pytest.mark.anyio
-async def test_a_thousand_tokens_with_one_bad_one_lose_none_of_the_others(
+async def test_hundreds_of_tokens_with_one_bad_one_lose_none_of_the_others(
     recon: ReconciliationServer,
 ) -> None:
+    # 15 tokens per worker on each side of the bad one: every worker outlives the error.
+    # (1,000 tokens proved nothing more and cost 5 s of real requests.)
     recon.delay = 0.0
-    tokens = [f"t{n}" for n in range(1000)]
-    tokens[500] = "bad-500"
+    tokens = [f"t{n}" for n in range(600)]
+    tokens[300] = "bad-300"
     try:
         async with ligdicash.AsyncClient(**credentials(recon)) as client:
             results = await client.get_transactions(tokens, concurrency=20)
     finally:
         recon.delay = 0.02
     assert [r.token for r in results] == tokens
-    assert [n for n, r in enumerate(results) if not r.ok] == [500]
+    assert [n for n, r in enumerate(results) if not r.ok] == [300]
 
 
 @pytest.mark.anyio

@@ -15,7 +15,7 @@ from ._pipeline import Step, exchange
 from ._records import RequestRecord
 from ._registry import PaymentRecorder, StoreLike, open_registry
 from ._resources import _InvoiceBase, _WithdrawalBase
-from ._validation import check_token
+from ._validation import Amount, check_token
 
 if TYPE_CHECKING:
     from ._callbacks import Callback
@@ -80,19 +80,52 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
         """True once :meth:`close` (or ``aclose``) was called."""
         return self._closed
 
-    def Invoice(self, *args: Any, **kwargs: Any) -> _InvoiceT:
+    # The factories spell out the resource's parameters (3.9 has no ParamSpec to borrow
+    # them): IDEs show them and mypy checks them. tests/test_factory_signatures.py holds
+    # them equal to ``_InvoiceBase.__init__`` / ``_WithdrawalBase.__init__``.
+    def Invoice(
+        self,
+        currency: str = "xof",
+        description: str = "",
+        customer_firstname: str = "",
+        customer_lastname: str = "",
+        customer_email: str = "",
+        store_name: str = "",
+        store_website_url: str = "",
+        *,
+        external_id: str = "",
+    ) -> _InvoiceT:
         """An invoice whose payments use this client (awaitable ones on ``AsyncClient``).
 
-        Takes the arguments of :class:`Invoice` (``currency``, ``description``, ...).
-        """
-        return self._invoice_class(*args, client=self, **kwargs)
+        Takes the arguments of :class:`Invoice`.
 
-    def Withdrawal(self, *args: Any, **kwargs: Any) -> _WithdrawalT:
+        Raises:
+            InvalidRequestError: a text argument that cannot be sent (see ``Invoice``).
+        """
+        return self._invoice_class(
+            currency,
+            description,
+            customer_firstname,
+            customer_lastname,
+            customer_email,
+            store_name,
+            store_website_url,
+            external_id=external_id,
+            client=self,
+        )
+
+    def Withdrawal(
+        self, description: str = "", amount: Optional[Amount] = None, customer: str = ""
+    ) -> _WithdrawalT:
         """A payout sent with this client (an awaitable ``send`` on ``AsyncClient``).
 
-        Takes the arguments of :class:`Withdrawal` (``description``, ``amount``, ``customer``).
+        Takes the arguments of :class:`Withdrawal`.
+
+        Raises:
+            InvalidAmountError: ``amount`` missing, not whole CFA francs or out of range.
+            InvalidRequestError: ``customer`` is not a phone number, or a text cannot be sent.
         """
-        return self._withdrawal_class(*args, client=self, **kwargs)
+        return self._withdrawal_class(description, amount, customer, client=self)
 
     def _check_open(self, spec: RequestSpec[Any]) -> None:
         if self._closed:

@@ -12,17 +12,15 @@ variable (when it has one), then the default.
 
 from __future__ import annotations
 
-import ipaddress
-import logging
 import math
 import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
-from urllib.parse import urlsplit
 
 from ._exceptions import ConfigurationError
+from ._version import __version__
 
 if TYPE_CHECKING:
     import httpx
@@ -41,7 +39,10 @@ __all__ = [
     "resolve_settings",
 ]
 
-logger = logging.getLogger("ligdicash")
+# ``logging``, ``ipaddress`` and ``urllib.parse`` are imported where they are used, not here:
+# ``import ligdicash`` loads this module, and they are a third of its stdlib cost
+# (``python -X importtime -c "import ligdicash"``; benchmarks/run.py, table (c)). The
+# "ligdicash" logger is the same object whichever module asks for it first.
 
 PLATFORM_URLS = {
     "live": "https://app.ligdicash.com/pay/v01/",
@@ -55,6 +56,8 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_MAX_RETRIES = 2
 #: Far beyond any real API root; bounds the work done on a hostile value.
 MAX_URL_LENGTH = 2048
+
+USER_AGENT = f"ligdicash-python/{__version__}"
 
 TimeoutTypes = Union[float, int, "httpx.Timeout", None]
 OnRequestHook = Callable[["RequestRecord"], Any]
@@ -73,6 +76,25 @@ class Settings:
     max_retries: int
     allow_http_hosts: tuple[str, ...] = ()
     on_request: Optional[OnRequestHook] = field(default=None, repr=False, compare=False)
+    #: The headers of every request, built once here: without and with a JSON body. They
+    #: live and die with the client (no module-level cache keyed by the credentials).
+    headers: httpx.Headers = field(init=False, repr=False, compare=False)
+    json_headers: httpx.Headers = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        import httpx  # already loaded: check_timeout built this instance's httpx.Timeout
+
+        common = {
+            "Apikey": self.api_key,
+            "Authorization": f"Bearer {self.auth_token}",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        # httpx.Request copies the headers it is given: these are never changed in place.
+        object.__setattr__(self, "headers", httpx.Headers(common))
+        object.__setattr__(
+            self, "json_headers", httpx.Headers({**common, "Content-Type": "application/json"})
+        )
 
     @property
     def is_provider_test_host(self) -> bool:
@@ -170,6 +192,8 @@ def check_allow_http_hosts(value: Any) -> tuple[str, ...]:
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
+    import ipaddress  # first needed by a base_url override, not by ``import ligdicash``
+
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
@@ -185,7 +209,9 @@ def _warn_plain_http_once(host: str) -> None:
         if host in _warned_http_hosts:
             return
         _warned_http_hosts.add(host)
-    logger.warning(
+    import logging  # see the note at the top of the module
+
+    logging.getLogger("ligdicash").warning(
         "plain http to %r is allowed by allow_http_hosts: credentials and payments travel "
         "unencrypted; use this only for a sandbox on a private network",
         host,
@@ -208,6 +234,8 @@ def check_base_url(url: Any, allow_http_hosts: tuple[str, ...] = ()) -> str:
         raise ConfigurationError(f"base_url is longer than {MAX_URL_LENGTH} characters")
     if any(c.isspace() or not c.isprintable() for c in url) or not _encodable(url):
         raise ConfigurationError("base_url contains whitespace, control or invalid characters")
+    from urllib.parse import urlsplit  # see the note at the top of the module
+
     try:
         parsed = urlsplit(url)
         host = (parsed.hostname or "").rstrip(".")

@@ -37,13 +37,11 @@ from ._exceptions import (
 from ._operations import RequestSpec, ResultT
 from ._outcomes import map_transport_error, parse_response, parse_retry_after
 from ._records import RequestRecord, redact_body
-from ._version import __version__
 
 __all__ = ["Send", "Sleep", "Step", "build_request", "exchange"]
 
 logger = logging.getLogger("ligdicash")
 
-USER_AGENT = f"ligdicash-python/{__version__}"
 #: Backoff before retry n (0-based): 0.5 s, 1 s, 2 s, ... capped, minus up to 25 % jitter.
 INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
@@ -95,7 +93,7 @@ def build_request(settings: Settings, spec: RequestSpec[Any]) -> httpx.Request:
         content: Optional[bytes] = None
         if spec.body is not None:
             content = json.dumps(spec.body, separators=(",", ":"), ensure_ascii=False).encode()
-        headers = _headers(settings.api_key, settings.auth_token, content is not None)
+        headers = settings.headers if content is None else settings.json_headers
         request = httpx.Request(operation.method, url, headers=headers, content=content)
     except (httpx.InvalidURL, UnicodeError, ValueError, TypeError, RecursionError) as exc:
         reason = _unbuildable(exc)
@@ -111,24 +109,12 @@ def build_request(settings: Settings, spec: RequestSpec[Any]) -> httpx.Request:
     )
 
 
-# Per-request work that does not change between requests, parsed once. (httpx.URL and
-# httpx.Headers are copied by httpx.Request, never changed in place.)
+# Per-request work that does not change between requests, parsed once. (httpx.URL is
+# copied by httpx.Request, never changed in place.) The headers, which hold the credentials,
+# are built once per client on its ``Settings``, not cached here.
 @functools.lru_cache(maxsize=64)
 def _endpoint_url(base_url: str, path: str) -> httpx.URL:
     return httpx.URL(base_url + path)
-
-
-@functools.lru_cache(maxsize=16)
-def _headers(api_key: str, auth_token: str, json_body: bool) -> httpx.Headers:
-    headers = {
-        "Apikey": api_key,
-        "Authorization": f"Bearer {auth_token}",
-        "Accept": "application/json",
-        "User-Agent": USER_AGENT,
-    }
-    if json_body:
-        headers["Content-Type"] = "application/json"
-    return httpx.Headers(headers)
 
 
 def _unbuildable(exc: BaseException) -> str:

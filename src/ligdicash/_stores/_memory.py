@@ -9,15 +9,14 @@ from typing import Callable, Optional
 
 from ._base import (
     INBOX_STATES,
-    Store,
     check_body,
     check_key,
     check_lease,
-    check_payment,
     check_text,
     inbox_digest,
     new_owner,
 )
+from ._registry_flow import RegistryFlowByChanges
 from ._types import (
     Claim,
     IdempotencyRecord,
@@ -25,7 +24,6 @@ from ._types import (
     InboxEntry,
     InboxState,
     PaymentClaim,
-    PaymentKind,
     PaymentRecord,
     ReleaseState,
 )
@@ -33,7 +31,7 @@ from ._types import (
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(Store):
+class MemoryStore(RegistryFlowByChanges):
     """An in-process store: nothing survives the process, nothing is shared with another.
 
     Args:
@@ -215,55 +213,22 @@ class MemoryStore(Store):
 
     # -- payment registry -------------------------------------------------------------
 
-    def record_payment(
-        self,
-        reference: str,
-        *,
-        kind: PaymentKind,
-        amount: int,
-        token: Optional[str] = None,
-        next_poll_at: Optional[float] = None,
-    ) -> PaymentRecord:
-        check_payment(reference, kind, amount, token)
+    def _insert_payment(self, new: PaymentRecord) -> PaymentRecord:
         with self._lock:
-            existing = self._payments.get(reference)
-            if existing is not None:
-                return existing
-            now = self._clock()
-            due = now if next_poll_at is None else next_poll_at
-            record = PaymentRecord(
-                reference, kind, amount, token, "pending", now, now, due, 0, "", 0.0, ""
-            )
-            self._payments[reference] = record
-            return record
+            return self._payments.setdefault(new.reference, new)
 
     def _update_payment(self, reference: str, **changes: object) -> bool:
         with self._lock:
             record = self._payments.get(reference)
             if record is None:
                 return False
-            self._payments[reference] = dataclasses.replace(
-                record,
-                **changes,  # type: ignore[arg-type]
-                updated_at=self._clock(),
-            )
+            self._payments[reference] = dataclasses.replace(record, **changes)  # type: ignore[arg-type]
             return True
 
-    def set_payment_token(self, reference: str, token: str) -> bool:
-        check_text(token, "token", limit=4000)
-        return self._update_payment(reference, token=token)
-
-    def set_payment_status(self, reference: str, status: str, *, note: str = "") -> bool:
-        check_text(status, "status", limit=64)
-        check_text(note, "note")
-        return self._update_payment(reference, status=status, note=note)
-
-    def claim_due_payments(
-        self, *, limit: int = 100, lease_seconds: float = 30.0, older_than: float = 0.0
-    ) -> list[PaymentClaim]:
-        lease = check_lease(lease_seconds)
+    def _lease_due_payments(
+        self, *, now: float, created_before: float, limit: int, owner: str, until: float
+    ) -> list[PaymentRecord]:
         with self._lock:
-            now = self._clock()
             due = sorted(
                 (
                     p
@@ -271,23 +236,17 @@ class MemoryStore(Store):
                     if p.status == "pending"
                     and p.next_poll_at <= now
                     and p.lease_until <= now
-                    and p.created_at <= now - older_than
+                    and p.created_at <= created_before
                 ),
                 key=lambda p: (p.next_poll_at, p.reference),
-            )[: max(limit, 0)]
-            claims = []
-            for payment in due:
-                owner = new_owner()
-                leased = dataclasses.replace(payment, owner=owner, lease_until=now + lease)
-                self._payments[payment.reference] = leased
-                claims.append(PaymentClaim(leased, owner, leased.lease_until))
-            return claims
+            )[:limit]
+            leased = [dataclasses.replace(p, owner=owner, lease_until=until) for p in due]
+            self._payments.update((p.reference, p) for p in leased)
+            return leased
 
-    def finish_payment_poll(
-        self, claim: PaymentClaim, *, status: str, next_poll_at: float = 0.0, note: str = ""
+    def _write_poll_result(
+        self, claim: PaymentClaim, status: str, next_poll_at: float, note: str, now: float
     ) -> bool:
-        check_text(status, "status", limit=64)
-        check_text(note, "note")
         with self._lock:
             record = self._payments.get(claim.reference)
             if record is None or record.owner != claim.owner or record.lease_until == 0.0:
@@ -299,7 +258,7 @@ class MemoryStore(Store):
                 poll_attempts=record.poll_attempts + 1,
                 lease_until=0.0,
                 note=note,
-                updated_at=self._clock(),
+                updated_at=now,
             )
             return True
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ._base import check_key, check_lease, check_payment, check_text, new_owner
+from ._base import check_key
 from ._redis_base import RedisBase, _hash, _s, _t
-from ._types import PaymentClaim, PaymentKind, PaymentRecord
+from ._registry_flow import RegistryFlow
+from ._types import PaymentClaim, PaymentRecord
 
 __all__ = ["RedisRegistry"]
 
 
-class RedisRegistry(RedisBase):
+class RedisRegistry(RegistryFlow, RedisBase):
     """Created payments and their poll schedule, leased to one poller each (Lua scripts)."""
 
     def _payment(self, reference: str, raw: Any) -> PaymentRecord:
@@ -32,81 +33,58 @@ class RedisRegistry(RedisBase):
             _s(h["note"]),
         )
 
-    def record_payment(
-        self,
-        reference: str,
-        *,
-        kind: PaymentKind,
-        amount: int,
-        token: Optional[str] = None,
-        next_poll_at: Optional[float] = None,
-    ) -> PaymentRecord:
-        check_payment(reference, kind, amount, token)
-        now = self._clock()
+    def _insert_payment(self, new: PaymentRecord) -> PaymentRecord:
         raw = self._script(
             "RECORD_PAYMENT",
-            [self._k("pay", reference), self._k("pay", "due"), self._k("pay", "all")],
+            [self._k("pay", new.reference), self._k("pay", "due"), self._k("pay", "all")],
             [
-                reference,
-                kind,
-                str(amount),
-                token or "",
-                "0" if token is None else "1",
-                _t(now),
-                _t(now if next_poll_at is None else next_poll_at),
+                new.reference,
+                new.kind,
+                str(new.amount),
+                new.token or "",
+                "0" if new.token is None else "1",
+                _t(new.created_at),
+                _t(new.next_poll_at),
             ],
         )
-        return self._payment(reference, raw)
+        return self._payment(new.reference, raw)
 
-    def set_payment_token(self, reference: str, token: str) -> bool:
-        check_key(reference, "reference")
-        check_text(token, "token", limit=4000)
+    def _write_payment_token(self, reference: str, token: str, now: float) -> bool:
+        check_key(reference, "reference")  # it names a Redis key
         return bool(
             self._script(
-                "SET_PAYMENT_FIELD",
-                [self._k("pay", reference)],
-                ["token", token, _t(self._clock())],
+                "SET_PAYMENT_FIELD", [self._k("pay", reference)], ["token", token, _t(now)]
             )
         )
 
-    def set_payment_status(self, reference: str, status: str, *, note: str = "") -> bool:
-        check_key(reference, "reference")
-        check_text(status, "status", limit=64)
-        check_text(note, "note")
+    def _write_payment_status(self, reference: str, status: str, note: str, now: float) -> bool:
+        check_key(reference, "reference")  # it names a Redis key
         return bool(
             self._script(
                 "SET_PAYMENT_STATUS",
                 [self._k("pay", reference), self._k("pay", "due")],
-                [reference, status, note, _t(self._clock())],
+                [reference, status, note, _t(now)],
             )
         )
 
-    def claim_due_payments(
-        self, *, limit: int = 100, lease_seconds: float = 30.0, older_than: float = 0.0
-    ) -> list[PaymentClaim]:
-        lease = check_lease(lease_seconds)
-        if limit <= 0:
-            return []
-        now, owner = self._clock(), new_owner()
+    def _lease_due_payments(
+        self, *, now: float, created_before: float, limit: int, owner: str, until: float
+    ) -> list[PaymentRecord]:
         raws = self._script(
             "CLAIM_DUE",
             [self._k("pay", "due")],
-            [self.prefix, owner, _t(now + lease), _t(now), _t(now - older_than), str(int(limit))],
+            [self.prefix, owner, _t(until), _t(now), _t(created_before), str(limit)],
         )
-        payments = [self._payment(_s(_hash(raw)["reference"]), raw) for raw in raws]
-        payments.sort(key=lambda p: (p.next_poll_at, p.reference))
-        return [PaymentClaim(p, owner, now + lease) for p in payments]
+        return [self._payment(_s(_hash(raw)["reference"]), raw) for raw in raws]
 
-    def finish_payment_poll(
-        self, claim: PaymentClaim, *, status: str, next_poll_at: float = 0.0, note: str = ""
+    def _write_poll_result(
+        self, claim: PaymentClaim, status: str, next_poll_at: float, note: str, now: float
     ) -> bool:
-        check_text(status, "status", limit=64)
-        check_text(note, "note")
         return bool(
             self._script(
                 "FINISH_POLL",
                 [self._k("pay", claim.reference), self._k("pay", "due")],
-                [claim.reference, claim.owner, status, _t(next_poll_at), note, _t(self._clock())],
+                [claim.reference, claim.owner, status, _t(next_poll_at), note, _t(now)],
             )
         )
 

@@ -1,12 +1,13 @@
-"""The payment registry's SQL, shared by SQLite and PostgreSQL (see ``_sql.py``)."""
+"""The payment registry's SQL, shared by SQLite and PostgreSQL (see ``_sql.py``): the atomic
+writes under ``_registry_flow.RegistryFlow``, and the reads."""
 
 from __future__ import annotations
 
 from typing import Optional
 
-from ._base import check_lease, check_payment, check_text, new_owner
+from ._registry_flow import RegistryFlow
 from ._sql_base import Row, SQLBase
-from ._types import PaymentClaim, PaymentKind, PaymentRecord
+from ._types import PaymentClaim, PaymentRecord
 
 __all__ = ["SQLRegistry"]
 
@@ -34,67 +35,49 @@ def _payment(row: Row) -> PaymentRecord:
     )
 
 
-class SQLRegistry(SQLBase):
+class SQLRegistry(RegistryFlow, SQLBase):
     """Created payments and their poll schedule, leased to one poller each."""
 
-    def record_payment(
-        self,
-        reference: str,
-        *,
-        kind: PaymentKind,
-        amount: int,
-        token: Optional[str] = None,
-        next_poll_at: Optional[float] = None,
-    ) -> PaymentRecord:
-        check_payment(reference, kind, amount, token)
-        now = self._clock()
+    def _insert_payment(self, new: PaymentRecord) -> PaymentRecord:
         self._run(
             f"INSERT INTO ligdicash_payments ({_PAYMENT_COLUMNS}) "
             "VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, 0, '', 0, '') "
             "ON CONFLICT (reference) DO NOTHING",
             (
-                reference,
-                kind,
-                amount,
-                token,
-                now,
-                now,
-                now if next_poll_at is None else next_poll_at,
+                new.reference,
+                new.kind,
+                new.amount,
+                new.token,
+                new.created_at,
+                new.updated_at,
+                new.next_poll_at,
             ),
             write=True,
         )
-        record = self.get_payment(reference)
+        record = self.get_payment(new.reference)
         assert record is not None  # inserted, or there already
         return record
 
-    def set_payment_token(self, reference: str, token: str) -> bool:
-        check_text(token, "token", limit=4000)
+    def _write_payment_token(self, reference: str, token: str, now: float) -> bool:
         count, _ = self._run(
             "UPDATE ligdicash_payments SET token = ?, updated_at = ? WHERE reference = ?",
-            (token, self._clock(), reference),
+            (token, now, reference),
             write=True,
         )
         return count == 1
 
-    def set_payment_status(self, reference: str, status: str, *, note: str = "") -> bool:
-        check_text(status, "status", limit=64)
-        check_text(note, "note")
+    def _write_payment_status(self, reference: str, status: str, note: str, now: float) -> bool:
         count, _ = self._run(
             "UPDATE ligdicash_payments SET status = ?, note = ?, updated_at = ? "
             "WHERE reference = ?",
-            (status, note, self._clock(), reference),
+            (status, note, now, reference),
             write=True,
         )
         return count == 1
 
-    def claim_due_payments(
-        self, *, limit: int = 100, lease_seconds: float = 30.0, older_than: float = 0.0
-    ) -> list[PaymentClaim]:
-        lease = check_lease(lease_seconds)
-        if limit <= 0:
-            return []
-        now = self._clock()
-        owner, until = new_owner(), now + lease
+    def _lease_due_payments(
+        self, *, now: float, created_before: float, limit: int, owner: str, until: float
+    ) -> list[PaymentRecord]:
         _, rows = self._run(
             "WITH picked AS MATERIALIZED (SELECT reference FROM ligdicash_payments "
             f"WHERE {_PAYMENT_DUE} AND created_at <= ? ORDER BY next_poll_at, reference "
@@ -102,24 +85,19 @@ class SQLRegistry(SQLBase):
             "UPDATE ligdicash_payments SET owner = ?, lease_until = ? "
             f"WHERE reference IN (SELECT reference FROM picked) AND {_PAYMENT_DUE} "
             f"RETURNING {_PAYMENT_COLUMNS}",
-            (now, now, now - older_than, int(limit), owner, until, now, now),
+            (now, now, created_before, limit, owner, until, now, now),
             write=True,
         )
-        payments = sorted(
-            (_payment(row) for row in rows), key=lambda p: (p.next_poll_at, p.reference)
-        )
-        return [PaymentClaim(p, owner, until) for p in payments]
+        return [_payment(row) for row in rows]
 
-    def finish_payment_poll(
-        self, claim: PaymentClaim, *, status: str, next_poll_at: float = 0.0, note: str = ""
+    def _write_poll_result(
+        self, claim: PaymentClaim, status: str, next_poll_at: float, note: str, now: float
     ) -> bool:
-        check_text(status, "status", limit=64)
-        check_text(note, "note")
         count, _ = self._run(
             "UPDATE ligdicash_payments SET status = ?, next_poll_at = ?, "
             "poll_attempts = poll_attempts + 1, lease_until = 0, note = ?, updated_at = ? "
             "WHERE reference = ? AND owner = ? AND lease_until > 0",
-            (status, float(next_poll_at), note, self._clock(), claim.reference, claim.owner),
+            (status, next_poll_at, note, now, claim.reference, claim.owner),
             write=True,
         )
         return count == 1

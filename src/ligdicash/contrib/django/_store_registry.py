@@ -1,22 +1,15 @@
-"""The payment registry on the Django ORM (model ``TrackedPayment``)."""
+"""The payment registry on the Django ORM (model ``TrackedPayment``): the atomic writes under
+``_stores._registry_flow.RegistryFlow``, and the reads."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Optional
 
 from django.db.models import Count, F, Q  # type: ignore[import-untyped,unused-ignore]
 
-from ..._stores._base import (
-    check_lease,
-    check_payment,
-    check_text,
-    new_owner,
-)
-from ..._stores._types import (
-    PaymentClaim,
-    PaymentKind,
-    PaymentRecord,
-)
+from ..._stores._registry_flow import RegistryFlowByChanges
+from ..._stores._types import PaymentClaim, PaymentRecord
 from ._store_base import DjangoBase
 from .models import TrackedPayment
 
@@ -44,90 +37,44 @@ def _payment(row: Any) -> PaymentRecord:
     )
 
 
-class DjangoRegistry(DjangoBase):
+class DjangoRegistry(RegistryFlowByChanges, DjangoBase):
     """Created payments and their poll schedule, leased to one poller each."""
 
-    def record_payment(
-        self,
-        reference: str,
-        *,
-        kind: PaymentKind,
-        amount: int,
-        token: Optional[str] = None,
-        next_poll_at: Optional[float] = None,
-    ) -> PaymentRecord:
-        check_payment(reference, kind, amount, token)
-
+    def _insert_payment(self, new: PaymentRecord) -> PaymentRecord:
         def record() -> PaymentRecord:
-            now = self._clock()
-            self._insert(
-                TrackedPayment,
-                reference=reference,
-                kind=kind,
-                amount=amount,
-                token=token,
-                status="pending",
-                created_at=now,
-                updated_at=now,
-                next_poll_at=now if next_poll_at is None else next_poll_at,
-                poll_attempts=0,
-                owner="",
-                lease_until=0.0,
-                note="",
-            )
-            return _payment(self._q(TrackedPayment).get(reference=reference))
+            # The model's fields are the record's, by name.
+            self._insert(TrackedPayment, **dataclasses.asdict(new))
+            return _payment(self._q(TrackedPayment).get(reference=new.reference))
 
         return self._call(record)  # type: ignore[no-any-return]
 
     def _update_payment(self, reference: str, **changes: Any) -> bool:
         return bool(
             self._call(
-                lambda: (
-                    self._q(TrackedPayment)
-                    .filter(reference=reference)
-                    .update(updated_at=self._clock(), **changes)
-                )
+                lambda: self._q(TrackedPayment).filter(reference=reference).update(**changes)
             )
         )
 
-    def set_payment_token(self, reference: str, token: str) -> bool:
-        check_text(token, "token", limit=4000)
-        return self._update_payment(reference, token=token)
-
-    def set_payment_status(self, reference: str, status: str, *, note: str = "") -> bool:
-        check_text(status, "status", limit=64)
-        check_text(note, "note")
-        return self._update_payment(reference, status=status, note=note)
-
-    def claim_due_payments(
-        self, *, limit: int = 100, lease_seconds: float = 30.0, older_than: float = 0.0
-    ) -> list[PaymentClaim]:
-        lease = check_lease(lease_seconds)
-        if limit <= 0:
-            return []
-
-        def claim_due() -> list[PaymentClaim]:
-            now = self._clock()
-            owner, until = new_owner(), now + lease
+    def _lease_due_payments(
+        self, *, now: float, created_before: float, limit: int, owner: str, until: float
+    ) -> list[PaymentRecord]:
+        def lease_due() -> list[PaymentRecord]:
             candidates = (
                 self._q(TrackedPayment)
-                .filter(_due(now), created_at__lte=now - older_than)
+                .filter(_due(now), created_at__lte=created_before)
                 .order_by("next_poll_at", "reference")
             )
             self._lease_rows(
                 TrackedPayment, candidates, limit, _due(now), owner=owner, lease_until=until
             )
             rows = self._q(TrackedPayment).filter(owner=owner, lease_until=until)
-            payments = [_payment(row) for row in rows.order_by("next_poll_at", "reference")]
-            return [PaymentClaim(p, owner, until) for p in payments]
+            return [_payment(row) for row in rows]
 
-        return self._call(claim_due)  # type: ignore[no-any-return]
+        return self._call(lease_due)  # type: ignore[no-any-return]
 
-    def finish_payment_poll(
-        self, claim: PaymentClaim, *, status: str, next_poll_at: float = 0.0, note: str = ""
+    def _write_poll_result(
+        self, claim: PaymentClaim, status: str, next_poll_at: float, note: str, now: float
     ) -> bool:
-        check_text(status, "status", limit=64)
-        check_text(note, "note")
         return bool(
             self._call(
                 lambda: (
@@ -139,7 +86,7 @@ class DjangoRegistry(DjangoBase):
                         poll_attempts=F("poll_attempts") + 1,
                         lease_until=0.0,
                         note=note,
-                        updated_at=self._clock(),
+                        updated_at=now,
                     )
                 )
             )
