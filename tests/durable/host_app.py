@@ -177,7 +177,10 @@ def serve(app: Any, django_server: bool) -> None:
 def main() -> None:
     import logging
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(process)d %(threadName)s %(name)s %(message)s"
+    )
+    logging.getLogger("ligdicash").setLevel(os.environ.get("HOST_LOG_LEVEL", "WARNING"))
     kind = sys.argv[1]
     if kind == "flask":
         serve(flask_app(), django_server=False)
@@ -200,7 +203,11 @@ def main() -> None:
         processor.accept = accept  # type: ignore[method-assign]
     from django.core.wsgi import get_wsgi_application
 
-    serve(get_wsgi_application(), django_server=True)
+    from ligdicash.contrib.django import start_sweeper
+
+    application = get_wsgi_application()
+    start_sweeper()  # as the callbacks guide says to do in wsgi.py: sweep from the start
+    serve(application, django_server=True)
 
 
 if __name__ == "__main__":
