@@ -16,14 +16,24 @@ The Flask hosts' handler appends to a plain file: at-least-once, so a kill at
 ``confirmed`` may run it twice (by design; that is what ``event_key`` is for). The Django
 hosts' handler writes in the store's transaction: exactly once.
 
+With ``--no-callbacks`` the sandbox sends no callback at all: a shop process creates the
+payments with a client that records each one in the shared store (``Client(store=...)``),
+and two reconciler processes (``host_app.py --reconcile``: ``Reconciler.run_forever``
+through the same processor and handler; for Django, ``get_processor()`` as
+``manage.py ligdicash_reconcile`` does) are the only way the payments are found. The
+reconcilers are killed with ``SIGKILL`` at three points, cycling: ``handler`` and
+``confirmed`` as above, and ``anytime`` (by the harness, at a random moment of their life,
+0.3 to 3 s after start), and restarted at once.
+
     python benchmarks/callbacks_crash_soak.py [--payments 300] [--kills 20]
-        [--backends postgresql,redis,django]
+        [--backends postgresql,redis,django] [--no-callbacks]
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import random
 import sys
 import tempfile
 import threading
@@ -35,6 +45,7 @@ sys.path[:0] = [str(Path(__file__).parent.parent / "tests" / "durable")]
 from cluster import BACKENDS, Cluster, cluster  # noqa: E402
 
 POINTS = ("accepted", "handler", "confirmed")
+RECONCILER_POINTS = ("handler", "confirmed", "anytime")
 
 
 def supervise(
@@ -60,6 +71,83 @@ def supervise(
                 running.proxy.set_backend(index, address)  # type: ignore[union-attr]
         stop.wait(0.05)
     return kills
+
+
+def supervise_reconcilers(
+    running: Cluster, count: int, wanted: int, probability: float, stop: threading.Event
+) -> dict[str, int]:
+    """Start ``count`` reconcilers; kill (``anytime``) and restart them until ``stop``."""
+    kills = dict.fromkeys(RECONCILER_POINTS, 0)
+    points = itertools.cycle(RECONCILER_POINTS)
+    current: dict[int, str] = {}
+    kill_at: dict[int, float] = {}
+
+    def start(index: int) -> None:
+        point = current[index] = next(points)
+        armed = sum(kills.values()) < wanted
+        crash = f"{point}:{probability}" if armed and point != "anytime" else ""
+        running.start_reconciler(index, crash)
+        kill_at[index] = (
+            time.monotonic() + random.uniform(0.3, 3.0) if armed and point == "anytime" else 0.0
+        )
+
+    for index in range(count):
+        start(index)
+    while not stop.is_set():
+        for index, process in enumerate(running.reconcilers):
+            assert process is not None
+            if kill_at[index] and time.monotonic() >= kill_at[index] and process.poll() is None:
+                process.kill()
+            if process.poll() is not None:
+                process.wait()
+                kills[current[index]] += 1
+                start(index)
+        stop.wait(0.05)
+    return kills
+
+
+def soak_without_callbacks(
+    backend: str, payments: int, wanted: int, probability: float
+) -> dict[str, object]:
+    """The reconcilers alone find the payments, while being killed."""
+    tmp = tempfile.mkdtemp(prefix="ligdicash-reconcile-soak-")  # kept: the processes' logs
+    print(f"{backend}: the reconcilers' logs are under {tmp}", file=sys.stderr, flush=True)
+    with cluster(backend, Path(tmp), hosts=1, lease=3.0, sweep=1.0) as running:
+        stop = threading.Event()
+        result: dict[str, dict[str, int]] = {}
+        supervisor = threading.Thread(
+            target=lambda: result.setdefault(
+                "kills", supervise_reconcilers(running, 2, wanted, probability, stop)
+            )
+        )
+        supervisor.start()
+        started = time.monotonic()
+        tokens: list[str] = []
+        for _ in range(0, payments, 30):
+            batch = running.create_recorded_payments(min(30, payments - len(tokens)))
+            tokens += batch
+            running.settle(batch)
+        settled = time.monotonic()
+        deadline = settled + 120.0
+        while time.monotonic() < deadline:
+            if len(running.handled()) == payments:
+                break
+            time.sleep(0.5)
+        drained = time.monotonic() - settled
+        stop.set()
+        supervisor.join()
+        handled = running.handled()
+        return {
+            "unreached": 0,
+            "backend": backend,
+            "payments": payments,
+            "kills": result["kills"],
+            "lost": sum(1 for token in tokens if handled[token] == 0),
+            "twice": sum(1 for token in tokens if handled[token] > 1),
+            "unfinished": 0,
+            "drain_s": round(drained, 1),
+            "total_s": round(time.monotonic() - started, 1),
+        }
 
 
 def soak(backend: str, payments: int, wanted: int, probability: float) -> dict[str, object]:
@@ -124,19 +212,26 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--probability", type=float, default=0.15)
     parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument(
+        "--no-callbacks",
+        action="store_true",
+        help="the sandbox sends no callback; killed reconcilers alone find the payments",
+    )
     args = parser.parse_args()
+    points = RECONCILER_POINTS if args.no_callbacks else POINTS
     print(
-        "| backend | payments | kills (accepted/handler/confirmed) | lost (never answered 200) | "
+        f"| backend | payments | kills ({'/'.join(points)}) | lost (never answered 200) | "
         "handled twice | inbox left | drained after settling | total |"
     )
     print("|---|---|---|---|---|---|---|---|")
+    run = soak_without_callbacks if args.no_callbacks else soak
     for backend in args.backends.split(","):
-        row = soak(backend, args.payments, args.kills, args.probability)
+        row = run(backend, args.payments, args.kills, args.probability)
         kills = row["kills"]
         assert isinstance(kills, dict)
         print(
             f"| {backend} | {row['payments']} | {sum(kills.values())} "
-            f"({kills['accepted']}/{kills['handler']}/{kills['confirmed']}) | {row['lost']} "
+            f"({'/'.join(str(kills[point]) for point in points)}) | {row['lost']} "
             f"({row['unreached']}) | "
             f"{row['twice']} | {row['unfinished']} | {row['drain_s']} s | {row['total_s']} s |",
             flush=True,

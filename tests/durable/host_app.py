@@ -2,7 +2,14 @@
 
 Run by the durable tests and the crash soak, from its own working directory::
 
-    python host_app.py flask|django
+    python host_app.py flask|django              # serve the callback endpoint
+    python host_app.py django --migrate          # create the tables (once, first)
+    python host_app.py flask|django --pay N      # N payments recorded in the shared store
+    python host_app.py flask|django --reconcile  # a reconciler process (Reconciler.run_forever)
+
+The last two are the crash soak's ``--no-callbacks`` mode: the sandbox sends no callback,
+the shop's client records each payment in the store (``Client(store=...)``) and only the
+reconcilers find the payments; they run the same handler through the same processor.
 
 Environment: ``LIGDICASH_STORE_URL`` (flask; django uses ``django://`` on
 ``HOST_DJANGO_DB``), ``HOST_SANDBOX_URL``, ``HOST_API_KEY``, ``HOST_AUTH_TOKEN``,
@@ -174,6 +181,80 @@ def serve(app: Any, django_server: bool) -> None:
     server.serve_forever()
 
 
+#: The reconcilers' soak settings: poll at once, then every second; a short lease on the
+#: payments a round takes, so that a killed reconciler's batch is polled again within
+#: seconds (the commands' default lease is 300 s).
+RECONCILE_SCHEDULE = (0.0, 1.0)
+RECONCILE_LEASE = 10.0
+
+
+def shared_store(kind: str) -> Any:
+    """The store every host, shop client and reconciler shares."""
+    if kind == "django":
+        from ligdicash.contrib.django import get_processor
+
+        return get_processor().store  # the ORM store (django://), as the callback view's
+    return ligdicash.open_store(os.environ["LIGDICASH_STORE_URL"])
+
+
+def pay(kind: str, count: int) -> None:
+    """Create ``count`` payments without callbacks, recorded in the shared store; print
+    one token per line."""
+    import uuid
+
+    store = shared_store(kind)
+    with ligdicash.Client(
+        api_key=os.environ["HOST_API_KEY"],
+        auth_token=os.environ["HOST_AUTH_TOKEN"],
+        base_url=os.environ["HOST_SANDBOX_URL"],
+        store=store,
+    ) as shop:
+        for _ in range(count):
+            order_id = f"ORD-{uuid.uuid4().hex[:12]}"
+            invoice = shop.Invoice(description=f"Order {order_id}")
+            invoice.add_item(name="Item", description="", quantity=1, unit_price=1500)
+            response = invoice.pay_with_redirection(
+                return_url="http://127.0.0.1:9/ok",
+                custom_data={"transaction_id": order_id, "sandbox_callback": "none"},
+            )
+            print(response.token, flush=True)
+
+
+def reconcile(kind: str) -> None:
+    """Run a reconciler until killed: the payments recorded in the shared store, through
+    the same processor (and handler) as the callbacks."""
+    from ligdicash.contrib import CallbackProcessor
+
+    if kind == "django":
+        from ligdicash.contrib.django import get_processor
+
+        processor = get_processor()  # what manage.py ligdicash_reconcile runs
+        store = processor.store
+        polling = processor.client
+    else:
+        store = shared_store(kind)
+        polling = client()
+        processor = CallbackProcessor(
+            lookup=ligdicash.registry_lookup(store),
+            handler=deliver_to_file,
+            client=polling,
+            store=store,
+            lease_seconds=float(os.environ.get("HOST_LEASE", "20")),
+        )
+    assert isinstance(polling, ligdicash.Client)
+    reconciler = ligdicash.Reconciler(
+        store,
+        client=polling,
+        processor=processor,
+        schedule=RECONCILE_SCHEDULE,
+        lease_seconds=RECONCILE_LEASE,
+        batch_size=10,
+        concurrency=4,
+    )
+    Path(os.environ["HOST_PORT_FILE"]).write_text("0")  # ready
+    reconciler.run_forever(interval=0.2)
+
+
 def main() -> None:
     import logging
 
@@ -182,12 +263,19 @@ def main() -> None:
     )
     logging.getLogger("ligdicash").setLevel(os.environ.get("HOST_LOG_LEVEL", "WARNING"))
     kind = sys.argv[1]
-    if kind == "flask":
-        serve(flask_app(), django_server=False)
-        return
-    django_settings()
+    if kind == "django":
+        django_settings()
     if "--migrate" in sys.argv:
         migrate()
+        return
+    if "--pay" in sys.argv:
+        pay(kind, int(sys.argv[sys.argv.index("--pay") + 1]))
+        return
+    if "--reconcile" in sys.argv:
+        reconcile(kind)
+        return
+    if kind == "flask":
+        serve(flask_app(), django_server=False)
         return
     if CRASH_POINT == "accepted":
         from ligdicash.contrib import django as integration

@@ -30,13 +30,13 @@ def test_a_restarted_django_host_processes_stored_callbacks_without_any_request(
             running.proxy.set_backend(0, running.start_host(0, "accepted:1"))
             tokens += running.create_payments(1)
             running.settle(tokens[-1:])
-            host = running.hosts[0]
+            host, token = running.hosts[0], tokens[-1]
             assert host is not None
-            wait_until(lambda: host.poll() is not None, "the host to die after storing")
+            wait_until(lambda h=host: h.poll() is not None, "the host to die after storing")
             # Each copy is tried once (callback_attempts=1): wait for both attempts, so
             # that no late copy reaches the restarted host below.
             wait_until(
-                lambda: len(running.sandbox.callbacks(tokens[-1])) == 2, "both copies' attempts"
+                lambda t=token: len(running.sandbox.callbacks(t)) == 2, "both copies' attempts"
             )
         assert running.handled() == {}
         assert running.inbox_unfinished() >= 3
