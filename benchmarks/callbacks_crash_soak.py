@@ -25,8 +25,14 @@ reconcilers are killed with ``SIGKILL`` at three points, cycling: ``handler`` an
 ``confirmed`` as above, and ``anytime`` (by the harness, at a random moment of their life,
 0.3 to 3 s after start), and restarted at once.
 
+With ``--reconciler`` (callbacks on), the payments are recorded in the store as well and
+one reconciler process (never killed; first poll after 20 s, then every 5 s) runs beside
+the hosts: it finds the payments whose every callback copy was refused while both hosts
+were down (the sandbox gave up), which no sweeper can, and shares the hosts' claims, so
+a callback and a poll never both run the handler.
+
     python benchmarks/callbacks_crash_soak.py [--payments 300] [--kills 20]
-        [--backends postgresql,redis,django] [--no-callbacks]
+        [--backends postgresql,redis,django] [--no-callbacks | --reconciler]
 """
 
 from __future__ import annotations
@@ -150,7 +156,9 @@ def soak_without_callbacks(
         }
 
 
-def soak(backend: str, payments: int, wanted: int, probability: float) -> dict[str, object]:
+def soak(
+    backend: str, payments: int, wanted: int, probability: float, reconciler: bool = False
+) -> dict[str, object]:
     tmp = tempfile.mkdtemp(prefix="ligdicash-inbox-soak-")  # kept: the hosts' logs
     print(f"{backend}: the hosts' logs are under {tmp}", file=sys.stderr, flush=True)
     with (
@@ -169,10 +177,17 @@ def soak(backend: str, payments: int, wanted: int, probability: float) -> dict[s
             target=lambda: result.setdefault("kills", supervise(running, wanted, probability, stop))
         )
         supervisor.start()
+        if reconciler:
+            running.env["HOST_RECONCILE_SCHEDULE"] = "20,5"
+            running.start_reconciler(0)
         started = time.monotonic()
         tokens: list[str] = []
         for _ in range(0, payments, 30):
-            batch = running.create_payments(min(30, payments - len(tokens)))
+            count = min(30, payments - len(tokens))
+            if reconciler:
+                batch = running.create_recorded_payments(count, callbacks=True)
+            else:
+                batch = running.create_payments(count)
             tokens += batch
             running.settle(batch)
         settled = time.monotonic()
@@ -217,6 +232,11 @@ def main() -> None:
         action="store_true",
         help="the sandbox sends no callback; killed reconcilers alone find the payments",
     )
+    parser.add_argument(
+        "--reconciler",
+        action="store_true",
+        help="record the payments and run one reconciler beside the hosts",
+    )
     args = parser.parse_args()
     points = RECONCILER_POINTS if args.no_callbacks else POINTS
     print(
@@ -224,9 +244,11 @@ def main() -> None:
         "handled twice | inbox left | drained after settling | total |"
     )
     print("|---|---|---|---|---|---|---|---|")
-    run = soak_without_callbacks if args.no_callbacks else soak
     for backend in args.backends.split(","):
-        row = run(backend, args.payments, args.kills, args.probability)
+        if args.no_callbacks:
+            row = soak_without_callbacks(backend, args.payments, args.kills, args.probability)
+        else:
+            row = soak(backend, args.payments, args.kills, args.probability, args.reconciler)
         kills = row["kills"]
         assert isinstance(kills, dict)
         print(

@@ -127,13 +127,15 @@ class Cluster:
                 self.tokens.append(response.token)
         return self.tokens[-count:]
 
-    def create_recorded_payments(self, count: int) -> list[str]:
-        """``count`` payments without callbacks, created by a shop process whose client
-        records them in the shared store (``host_app.py --pay``)."""
+    def create_recorded_payments(self, count: int, *, callbacks: bool = False) -> list[str]:
+        """``count`` payments created by a shop process whose client records them in the
+        shared store (``host_app.py --pay``); the sandbox sends their callbacks to the
+        proxy only if ``callbacks``."""
+        args = ["--pay", str(count), *(["--callbacks"] if callbacks else [])]
         done = subprocess.run(
-            [sys.executable, str(HERE / "host_app.py"), self.kind, "--pay", str(count)],
+            [sys.executable, str(HERE / "host_app.py"), self.kind, *args],
             cwd=self.root,
-            env=self.env,
+            env=dict(self.env, HOST_CALLBACK_URL=self.callback_url if callbacks else ""),
             capture_output=True,
             check=True,
             timeout=300,

@@ -4,12 +4,14 @@ Run by the durable tests and the crash soak, from its own working directory::
 
     python host_app.py flask|django              # serve the callback endpoint
     python host_app.py django --migrate          # create the tables (once, first)
-    python host_app.py flask|django --pay N      # N payments recorded in the shared store
+    python host_app.py flask|django --pay N [--callbacks]  # N payments recorded in the store
     python host_app.py flask|django --reconcile  # a reconciler process (Reconciler.run_forever)
 
-The last two are the crash soak's ``--no-callbacks`` mode: the sandbox sends no callback,
-the shop's client records each payment in the store (``Client(store=...)``) and only the
-reconcilers find the payments; they run the same handler through the same processor.
+The last two are the crash soak's reconcilers: the shop's client records each payment in
+the store (``Client(store=...)``) and the reconcilers poll them, running the same handler
+through the same processor (``--no-callbacks``: the sandbox sends none, and only they find
+the payments; ``--reconciler``: beside the callbacks). ``HOST_RECONCILE_SCHEDULE``
+(e.g. ``"20,5"``) overrides their schedule.
 
 Environment: ``LIGDICASH_STORE_URL`` (flask; django uses ``django://`` on
 ``HOST_DJANGO_DB``), ``HOST_SANDBOX_URL``, ``HOST_API_KEY``, ``HOST_AUTH_TOKEN``,
@@ -197,26 +199,36 @@ def shared_store(kind: str) -> Any:
     return ligdicash.open_store(os.environ["LIGDICASH_STORE_URL"])
 
 
-def pay(kind: str, count: int) -> None:
-    """Create ``count`` payments without callbacks, recorded in the shared store; print
-    one token per line."""
+def pay(kind: str, count: int, callback_url: str) -> None:
+    """Create ``count`` payments recorded in the shared store (and in ``HOST_ORDERS``, for
+    the hosts' lookup); no callbacks unless ``callback_url``. Prints one token per line."""
     import uuid
 
     store = shared_store(kind)
-    with ligdicash.Client(
-        api_key=os.environ["HOST_API_KEY"],
-        auth_token=os.environ["HOST_AUTH_TOKEN"],
-        base_url=os.environ["HOST_SANDBOX_URL"],
-        store=store,
-    ) as shop:
+    with (
+        ligdicash.Client(
+            api_key=os.environ["HOST_API_KEY"],
+            auth_token=os.environ["HOST_AUTH_TOKEN"],
+            base_url=os.environ["HOST_SANDBOX_URL"],
+            store=store,
+        ) as shop,
+        open(os.environ["HOST_ORDERS"], "a", encoding="utf-8") as orders,
+    ):
         for _ in range(count):
             order_id = f"ORD-{uuid.uuid4().hex[:12]}"
             invoice = shop.Invoice(description=f"Order {order_id}")
             invoice.add_item(name="Item", description="", quantity=1, unit_price=1500)
+            custom_data = {"transaction_id": order_id}
+            if not callback_url:
+                custom_data["sandbox_callback"] = "none"
             response = invoice.pay_with_redirection(
                 return_url="http://127.0.0.1:9/ok",
-                custom_data={"transaction_id": order_id, "sandbox_callback": "none"},
+                callback_url=callback_url,
+                custom_data=custom_data,
             )
+            row = {"order_id": order_id, "token": response.token, "amount": 1500}
+            orders.write(json.dumps(row) + "\n")
+            orders.flush()
             print(response.token, flush=True)
 
 
@@ -246,7 +258,10 @@ def reconcile(kind: str) -> None:
         store,
         client=polling,
         processor=processor,
-        schedule=RECONCILE_SCHEDULE,
+        schedule=tuple(
+            float(gap) for gap in os.environ.get("HOST_RECONCILE_SCHEDULE", "").split(",") if gap
+        )
+        or RECONCILE_SCHEDULE,
         lease_seconds=RECONCILE_LEASE,
         batch_size=10,
         concurrency=4,
@@ -269,7 +284,8 @@ def main() -> None:
         migrate()
         return
     if "--pay" in sys.argv:
-        pay(kind, int(sys.argv[sys.argv.index("--pay") + 1]))
+        url = os.environ.get("HOST_CALLBACK_URL", "") if "--callbacks" in sys.argv else ""
+        pay(kind, int(sys.argv[sys.argv.index("--pay") + 1]), url)
         return
     if "--reconcile" in sys.argv:
         reconcile(kind)
