@@ -177,10 +177,15 @@ def serve(app: Any, django_server: bool) -> None:
 
         server = make_server("127.0.0.1", 0, app, threaded=True)
         port = server.port
+    ready(port)
+    server.serve_forever()
+
+
+def ready(port: int) -> None:
+    """Say "started" to the harness: ``HOST_PORT_FILE`` appears, whole, with the port."""
     port_file = Path(os.environ["HOST_PORT_FILE"])
     port_file.with_suffix(".tmp").write_text(str(port))
     port_file.with_suffix(".tmp").replace(port_file)
-    server.serve_forever()
 
 
 #: The reconcilers' soak settings: poll at once, then every second; a short lease on the
@@ -266,7 +271,7 @@ def reconcile(kind: str) -> None:
         batch_size=10,
         concurrency=4,
     )
-    Path(os.environ["HOST_PORT_FILE"]).write_text("0")  # ready
+    ready(0)
     reconciler.run_forever(interval=0.2)
 
 
