@@ -247,7 +247,8 @@ def main() -> None:
     args = parser.parse_args()
     points = RECONCILER_POINTS if args.no_callbacks else POINTS
     print(
-        f"| backend | payments | kills ({'/'.join(points)}) | lost (never answered 200) | "
+        f"| backend | payments | kills ({'/'.join(points)}) | "
+        f"lost{'' if args.no_callbacks else ' (never answered 200)'} | "
         "handled twice | inbox left | drained after settling | total |"
     )
     print("|---|---|---|---|---|---|---|---|")
@@ -258,10 +259,11 @@ def main() -> None:
             row = soak(backend, args.payments, args.kills, args.probability, args.reconciler)
         kills = row["kills"]
         assert isinstance(kills, dict)
+        unreached = "" if args.no_callbacks else f" ({row['unreached']})"
         print(
             f"| {backend} | {row['payments']} | {sum(kills.values())} "
-            f"({'/'.join(str(kills[point]) for point in points)}) | {row['lost']} "
-            f"({row['unreached']}) | "
+            f"({'/'.join(str(kills[point]) for point in points)}) | {row['lost']}"
+            f"{unreached} | "
             f"{row['twice']} | {row['unfinished']} | {row['drain_s']} s | {row['total_s']} s |",
             flush=True,
         )
