@@ -23,7 +23,7 @@ through the same processor and handler; for Django, ``get_processor()`` as
 ``manage.py ligdicash_reconcile`` does) are the only way the payments are found. The
 reconcilers are killed with ``SIGKILL`` at three points, cycling: ``handler`` and
 ``confirmed`` as above, and ``anytime`` (by the harness, at a random moment of their life,
-0.3 to 3 s after start), and restarted at once.
+0.2 to 1.5 s after start), and restarted at once.
 
 With ``--reconciler`` (callbacks on), the payments are recorded in the store as well and
 one reconciler process (never killed; first poll after 20 s, then every 5 s) runs beside
@@ -101,7 +101,7 @@ def supervise_reconcilers(
         with contextlib.suppress(AssertionError):  # died starting: counted, restarted next turn
             running.start_reconciler(index, crash)
         kill_at[index] = (
-            time.monotonic() + random.uniform(0.3, 3.0) if armed and point == "anytime" else 0.0
+            time.monotonic() + random.uniform(0.2, 1.5) if armed and point == "anytime" else 0.0
         )
 
     for index in range(count):
