@@ -17,9 +17,9 @@ Environment: ``LIGDICASH_STORE_URL`` (flask; django uses ``django://`` on
 ``HOST_DJANGO_DB``), ``HOST_SANDBOX_URL``, ``HOST_API_KEY``, ``HOST_AUTH_TOKEN``,
 ``HOST_ORDERS`` (a JSON-lines file of orders the test appends to), ``HOST_HANDLED`` (flask:
 a file the handler appends one line per delivery to), ``HOST_PORT_FILE`` (where the port is
-written once serving), ``HOST_LEASE`` (lease seconds), ``HOST_SWEEP`` (sweep interval),
-``HOST_CRASH`` (optional ``point:probability``: ``kill -9`` itself at ``accepted``,
-``handler`` or ``confirmed`` with that probability, for the soak).
+written once serving), ``HOST_LEASE`` (lease seconds), ``HOST_SWEEP`` (sweep interval;
+``off``: no sweeper), ``HOST_CRASH`` (optional ``point:probability``: ``kill -9`` itself
+at ``accepted``, ``handler`` or ``confirmed`` with that probability, for the soak).
 
 The handler: flask appends ``token`` to ``HOST_HANDLED`` (at-least-once, plain file);
 django inserts it into ``shop_delivery`` in the same transaction as the "done" mark.
@@ -52,6 +52,12 @@ def crash(point: str) -> None:
     """``kill -9`` this process at ``point`` with the configured probability."""
     if point == CRASH_POINT and random.random() < float(CRASH_P or 0):
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def sweep_interval() -> Optional[float]:
+    """``HOST_SWEEP`` seconds (default 5); ``None`` (no sweeper) for ``off``."""
+    value = os.environ.get("HOST_SWEEP", "5")
+    return None if value == "off" else float(value)
 
 
 def lookup(callback: ligdicash.Callback) -> Optional[ExpectedTransaction]:
@@ -116,7 +122,7 @@ def flask_app() -> Any:
 
     processor.accept = accept  # type: ignore[method-assign]
     app = Flask("host")
-    blueprint = make_blueprint(processor, sweep_interval=float(os.environ.get("HOST_SWEEP", "5")))
+    blueprint = make_blueprint(processor, sweep_interval=sweep_interval())
     app.register_blueprint(blueprint, url_prefix="/ligdicash")
     return app
 
@@ -145,7 +151,7 @@ def django_settings() -> None:
         LIGDICASH_MAX_RETRIES=1,
         LIGDICASH_CALLBACK_LOOKUP=f"{__name__}.lookup",
         LIGDICASH_CALLBACK_HANDLER=f"{__name__}.deliver_to_database",
-        LIGDICASH_CALLBACK_SWEEP_INTERVAL=float(os.environ.get("HOST_SWEEP", "5")),
+        LIGDICASH_CALLBACK_SWEEP_INTERVAL=sweep_interval(),
         LIGDICASH_CALLBACK_LEASE_SECONDS=float(os.environ.get("HOST_LEASE", "20")),
     )
     django.setup()
