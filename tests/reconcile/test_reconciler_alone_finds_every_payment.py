@@ -256,13 +256,14 @@ def test_two_reconciler_processes_handle_each_payment_exactly_once(
     try:
         before = len(sb.transactions())  # the session's database is shared by the backends
         tokens = shop.pay([f"P-{i:03d}" for i in range(120)])
-        assert None not in tokens.values()
+        assert None not in tokens.values(), [r for r, t in tokens.items() if t is None]
         sb.add_fault("drop_after", count=1, path="checkout-invoice/create")
         assert shop.pay(["LOST-1"]) == {"LOST-1": None}  # the creation's answer was lost
         for i, token in enumerate(tokens.values()):
             sb.set_status(token, "completed" if i < N_COMPLETED else "nocompleted")
         assert sb.callbacks() == []  # callbacks are disabled: only polling can find them
-        assert shop.counts()["counts"] == {"pending": 120, "in_doubt": 1}
+        recorded = shop.counts()["counts"]
+        assert recorded == {"pending": 120, "in_doubt": 1}, recorded
 
         command = [*shop.reconcile_command(), *RECONCILE_OPTIONS]
         if backend != "django":
@@ -298,15 +299,18 @@ def test_two_reconciler_processes_handle_each_payment_exactly_once(
 
         lines = [line.split() for line in handled.read_text().splitlines()]
         per_payment = Counter(ref for _, _, ref in lines)
-        assert set(per_payment) == set(tokens)
-        assert set(per_payment.values()) == {1}, [r for r, n in per_payment.items() if n > 1]
+        assert set(per_payment) == set(tokens), (set(tokens) - set(per_payment), errors)
+        assert set(per_payment.values()) == {1}, (
+            [r for r, n in per_payment.items() if n > 1],
+            errors,
+        )
         kinds = Counter(kind for _, kind, _ in lines)
         assert kinds == Counter(completed=N_COMPLETED, cancelled=N_CANCELLED)
         assert final["counts"] == {
             "completed": N_COMPLETED,
             "cancelled": N_CANCELLED,
             "in_doubt": 1,
-        }
+        }, (final, errors)
         assert final["lost"] == ["in_doubt", None]
         assert len(sb.transactions()) == before + 121  # the lost one did land
         print(f"handled per process: {dict(Counter(pid for pid, _, _ in lines))}")
