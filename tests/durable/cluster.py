@@ -39,6 +39,7 @@ class Cluster:
     env: dict[str, str]
     proxy: Optional[SplittingProxy] = None
     hosts: list[Optional[subprocess.Popen[bytes]]] = field(default_factory=list)
+    reconcilers: list[Optional[subprocess.Popen[bytes]]] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
 
     @property
@@ -54,35 +55,50 @@ class Cluster:
     # -- hosts ---------------------------------------------------------------------------
     def start_host(self, index: int, crash: str = "") -> tuple[str, int]:
         """Start (or restart) host ``index``; returns its address once it serves."""
-        workdir = self.root / f"host{index}"
+        port = self._start(self.hosts, "host", index, crash)[1]
+        return ("127.0.0.1", port)
+
+    def start_reconciler(self, index: int, crash: str = "") -> subprocess.Popen[bytes]:
+        """Start (or restart) reconciler process ``index`` (``host_app.py --reconcile``)."""
+        return self._start(self.reconcilers, "reconciler", index, crash, "--reconcile")[0]
+
+    def _start(
+        self,
+        processes: list[Optional[subprocess.Popen[bytes]]],
+        name: str,
+        index: int,
+        crash: str,
+        *args: str,
+    ) -> tuple[subprocess.Popen[bytes], int]:
+        workdir = self.root / f"{name}{index}"
         workdir.mkdir(exist_ok=True)
         port_file = workdir / "port"
         port_file.unlink(missing_ok=True)
         env = dict(self.env, HOST_PORT_FILE=str(port_file), HOST_CRASH=crash)
         with open(workdir / "out.log", "ab") as log:  # the child keeps its own copy
             process = subprocess.Popen(
-                [sys.executable, str(HERE / "host_app.py"), self.kind],
+                [sys.executable, str(HERE / "host_app.py"), self.kind, *args],
                 cwd=workdir,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        while len(self.hosts) <= index:
-            self.hosts.append(None)
-        self.hosts[index] = process
+        while len(processes) <= index:
+            processes.append(None)
+        processes[index] = process
 
-        def serving() -> bool:
+        def ready() -> bool:
             if process.poll() is not None:
                 raise AssertionError(
-                    f"host {index} exited: {(workdir / 'out.log').read_text()[-2000:]}"
+                    f"{name} {index} exited: {(workdir / 'out.log').read_text()[-2000:]}"
                 )
             return port_file.exists()
 
-        wait_until(serving, f"host {index} to serve")
-        return ("127.0.0.1", int(port_file.read_text()))
+        wait_until(ready, f"{name} {index} to start")
+        return process, int(port_file.read_text())
 
     def stop_hosts(self) -> None:
-        for process in self.hosts:
+        for process in [*self.hosts, *self.reconcilers]:
             if process is not None and process.poll() is None:
                 process.kill()
                 process.wait(30)
@@ -110,6 +126,24 @@ class Cluster:
                 out.flush()
                 self.tokens.append(response.token)
         return self.tokens[-count:]
+
+    def create_recorded_payments(self, count: int, *, callbacks: bool = False) -> list[str]:
+        """``count`` payments created by a shop process whose client records them in the
+        shared store (``host_app.py --pay``); the sandbox sends their callbacks to the
+        proxy only if ``callbacks``."""
+        args = ["--pay", str(count), *(["--callbacks"] if callbacks else [])]
+        done = subprocess.run(
+            [sys.executable, str(HERE / "host_app.py"), self.kind, *args],
+            cwd=self.root,
+            env=dict(self.env, HOST_CALLBACK_URL=self.callback_url if callbacks else ""),
+            capture_output=True,
+            check=True,
+            timeout=300,
+        )
+        tokens = done.stdout.decode().split()
+        assert len(tokens) == count, done.stderr.decode()[-2000:]
+        self.tokens += tokens
+        return tokens
 
     def settle(self, tokens: list[str]) -> None:
         for token in tokens:

@@ -92,6 +92,10 @@ class SplittingProxy:
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             return
+        except asyncio.CancelledError:
+            # stop() cancels the connections; ending quietly keeps Python 3.11's
+            # StreamReaderProtocol from printing a CancelledError traceback per connection.
+            return
         finally:
             self._writers.discard(writer)
             writer.close()

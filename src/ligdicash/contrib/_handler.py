@@ -20,7 +20,8 @@ claimable, says which, and a dead worker's claim is taken over within seconds.
 With a whole :class:`~ligdicash.Store` (every built-in one), the endpoints keep each
 callback in its durable inbox before answering 200 (:meth:`CallbackProcessor.accept`),
 process it from there (:meth:`CallbackProcessor.process_inbox`) and sweep the ones a dead
-worker left behind (:meth:`CallbackProcessor.sweep`; the flows are in ``_inbox``).
+worker left behind (:meth:`CallbackProcessor.sweep`): those entry points are in
+``_inbox_entry_points``, the flows they drive in ``_inbox``.
 
 Every outcome is logged on ``logging.getLogger("ligdicash.callbacks")`` without secrets
 (token shortened, hash withheld, phone masked).
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Generator
 from typing import Any, Callable, Optional
 
 from .._callbacks import Callback, parse_callback
@@ -38,24 +38,20 @@ from .._confirm import check_confirmation, check_confirmation_inputs
 from .._drive import adrive, drive
 from .._exceptions import (
     CallbackMismatchError,
-    ConfigurationError,
     InvalidCallbackError,
     LigdicashError,
 )
 from .._idempotency import Claim, IdempotencyStore
-from .._stores._base import Store
-from .._stores._types import InboxEntry
-from . import _timing
 from ._effects import (
-    Effect,
     FetchStatus,
     LookUp,
     aperform,
     perform,
 )
 from ._heartbeat import Heartbeat
-from ._inbox import TAKEN, entry_flow, sweep_flow
-from ._steps import ClaimSteps, Flow
+from ._inbox import TAKEN
+from ._inbox_entry_points import InboxEntryPoints
+from ._steps import Flow
 from ._timing import ClaimTiming, claim_timing
 from ._types import (
     ClientLike,
@@ -75,7 +71,7 @@ _MAX_LOGGED = 2000
 _Flow = Flow
 
 
-class CallbackProcessor(ClaimSteps):
+class CallbackProcessor(InboxEntryPoints):
     """Parse, authenticate, deduplicate and confirm callbacks; run your handler once.
 
     Args:
@@ -180,100 +176,6 @@ class CallbackProcessor(ClaimSteps):
     async def areconcile(self, expected: ExpectedTransaction) -> ProcessResult:
         """:meth:`reconcile` for async apps. Never raises."""
         return await self._run_async(self._reconcile_flow(expected))
-
-    # -- the durable inbox -----------------------------------------------------------------
-    @property
-    def inbox(self) -> Optional[Store]:
-        """The store when it has a callback inbox (every built-in one), else ``None``."""
-        return self.store if isinstance(self.store, Store) else None
-
-    def accept(self, body: bytes, content_type: str) -> Optional[InboxEntry]:
-        """Keep a received callback in the inbox; the endpoints answer 200 only after this.
-
-        An unreadable body is refused before storage (logged and reported to
-        ``on_result`` as today; the endpoints still answer 200, revealing nothing).
-
-        Returns:
-            The stored entry (process it with :meth:`process_inbox`), or ``None`` for an
-            unreadable body.
-
-        Raises:
-            ConfigurationError: the store has no inbox.
-            StoreUnavailableError: the store cannot take it (answer 503).
-        """
-        inbox = self.inbox
-        if inbox is None:
-            raise ConfigurationError(f"{type(self.store).__name__} has no callback inbox")
-        try:
-            parse_callback(body, content_type)
-        except InvalidCallbackError:
-            self._run_sync(self._body_flow(body, content_type))  # logs and reports it
-            return None
-        return inbox.inbox_put(body, content_type, received_at=time.time())
-
-    def process_inbox(self, digest: str) -> ProcessResult:
-        """Lease the inbox entry ``digest`` and process it (done, or left for the sweeper).
-
-        An entry another worker holds or finished is left alone (reason
-        ``"inbox_taken"``; ``on_result`` is not called). Never raises.
-        """
-        return self._run_sync(self._entry_flow(digest))
-
-    async def aprocess_inbox(self, digest: str) -> ProcessResult:
-        """:meth:`process_inbox` for async apps. Never raises."""
-        return await self._run_async(self._entry_flow(digest))
-
-    def sweep(self) -> int:
-        """Process every inbox entry stored but never finished whose lease lapsed (its
-        worker died or gave up), one worker per entry; returns how many. Never raises."""
-        try:
-            return drive(self._sweep_flow(), perform)
-        except Exception:
-            logger.exception("sweep failed unexpectedly")
-            return 0
-
-    async def asweep(self) -> int:
-        """:meth:`sweep` for async apps. Never raises."""
-        try:
-            return await adrive(self._sweep_flow(), aperform)
-        except Exception:
-            logger.exception("sweep failed unexpectedly")
-            return 0
-
-    def _inbox_lease(self) -> float:
-        if self.lease_seconds is None:
-            return _timing.RENEWED_LEASE
-        return max(self.lease_seconds, _timing.MIN_RENEWED_LEASE)
-
-    def _entry_flow(self, digest: str) -> _Flow:
-        inbox = self.inbox
-        if inbox is None:
-            return ProcessResult("failed", "no_inbox")
-        return (
-            yield from entry_flow(
-                inbox,
-                digest,
-                lease=self._inbox_lease(),
-                heartbeat=self._heartbeat,
-                body_flow=self._body_flow,
-                max_attempts=self.max_attempts,
-            )
-        )
-
-    def _sweep_flow(self) -> Generator[Effect, Any, int]:
-        inbox = self.inbox
-        if inbox is None:
-            return 0
-        return (
-            yield from sweep_flow(
-                inbox,
-                lease=self._inbox_lease(),
-                heartbeat=self._heartbeat,
-                body_flow=self._body_flow,
-                max_attempts=self.max_attempts,
-                report=self._finish,
-            )
-        )
 
     def timing(self) -> ClaimTiming:
         """The waits used with this processor's client: status call, busy wait, lease.

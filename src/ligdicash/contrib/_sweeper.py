@@ -83,14 +83,20 @@ class Sweeper:
         if self._wrap is not None:
             sweep = self._wrap(sweep)
         while not stop.is_set():
-            try:
-                swept = sweep()
-            except Exception:  # a wrap that failed: keep sweeping
-                logger.exception("sweep failed unexpectedly")
-                swept = 0
-            if swept:
-                logger.info("sweeper processed %d unfinished callbacks", swept)
+            _sweep_once(sweep)
             stop.wait(self.interval)
+
+
+def _sweep_once(sweep: Callable[[], Any]) -> None:
+    # A sweeper that dies leaves every stored callback of a dead worker waiting forever,
+    # so nothing escapes one sweep: it is logged (the exception's class and traceback; the
+    # stores' and clients' errors carry no secret) and the next sweep runs as planned.
+    try:
+        swept = sweep()
+        if swept:
+            logger.info("sweeper processed %d unfinished callbacks", swept)
+    except Exception:
+        logger.exception("sweep failed unexpectedly; sweeping again at the next interval")
 
 
 async def asweep_forever(
@@ -103,7 +109,10 @@ async def asweep_forever(
     if processor.inbox is None:
         return
     while True:
-        swept = await processor.asweep()
-        if swept:
-            logger.info("sweeper processed %d unfinished callbacks", swept)
+        try:
+            swept = await processor.asweep()
+            if swept:
+                logger.info("sweeper processed %d unfinished callbacks", swept)
+        except Exception:  # as in _sweep_once: never end the loop
+            logger.exception("sweep failed unexpectedly; sweeping again at the next interval")
         await anyio.sleep(interval)

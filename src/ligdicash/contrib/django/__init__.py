@@ -22,8 +22,15 @@ to a forger) and hands it to a small thread pool that runs
 :meth:`CallbackProcessor.process_inbox`: parse → (hash) → lookup → claim → status call
 with the stored token → compare → your handler and the signal receivers (once, in that
 thread) → done. The thread's database connections are closed after each callback. A
-daemon thread sweeps the inbox from the first request a worker serves, then every 5 s,
-finishing what a dead worker left.
+daemon thread sweeps the inbox every 5 s, finishing what a dead worker left. Start it
+with the process, in ``wsgi.py`` (or ``asgi.py``)::
+
+    application = get_wsgi_application()
+    ligdicash.contrib.django.start_sweeper()
+
+otherwise it starts with the first request the worker serves, and a worker restarted
+after a crash that serves none (no traffic, the other workers restarted too) leaves the
+callbacks stored before the crash unprocessed until one arrives.
 
 The store: with ``"ligdicash.contrib.django"`` in ``INSTALLED_APPS`` (then ``migrate``),
 the Django ORM store on your ``default`` database, and your handler runs in ONE database
@@ -234,7 +241,17 @@ def _closing_connections(job: Callable[[], Any]) -> Callable[[], Any]:
 
 def start_sweeper() -> Optional[Sweeper]:
     """Start this process's inbox sweeper (once; again after a fork); ``None`` when
-    ``LIGDICASH_CALLBACK_SWEEP_INTERVAL`` is ``None``. Called on every request."""
+    ``LIGDICASH_CALLBACK_SWEEP_INTERVAL`` is ``None``.
+
+    Call it in ``wsgi.py``/``asgi.py`` after building the application, so that a worker
+    sweeps from its start: a worker (re)started after a crash then finishes the callbacks
+    stored before it even when no request comes. Every request calls it too (the
+    fallback, and the restart in a forked worker).
+
+    Raises:
+        ImproperlyConfigured: no ``LIGDICASH_CALLBACK_LOOKUP``, or a setting of the wrong type.
+        ConfigurationError: the LigdiCash credentials are missing.
+    """
     global _sweeper
     interval = _setting("LIGDICASH_CALLBACK_SWEEP_INTERVAL", DEFAULT_INTERVAL)
     if interval is None:

@@ -1,0 +1,135 @@
+"""The processor's durable-inbox entry points: keep a callback, process it from the inbox,
+sweep what a dead worker left.
+
+:class:`InboxEntryPoints` is a base of :class:`~ligdicash.contrib.CallbackProcessor`: the
+endpoints call :meth:`~InboxEntryPoints.accept` before answering 200, then
+:meth:`~InboxEntryPoints.process_inbox`; the sweeper calls :meth:`~InboxEntryPoints.sweep`.
+The flows they drive are in ``_inbox``; the callback flow they run on each stored body,
+and the drivers, are the processor's (``_handler``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Generator
+from typing import Any, Callable, Optional
+
+from .._callbacks import parse_callback
+from .._drive import adrive, drive
+from .._exceptions import ConfigurationError, InvalidCallbackError
+from .._stores._base import Store
+from .._stores._types import InboxEntry
+from . import _timing
+from ._effects import Effect, aperform, perform
+from ._inbox import entry_flow, sweep_flow
+from ._steps import ClaimSteps, Flow
+from ._types import ProcessResult
+
+__all__ = ["InboxEntryPoints"]
+
+logger = logging.getLogger("ligdicash.callbacks")
+
+
+class InboxEntryPoints(ClaimSteps):
+    """The inbox entry points; the processor provides the callback flow and the drivers."""
+
+    lease_seconds: Optional[float]
+    max_attempts: int
+    _body_flow: Callable[[bytes, str], Flow]
+    _run_sync: Callable[[Flow], ProcessResult]
+    _run_async: Callable[[Flow], Awaitable[ProcessResult]]
+    _finish: Callable[[ProcessResult], ProcessResult]
+
+    @property
+    def inbox(self) -> Optional[Store]:
+        """The store when it has a callback inbox (every built-in one), else ``None``."""
+        return self.store if isinstance(self.store, Store) else None
+
+    def accept(self, body: bytes, content_type: str) -> Optional[InboxEntry]:
+        """Keep a received callback in the inbox; the endpoints answer 200 only after this.
+
+        An unreadable body is refused before storage (logged and reported to
+        ``on_result`` as today; the endpoints still answer 200, revealing nothing).
+
+        Returns:
+            The stored entry (process it with :meth:`process_inbox`), or ``None`` for an
+            unreadable body.
+
+        Raises:
+            ConfigurationError: the store has no inbox.
+            StoreUnavailableError: the store cannot take it (answer 503).
+        """
+        inbox = self.inbox
+        if inbox is None:
+            raise ConfigurationError(f"{type(self.store).__name__} has no callback inbox")
+        try:
+            parse_callback(body, content_type)
+        except InvalidCallbackError:
+            self._run_sync(self._body_flow(body, content_type))  # logs and reports it
+            return None
+        return inbox.inbox_put(body, content_type, received_at=time.time())
+
+    def process_inbox(self, digest: str) -> ProcessResult:
+        """Lease the inbox entry ``digest`` and process it (done, or left for the sweeper).
+
+        An entry another worker holds or finished is left alone (reason
+        ``"inbox_taken"``; ``on_result`` is not called). Never raises.
+        """
+        return self._run_sync(self._entry_flow(digest))
+
+    async def aprocess_inbox(self, digest: str) -> ProcessResult:
+        """:meth:`process_inbox` for async apps. Never raises."""
+        return await self._run_async(self._entry_flow(digest))
+
+    def sweep(self) -> int:
+        """Process every inbox entry stored but never finished whose lease lapsed (its
+        worker died or gave up), one worker per entry; returns how many. Never raises."""
+        try:
+            return drive(self._sweep_flow(), perform)
+        except Exception:
+            logger.exception("sweep failed unexpectedly")
+            return 0
+
+    async def asweep(self) -> int:
+        """:meth:`sweep` for async apps. Never raises."""
+        try:
+            return await adrive(self._sweep_flow(), aperform)
+        except Exception:
+            logger.exception("sweep failed unexpectedly")
+            return 0
+
+    def _inbox_lease(self) -> float:
+        if self.lease_seconds is None:
+            return _timing.RENEWED_LEASE
+        return max(self.lease_seconds, _timing.MIN_RENEWED_LEASE)
+
+    def _entry_flow(self, digest: str) -> Flow:
+        inbox = self.inbox
+        if inbox is None:
+            return ProcessResult("failed", "no_inbox")
+        return (
+            yield from entry_flow(
+                inbox,
+                digest,
+                lease=self._inbox_lease(),
+                heartbeat=self._heartbeat,
+                body_flow=self._body_flow,
+                max_attempts=self.max_attempts,
+            )
+        )
+
+    def _sweep_flow(self) -> Generator[Effect, Any, int]:
+        inbox = self.inbox
+        if inbox is None:
+            return 0
+        return (
+            yield from sweep_flow(
+                inbox,
+                lease=self._inbox_lease(),
+                heartbeat=self._heartbeat,
+                body_flow=self._body_flow,
+                max_attempts=self.max_attempts,
+                report=self._finish,
+            )
+        )
