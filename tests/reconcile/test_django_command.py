@@ -120,7 +120,7 @@ def test_the_management_command_runs_the_views_processor_once_per_payment(
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["claimed"] == 0
 
-    again = _manage(sb, tmp_path, url, "--once", "--json", "--schedule", "0,60")
+    again = _manage(sb, tmp_path, url, "--once", "--json", "--schedule", "0,60", "--lease", "30")
     assert again.returncode == 0, again.stderr
     summary = json.loads(again.stdout)
     assert (summary["polled"], summary["settled"], summary["pending"]) == (3, 2, 1)

@@ -127,3 +127,40 @@ def test_a_store_that_is_down_fails_the_round_with_status_1(
     assert last.startswith("ligdicash: ")
     assert "unavailable" in last
     assert "Traceback" not in result.stderr
+
+
+CRASHING_HANDLER = """
+import os
+
+def deliver(transaction):
+    os._exit(9)  # the worker dies mid-round, holding the lease on its payments
+"""
+
+
+@pytest.mark.parametrize(("lease", "at_most"), [(("--lease", "7"), 8.0), ((), 301.0)])
+def test_lease_says_how_long_a_crashed_round_holds_its_payments(
+    ligdicash_sandbox: Sandbox,
+    tmp_path: Path,
+    store_url: str,
+    lease: tuple[str, ...],
+    at_most: float,
+) -> None:
+    import time
+
+    (tmp_path / "crashy.py").write_text(CRASHING_HANDLER)
+    [token] = _create(ligdicash_sandbox, store_url, ["L-1"])
+    ligdicash_sandbox.set_status(token, "completed")
+    started = time.time()
+    args = ("--store", store_url, "--handler", "crashy:deliver", "--schedule", "0", "--once")
+    crashed = _run(ligdicash_sandbox, tmp_path, *args, *lease)
+    assert crashed.returncode == 9, crashed.stderr
+    store = ligdicash.open_store(store_url)
+    try:
+        record = store.get_payment("L-1")
+    finally:
+        store.close()
+    assert record is not None
+    held_for = record.lease_until - started
+    # held from the claim (a little after `started`) for the lease: 7 s with --lease 7,
+    # else the default 300 s
+    assert at_most - 60 < held_for <= at_most

@@ -99,6 +99,14 @@ def register(cli: click.Group) -> None:
         type=click.IntRange(min=1),
         help="Status calls (and handler runs) at a time.",
     )
+    @click.option(
+        "--lease",
+        type=click.FloatRange(min=0, min_open=True),
+        help=(
+            "Seconds a round holds the payments it polls (300): after a crash, they wait this "
+            "long for another poller; a lease that lapses mid-round only costs a second poll."
+        ),
+    )
     @lang_option
     @version_option()
     def reconcile(
@@ -112,6 +120,7 @@ def register(cli: click.Group) -> None:
         expire_after: Optional[float],
         batch_size: int,
         concurrency: int,
+        lease: Optional[float],
     ) -> None:
         from .._exceptions import LigdicashError
         from .._reconcile import import_handler, reconciler_for
@@ -125,6 +134,8 @@ def register(cli: click.Group) -> None:
             options["schedule"] = schedule
         if expire_after is not None:
             options["expire_after"] = expire_after
+        if lease is not None:
+            options["lease_seconds"] = lease
         try:
             reconciler = reconciler_for(
                 store_url,

@@ -55,12 +55,19 @@ class Command(BaseCommand):  # type: ignore[misc,unused-ignore]
         parser.add_argument(
             "--concurrency", type=int, default=10, help="Status calls (and handlers) at a time."
         )
+        parser.add_argument(
+            "--lease",
+            type=float,
+            help="Seconds a round holds its payments (300); after a crash they wait this long.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from ligdicash._client import Client
         from ligdicash._facade import default_client
 
         extra: dict[str, Any] = {}
+        if options["lease"] is not None:
+            extra["lease_seconds"] = options["lease"]
         if options["schedule"]:
             try:
                 extra["schedule"] = parse_schedule(options["schedule"])
