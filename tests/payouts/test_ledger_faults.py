@@ -71,13 +71,24 @@ def switch(url: str, *, on: bool) -> None:
 
 
 def terminate_backends(url: str) -> int:
+    """Cut every connection to the database and wait until their backends are gone (the
+    termination is asynchronous: a backend says goodbye and closes after the call)."""
     import psycopg
 
+    name = url.rsplit("/", 1)[1]
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         rows = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-            (url.rsplit("/", 1)[1],),
+            (name,),
         ).fetchall()
+
+        def gone() -> bool:
+            left = admin.execute(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = %s", (name,)
+            ).fetchone()
+            return left is not None and left[0] == 0
+
+        wait_until(gone, "the terminated backends to exit", deadline=30)
     return len(rows)
 
 
