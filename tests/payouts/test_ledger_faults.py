@@ -13,8 +13,6 @@ import collections
 import os
 import sqlite3
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
@@ -39,21 +37,10 @@ def wait_until(condition: Callable[[], bool], what: str, deadline: float = 60.0)
 
 
 @pytest.fixture
-def own_db() -> Iterator[str]:
-    """A database of this test's own (it is switched off and on), dropped afterwards. Its
-    URL carries a password: trust authentication ignores it, messages must hide it."""
-    import psycopg
-
-    name = f"ligdicash_ledger_fault_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgres@", f"postgres:{SECRET}@", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def own_db(own_pg_url: str) -> str:
+    """A database of this test's own (it is switched off and on). Its URL carries a
+    password: trust authentication ignores it, messages must hide it."""
+    return own_pg_url.replace("postgres@", f"postgres:{SECRET}@", 1)
 
 
 def switch(url: str, *, on: bool) -> None:

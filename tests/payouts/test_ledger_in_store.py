@@ -4,10 +4,7 @@ connections; ``open_ledger`` takes the SQL URL forms ``open_store`` takes."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,26 +15,16 @@ from ligdicash._stores import MemoryStore, Store
 from ligdicash.payouts import WorkerIdentity, load_batch, open_ledger
 from ligdicash.payouts._ledger_base import SCHEMA_VERSION as LEDGER_SCHEMA_VERSION
 
-ADMIN_URL = os.environ.get("LIGDICASH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 ROWS = [{"reference": "S1", "phone": "22670123456", "amount": 100}]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A SQLite file, or a PostgreSQL database of this test's own (dropped afterwards)."""
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A SQLite file, or a PostgreSQL database of this test's own."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-        return
-    import psycopg
-
-    name = f"ligdicash_shared_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    url: str = request.getfixturevalue("own_pg_url")
+    return url
 
 
 def raw_execute(url: str, sql: str) -> None:
