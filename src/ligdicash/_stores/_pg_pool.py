@@ -4,7 +4,7 @@ advisory lock, and every driver failure mapped to :class:`StoreUnavailableError`
 
 from __future__ import annotations
 
-import selectors
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,11 +42,18 @@ def _check(conn: psycopg.Connection[Any]) -> None:
     """
     if conn.closed or conn.broken:
         raise psycopg.OperationalError("the connection is closed")
-    with selectors.DefaultSelector() as selector:
-        selector.register(conn.fileno(), selectors.EVENT_READ)
-        readable = selector.select(timeout=0)
-    if readable:
+    if _readable(conn.fileno()):
         ConnectionPool.check_connection(conn)
+
+
+def _readable(fd: int) -> bool:
+    """Whether the socket has something to read (or hung up), without waiting: one
+    ``poll`` call (``select`` where there is no ``poll``: Windows)."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])
 
 
 class PostgresPool:
