@@ -111,20 +111,27 @@ class SQLiteConnections:
         Raises:
             StoreUnavailableError: the database failed; nothing was committed.
         """
-        with self._write_lock, self.mapped_errors():
-            conn = self.connection()
-            if synchronous is not None and self._local.synchronous != synchronous:
-                # In WAL mode FULL syncs the log at the next commit, with every earlier frame.
-                conn.execute(f"PRAGMA synchronous={synchronous}")
-                self._local.synchronous = synchronous
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        # The lock waits no longer than SQLite would: a thread queued behind a writer that
+        # is itself stuck on another process's lock fails after ``timeout`` as well.
+        if not self._write_lock.acquire(timeout=self._timeout):
+            raise self.failure(sqlite3.OperationalError("database is locked (by this process)"))
+        try:
+            with self.mapped_errors():
+                conn = self.connection()
+                if synchronous is not None and self._local.synchronous != synchronous:
+                    # In WAL mode FULL syncs the log at the next commit, with all before it.
+                    conn.execute(f"PRAGMA synchronous={synchronous}")
+                    self._local.synchronous = synchronous
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:  # the body or the COMMIT failed (busy, disk full)
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+        finally:
+            self._write_lock.release()
 
     def ensure_schema(self, schema: Schema) -> None:
         """Create ``schema``'s tables once per object (``IF NOT EXISTS``: other processes
