@@ -39,7 +39,9 @@ class SQLiteLedger(Ledger):
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             raise InvalidRequestError(f"cannot create the ledger {path}: no such directory")
-        self.connections = SQLiteConnections(path, timeout=timeout, what="ledger")
+        self.connections = SQLiteConnections(
+            path, timeout=timeout, what="ledger", serialize_writes=True
+        )
         self.path = self.connections.path
         self.url = f"sqlite:///{self.path}"
         self.connections.ensure_schema(SCHEMA)
