@@ -38,7 +38,7 @@ def _check(conn: psycopg.Connection[Any]) -> None:
     sent its last words or closed the socket, so the socket is readable; a healthy idle
     connection has nothing to read. Only a readable one gets the round trip of psycopg's
     own check (which raises, and the pool replaces the connection): pinging every
-    connection cost a round trip per statement, a quarter of the ledger's budget per item.
+    connection cost one more round trip per statement (0.06 to 0.3 ms on loopback).
     """
     if conn.closed or conn.broken:
         raise psycopg.OperationalError("the connection is closed")
@@ -61,9 +61,9 @@ class PostgresPool:
 
     The pool opens on first use and checks each connection before lending it (a round trip
     only for a connection the server may have ended), so a server restart costs at most
-    the statement that was in flight. Several components (the
-    callback store, a payouts ledger) may share one pool: each creates its own tables
-    once through :meth:`ensure_schema`.
+    the statement that was in flight. Several components (the callback store, a payouts
+    ledger) may share one pool: each creates its own tables once through
+    :meth:`ensure_schema`.
 
     Args:
         url: a libpq URL, ``postgresql://user:password@host:5432/dbname``.
