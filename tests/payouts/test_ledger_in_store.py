@@ -79,7 +79,9 @@ def test_a_ledger_opened_from_a_store_shares_its_database_and_pool(store_url: st
             assert ledger.pool is store.pool  # type: ignore[attr-defined]
         batch = load_batch(ROWS)
         ledger.add_batch(batch)
-        assert open_ledger(store_url).batch_ids() == [batch.id]
+        by_url = open_ledger(store_url)  # the same tables, through the URL
+        assert by_url.batch_ids() == [batch.id]
+        by_url.close()  # an unclosed pool's threads may be collected in one of them
         ledger.close()  # the pool is the store's: it still works
         assert store.claim("after-the-ledger").acquired
     finally:
