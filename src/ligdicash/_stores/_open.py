@@ -10,12 +10,30 @@ from urllib.parse import unquote, urlsplit
 from .._exceptions import ConfigurationError
 from ._base import Store, redact_url
 
-__all__ = ["DEFAULT_STORE_URL", "STORE_URL_ENV", "open_store"]
+__all__ = ["DEFAULT_STORE_URL", "STORE_URL_ENV", "open_store", "sqlite_path", "url_scheme"]
 
 #: The environment variable ``open_store()`` reads when no URL is given.
 STORE_URL_ENV = "LIGDICASH_STORE_URL"
 #: The URL used when neither an argument nor the environment names a store.
 DEFAULT_STORE_URL = "sqlite:///ligdicash-callbacks.sqlite3"
+
+
+def url_scheme(url: str) -> str:
+    """The URL's scheme in lower case (``""`` when it has none)."""
+    return url.split("://", 1)[0].lower() if "://" in url else ""
+
+
+def sqlite_path(url: str) -> str:
+    """The file a ``sqlite:///relative/path`` or ``sqlite:////absolute/path`` URL names
+    (percent-escapes decoded).
+
+    Raises:
+        ConfigurationError: no file named.
+    """
+    path = unquote(url[len("sqlite:///") :]) if url.lower().startswith("sqlite:///") else ""
+    if not path:
+        raise ConfigurationError("a SQLite store URL names a file: sqlite:///path/to/file")
+    return path
 
 
 def open_store(url: Optional[str] = None, **options: Any) -> Store:
@@ -50,18 +68,15 @@ def open_store(url: Optional[str] = None, **options: Any) -> Store:
             f"a store URL looks like sqlite:///file, postgresql://..., redis://..., django:// "
             f"or memory:// (got {redact_url(str(url))!r})"
         )
-    scheme = url.split("://", 1)[0].lower()
+    scheme = url_scheme(url)
     if scheme == "memory":
         from ._memory import MemoryStore
 
         return MemoryStore(**options)
     if scheme == "sqlite":
-        path = unquote(url[len("sqlite:///") :]) if url.lower().startswith("sqlite:///") else ""
-        if not path:
-            raise ConfigurationError("a SQLite store URL names a file: sqlite:///path/to/file")
         from ._sqlite import SQLiteStore
 
-        return SQLiteStore(path, **options)
+        return SQLiteStore(sqlite_path(url), **options)
     if scheme in ("postgresql", "postgres"):
         store_class: Any = import_module("._postgres", __package__).PostgresStore
         return store_class(url, **options)  # type: ignore[no-any-return]

@@ -3,26 +3,15 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any, Callable, Sequence
 
-try:
-    import psycopg
-    from psycopg_pool import ConnectionPool, PoolTimeout
-except ImportError as exc:  # pragma: no cover - depends on the installed extras
-    raise ImportError(
-        "the PostgreSQL store needs psycopg 3: pip install 'ligdicash[postgres]'"
-    ) from exc
-
-from .._exceptions import StoreUnavailableError
-from ._base import redact_url
-from ._sql import Row, SQLStore, schema_statements
+from ._pg_pool import PostgresPool
+from ._sql import Row, SQLStore, store_schema
 
 __all__ = ["PostgresStore"]
 
-# Any number will do as long as every ligdicash process uses the same one.
-_SCHEMA_LOCK = 0x4C494744  # "LIGD"
+_SCHEMA = store_schema(real="DOUBLE PRECISION", blob="BYTEA", bigint="BIGINT")
 
 
 class PostgresStore(SQLStore):
@@ -54,53 +43,21 @@ class PostgresStore(SQLStore):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(clock=clock)
-        self._url = url
-        self._timeout = timeout
-        self._pool = ConnectionPool(
-            url,
-            min_size=min_size,
-            max_size=max_size,
-            timeout=timeout,
-            open=False,
-            check=ConnectionPool.check_connection,
-            kwargs={"autocommit": True, "connect_timeout": max(1, int(timeout))},
-            name="ligdicash-store",
+        #: The connection pool; a payouts ledger opened from this store shares it.
+        self.pool = PostgresPool(
+            url, min_size=min_size, max_size=max_size, timeout=timeout, what="store"
         )
-        self._opened = False
-        self._open_lock = threading.Lock()
-
-    def _ensure_open(self) -> None:
-        if self._opened:
-            return
-        with self._open_lock:
-            if self._opened:
-                return
-            self._pool.open(wait=False)
-            with self._pool.connection() as conn, conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                for statement in schema_statements(
-                    real="DOUBLE PRECISION", blob="BYTEA", bigint="BIGINT"
-                ):
-                    conn.execute(statement)
-            self._opened = True
 
     def _run(self, sql: str, params: Sequence[Any], *, write: bool) -> tuple[int, list[Row]]:
-        try:
-            self._ensure_open()
-            with self._pool.connection() as conn:
-                cursor = conn.execute(sql.replace("?", "%s"), params)
-                rows: list[Row] = list(cursor.fetchall()) if cursor.description is not None else []
-                return cursor.rowcount, rows
-        except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
-            raise StoreUnavailableError(
-                f"the PostgreSQL store {redact_url(self._url)} is unavailable: "
-                f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}",
-                code="store_unavailable",
-            ) from None
+        self.pool.ensure_schema(_SCHEMA)
+        with self.pool.connection() as conn:
+            cursor = conn.execute(sql.replace("?", "%s"), params)
+            rows: list[Row] = list(cursor.fetchall()) if cursor.description is not None else []
+            return cursor.rowcount, rows
 
     def close(self) -> None:
         """Close the pool's connections. Safe to call twice."""
-        self._pool.close()
+        self.pool.close()
 
     def __repr__(self) -> str:
-        return f"PostgresStore({redact_url(self._url)!r})"
+        return f"PostgresStore({self.pool.url!r})"

@@ -23,6 +23,7 @@ from ._base import (
     inbox_digest,
     new_owner,
 )
+from ._schema import VERSION_QUERY, Schema
 from ._sql_base import Row
 from ._sql_registry import SQLRegistry
 from ._types import (
@@ -35,7 +36,7 @@ from ._types import (
     ReleaseState,
 )
 
-__all__ = ["Row", "SQLStore", "schema_statements"]
+__all__ = ["Row", "SQLStore", "store_schema"]
 
 
 _IDEM_COLUMNS = "key, state, owner, lease_until, attempts, note, updated_at"
@@ -46,32 +47,33 @@ _INBOX_COLUMNS = (
 _INBOX_CLAIMABLE = "(state = 'pending' OR (state = 'processing' AND lease_until <= ?))"
 
 
-def schema_statements(*, real: str, blob: str, bigint: str) -> list[str]:
-    """The DDL, idempotent (``IF NOT EXISTS``), with the backend's type names."""
-    return [
-        "CREATE TABLE IF NOT EXISTS ligdicash_schema "
-        "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS ligdicash_idempotency ("
-        "key TEXT PRIMARY KEY, state TEXT NOT NULL, owner TEXT NOT NULL, "
-        f"lease_until {real} NOT NULL, attempts INTEGER NOT NULL DEFAULT 1, "
-        f"note TEXT NOT NULL DEFAULT '', updated_at {real} NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS ligdicash_inbox ("
-        f"digest TEXT PRIMARY KEY, body {blob} NOT NULL, content_type TEXT NOT NULL, "
-        f"received_at {real} NOT NULL, state TEXT NOT NULL, owner TEXT NOT NULL, "
-        f"lease_until {real} NOT NULL, attempts INTEGER NOT NULL, deliveries INTEGER NOT NULL, "
-        f"outcome TEXT NOT NULL, updated_at {real} NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS ligdicash_inbox_ready ON ligdicash_inbox (state, received_at)",
-        "CREATE TABLE IF NOT EXISTS ligdicash_payments ("
-        f"reference TEXT PRIMARY KEY, kind TEXT NOT NULL, amount {bigint} NOT NULL, "
-        f"token TEXT, status TEXT NOT NULL, created_at {real} NOT NULL, "
-        f"updated_at {real} NOT NULL, next_poll_at {real} NOT NULL, "
-        f"poll_attempts INTEGER NOT NULL, owner TEXT NOT NULL, lease_until {real} NOT NULL, "
-        "note TEXT NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS ligdicash_payments_due ON ligdicash_payments "
-        "(status, next_poll_at)",
-        "INSERT INTO ligdicash_schema (component, version) "
-        f"VALUES ('store', {int(SCHEMA_VERSION)}) ON CONFLICT (component) DO NOTHING",
-    ]
+def store_schema(*, real: str, blob: str, bigint: str) -> Schema:
+    """The store's tables (claims, inbox, payments), with the backend's type names."""
+    return Schema(
+        "store",
+        SCHEMA_VERSION,
+        (
+            "CREATE TABLE IF NOT EXISTS ligdicash_idempotency ("
+            "key TEXT PRIMARY KEY, state TEXT NOT NULL, owner TEXT NOT NULL, "
+            f"lease_until {real} NOT NULL, attempts INTEGER NOT NULL DEFAULT 1, "
+            f"note TEXT NOT NULL DEFAULT '', updated_at {real} NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS ligdicash_inbox ("
+            f"digest TEXT PRIMARY KEY, body {blob} NOT NULL, content_type TEXT NOT NULL, "
+            f"received_at {real} NOT NULL, state TEXT NOT NULL, owner TEXT NOT NULL, "
+            f"lease_until {real} NOT NULL, attempts INTEGER NOT NULL, "
+            f"deliveries INTEGER NOT NULL, outcome TEXT NOT NULL, updated_at {real} NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS ligdicash_inbox_ready "
+            "ON ligdicash_inbox (state, received_at)",
+            "CREATE TABLE IF NOT EXISTS ligdicash_payments ("
+            f"reference TEXT PRIMARY KEY, kind TEXT NOT NULL, amount {bigint} NOT NULL, "
+            f"token TEXT, status TEXT NOT NULL, created_at {real} NOT NULL, "
+            f"updated_at {real} NOT NULL, next_poll_at {real} NOT NULL, "
+            f"poll_attempts INTEGER NOT NULL, owner TEXT NOT NULL, "
+            f"lease_until {real} NOT NULL, note TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS ligdicash_payments_due ON ligdicash_payments "
+            "(status, next_poll_at)",
+        ),
+    )
 
 
 def _idem(row: Row) -> IdempotencyRecord:
@@ -305,5 +307,5 @@ class SQLStore(SQLRegistry):
 
     def schema_version(self) -> int:
         """The layout version recorded in ``ligdicash_schema`` (see ``SCHEMA_VERSION``)."""
-        rows = self._rows("SELECT version FROM ligdicash_schema WHERE component = 'store'", ())
+        rows = self._rows(VERSION_QUERY, ("store",))
         return int(rows[0][0])

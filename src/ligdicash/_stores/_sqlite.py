@@ -3,20 +3,19 @@ of one machine."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sqlite3
-import threading
 import time
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Sequence, Union
 
-from .._exceptions import ConfigurationError, StoreUnavailableError
-from ._sql import Row, SQLStore, schema_statements
+from ._sql import Row, SQLStore, store_schema
+from ._sqlite_conn import SQLiteConnections
 
 __all__ = ["DEFAULT_SQLITE_PATH", "SQLiteStore"]
 
 #: Where :class:`SQLiteStore` keeps its tables when no path is given.
 DEFAULT_SQLITE_PATH = "ligdicash-callbacks.sqlite3"
+
+_SCHEMA = store_schema(real="REAL", blob="BLOB", bigint="INTEGER")
 
 
 class SQLiteStore(SQLStore):
@@ -48,75 +47,22 @@ class SQLiteStore(SQLStore):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(clock=clock)
-        self.path = os.fspath(path)
-        if self.path == ":memory:" or self.path.startswith("file::memory:"):
-            raise ValueError("SQLiteStore needs a file; use MemoryStore (memory://)")
-        if sqlite3.sqlite_version_info < (3, 35):  # RETURNING and MATERIALIZED
-            raise ConfigurationError(
-                f"the SQLite store needs SQLite 3.35 or later (this Python has "
-                f"{sqlite3.sqlite_version}); use postgresql:// or redis://"
-            )
-        self._timeout = timeout
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[tuple[int, sqlite3.Connection]] = []
-
-    def _connection(self) -> sqlite3.Connection:
-        pid = os.getpid()
-        cached: Optional[tuple[int, sqlite3.Connection]] = getattr(self._local, "conn", None)
-        if cached is not None and cached[0] == pid:
-            return cached[1]
-        conn = sqlite3.connect(
-            self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
-        )
-        # WAL: readers never block the writer and a commit is one fsync, not a journal dance;
-        # synchronous stays FULL so an acknowledged write survives a power cut.
-        with contextlib.suppress(sqlite3.OperationalError):  # another process switches it now
-            conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("BEGIN IMMEDIATE")  # one creator at a time; IF NOT EXISTS does the rest
-        try:
-            for statement in schema_statements(real="REAL", blob="BLOB", bigint="INTEGER"):
-                conn.execute(statement)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            conn.close()
-            raise
-        self._local.conn = (pid, conn)
-        with self._lock:
-            self._connections.append((pid, conn))
-        return conn
+        self.connections = SQLiteConnections(path, timeout=timeout, what="store")
+        self.path = self.connections.path
 
     def _run(self, sql: str, params: Sequence[Any], *, write: bool) -> tuple[int, list[Row]]:
-        try:
-            conn = self._connection()
-            if not write:
-                return 0, conn.execute(sql, params).fetchall()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = conn.execute(sql, params)
-                rows = cursor.fetchall()  # RETURNING rows must be read before COMMIT
-                count = cursor.rowcount
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            return count, rows
-        except sqlite3.OperationalError as exc:  # locked past the timeout, disk, permissions
-            raise StoreUnavailableError(
-                f"the SQLite store {self.path!r} failed: {exc}", code="store_unavailable"
-            ) from exc
+        self.connections.ensure_schema(_SCHEMA)
+        if not write:
+            with self.connections.mapped_errors():
+                return 0, self.connections.connection().execute(sql, params).fetchall()
+        with self.connections.transaction() as conn:
+            cursor = conn.execute(sql, params)
+            rows = cursor.fetchall()  # RETURNING rows must be read before COMMIT
+            return cursor.rowcount, rows
 
     def close(self) -> None:
         """Close every connection this store opened in this process."""
-        pid = os.getpid()
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for owner_pid, conn in connections:
-            if owner_pid == pid:  # one inherited through fork belongs to the parent
-                conn.close()
-        self._local = threading.local()
+        self.connections.close()
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"

@@ -14,13 +14,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Optional
 
-from .._exceptions import InvalidRequestError
+from .._stores._schema import Schema
 from ._records import LedgerItem
 from ._states import (
     check_transition,
 )
 
 __all__ = ["ITEM_COLUMNS", "SCHEMA", "SCHEMA_VERSION", "LedgerBase", "WorkerIdentity"]
+
+#: The ledger's layout version, kept in ``ligdicash_schema`` (component ``payouts``) like
+#: the store's, so that one database may hold both.
 
 SCHEMA_VERSION = 1
 EVIDENCE_RESOLUTION = "callback (hash verified; no token to confirm)"
@@ -32,27 +35,32 @@ ITEM_COLUMNS = (
     "token, error_code, error, attempts, worker, updated_at, polled_at, resolution"
 )
 
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS payout_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS payout_batches (id TEXT PRIMARY KEY, source TEXT NOT NULL, "
-    "item_count INTEGER NOT NULL, total BIGINT NOT NULL, paused_reason TEXT NOT NULL, "
-    "created_at DOUBLE PRECISION NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS payout_items (id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, "
-    "position INTEGER NOT NULL, reference TEXT NOT NULL, phone TEXT NOT NULL, "
-    "amount BIGINT NOT NULL, type TEXT NOT NULL, to_wallet INTEGER NOT NULL, "
-    "description TEXT NOT NULL, status TEXT NOT NULL, token TEXT NOT NULL DEFAULT '', "
-    "error_code TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '', "
-    "attempts INTEGER NOT NULL DEFAULT 0, worker TEXT NOT NULL DEFAULT '', "
-    "updated_at DOUBLE PRECISION NOT NULL, polled_at DOUBLE PRECISION NOT NULL DEFAULT 0, "
-    "resolution TEXT NOT NULL DEFAULT '')",
-    "CREATE INDEX IF NOT EXISTS payout_items_claim ON payout_items (batch_id, status, position)",
-    "CREATE INDEX IF NOT EXISTS payout_items_reference ON payout_items (reference)",
-    # A verified callback that arrived while its item could not take it (still sending):
-    # kept so that the item is settled as soon as it becomes in_doubt.
-    "CREATE TABLE IF NOT EXISTS payout_evidence (item_id TEXT PRIMARY KEY, "
-    "status TEXT NOT NULL, received_at DOUBLE PRECISION NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS payout_workers (id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, "
-    "host TEXT NOT NULL, pid INTEGER NOT NULL, heartbeat_at DOUBLE PRECISION NOT NULL)",
+# DOUBLE PRECISION and BIGINT: SQLite takes PostgreSQL's type names (affinity REAL/INTEGER).
+SCHEMA = Schema(
+    "payouts",
+    SCHEMA_VERSION,
+    (
+        "CREATE TABLE IF NOT EXISTS payout_batches (id TEXT PRIMARY KEY, source TEXT NOT NULL, "
+        "item_count INTEGER NOT NULL, total BIGINT NOT NULL, paused_reason TEXT NOT NULL, "
+        "created_at DOUBLE PRECISION NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS payout_items (id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, "
+        "position INTEGER NOT NULL, reference TEXT NOT NULL, phone TEXT NOT NULL, "
+        "amount BIGINT NOT NULL, type TEXT NOT NULL, to_wallet INTEGER NOT NULL, "
+        "description TEXT NOT NULL, status TEXT NOT NULL, token TEXT NOT NULL DEFAULT '', "
+        "error_code TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '', "
+        "attempts INTEGER NOT NULL DEFAULT 0, worker TEXT NOT NULL DEFAULT '', "
+        "updated_at DOUBLE PRECISION NOT NULL, polled_at DOUBLE PRECISION NOT NULL DEFAULT 0, "
+        "resolution TEXT NOT NULL DEFAULT '')",
+        "CREATE INDEX IF NOT EXISTS payout_items_claim "
+        "ON payout_items (batch_id, status, position)",
+        "CREATE INDEX IF NOT EXISTS payout_items_reference ON payout_items (reference)",
+        # A verified callback that arrived while its item could not take it (still sending):
+        # kept so that the item is settled as soon as it becomes in_doubt.
+        "CREATE TABLE IF NOT EXISTS payout_evidence (item_id TEXT PRIMARY KEY, "
+        "status TEXT NOT NULL, received_at DOUBLE PRECISION NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS payout_workers (id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, "
+        "host TEXT NOT NULL, pid INTEGER NOT NULL, heartbeat_at DOUBLE PRECISION NOT NULL)",
+    ),
 )
 
 
@@ -111,23 +119,6 @@ class LedgerBase(abc.ABC):
 
     def _sql(self, text: str) -> str:
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)
-
-    def _create_schema(self) -> None:
-        with self._transaction(immediate=True, durable=True) as cur:
-            for statement in SCHEMA:
-                cur.execute(statement)
-            cur.execute(self._sql("SELECT value FROM payout_meta WHERE key = ?"), ("schema",))
-            row = cur.fetchone()
-            if row is None:
-                cur.execute(
-                    self._sql("INSERT INTO payout_meta (key, value) VALUES (?, ?)"),
-                    ("schema", str(SCHEMA_VERSION)),
-                )
-            elif int(row[0]) > SCHEMA_VERSION:
-                raise InvalidRequestError(
-                    f"the ledger at {self.url} has schema version {row[0]}; this ligdicash "
-                    f"knows {SCHEMA_VERSION}: upgrade ligdicash"
-                )
 
     @staticmethod
     def _item(row: Sequence[Any]) -> LedgerItem:
