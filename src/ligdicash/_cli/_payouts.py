@@ -34,6 +34,15 @@ STORE_HELP = (
 )
 
 
+def _closed_with_command(ledger: Ledger) -> Ledger:
+    """``ledger``, closed when the command ends, whichever way (a PostgreSQL ledger's pool
+    has threads of its own: left to the garbage collector at exit, they complain)."""
+    import click
+
+    click.get_current_context().call_on_close(ledger.close)
+    return ledger
+
+
 def _open(batch: str, store: Optional[str]) -> tuple[Ledger, str]:
     """The ledger and batch id for BATCH, which is a batch file or a batch id."""
     from ..payouts import default_ledger_url, load_batch, open_ledger
@@ -42,10 +51,10 @@ def _open(batch: str, store: Optional[str]) -> tuple[Ledger, str]:
         # A batch run with --skip-invalid has the id of its valid rows; without it the
         # file had no bad rows: loading with skip_invalid gives the id either way.
         loaded = load_batch(batch, skip_invalid=True)
-        return open_ledger(store or default_ledger_url(batch)), loaded.id
+        return _closed_with_command(open_ledger(store or default_ledger_url(batch))), loaded.id
     if not store:
         fail(say("cli.not_a_file", batch=repr(batch)), EXIT_USAGE)
-    ledger = open_ledger(store)
+    ledger = _closed_with_command(open_ledger(store))
     if batch == "latest":
         ids = ledger.batch_ids()
         if not ids:
@@ -188,7 +197,9 @@ def register(cli: click.Group) -> None:
             )
             for problem in batch.skipped:
                 print(f"ligdicash: {say('cli.skipped', problem=problem)}", file=sys.stderr)
-            ledger = open_ledger(options.pop("store") or default_ledger_url(file))
+            ledger = _closed_with_command(
+                open_ledger(options.pop("store") or default_ledger_url(file))
+            )
             existing = batch.id in ledger.batch_ids()
             if not existing:
                 ledger.add_batch(batch, allow_overlap=options.pop("allow_overlap"))
@@ -293,7 +304,9 @@ def register(cli: click.Group) -> None:
         if not store and not batch_file:
             fail(say("cli.resolve_where"), EXIT_USAGE)
         with one_line_errors():
-            ledger = open_ledger(store or default_ledger_url(batch_file or ""))
+            ledger = _closed_with_command(
+                open_ledger(store or default_ledger_url(batch_file or ""))
+            )
             ledger.resolve(item, sent_token=token or "", not_sent=not_sent)
             after = ledger.get(item)
         print(f"{item}: {after.status if after else '?'}")
