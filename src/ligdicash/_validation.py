@@ -68,6 +68,10 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _too_large(name: str) -> InvalidAmountError:
+    return InvalidAmountError(f"{name} is far outside the accepted range of amounts")
+
+
 def to_francs(value: Any, name: str = "amount", *, minimum: int = 0) -> int:
     """Return ``value`` as whole CFA francs, or raise :class:`InvalidAmountError`.
 
@@ -80,31 +84,29 @@ def to_francs(value: Any, name: str = "amount", *, minimum: int = 0) -> int:
         raise InvalidAmountError(
             f"{name} must be a whole number of CFA francs (int), got {type(value).__name__}"
         )
-    too_large = InvalidAmountError(f"{name} is far outside the accepted range of amounts")
     if isinstance(value, int):
         if value.bit_length() > _MAX_MAGNITUDE_BITS:
-            raise too_large
+            raise _too_large(name)
         francs = int(value)
     else:
         if isinstance(value, float):
             if math.isfinite(value) and abs(value) > _MAX_MAGNITUDE:
-                raise too_large
+                raise _too_large(name)
             number = Decimal(repr(value))
         else:
             number = value
         if not number.is_finite():
             raise InvalidAmountError(f"{name} must be a finite number, got {_shown(value)}")
-        fractional = InvalidAmountError(
-            f"{name} must be whole CFA francs (XOF has no cents), got {_shown(value)}"
-        )
         if number.is_zero():  # ``0E+1000000`` included
             francs = 0
         else:
             # adjusted() is the exponent of the leading digit: read, not computed.
             if number.adjusted() > _MAX_MAGNITUDE_DIGITS:
-                raise too_large
+                raise _too_large(name)
             if number.adjusted() < 0 or number != number.to_integral_value():
-                raise fractional
+                raise InvalidAmountError(
+                    f"{name} must be whole CFA francs (XOF has no cents), got {_shown(value)}"
+                )
             francs = int(number)
     if francs < minimum:
         raise InvalidAmountError(f"{name} must be at least {minimum}, got {francs}")
