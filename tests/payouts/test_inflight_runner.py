@@ -27,7 +27,7 @@ from ligdicash.payouts import (
 )
 from ligdicash.payouts._effects import LedgerCall, SendPayout
 from ligdicash.payouts._records import LedgerItem
-from ligdicash.payouts._runner import Halt, send_item
+from ligdicash.payouts._send import Halt, send_item
 
 
 @pytest.fixture

@@ -24,9 +24,9 @@ from __future__ import annotations
 from ._batch import Batch, BatchValidationError, PayoutItem, RowProblem, load_batch
 from ._ledger import Ledger, WorkerIdentity
 from ._open import default_ledger_url, open_ledger
-from ._records import BatchInfo, LedgerItem, item_id
+from ._records import BatchInfo, LedgerItem, Progress, RunResult, item_id
 from ._report import REPORT_COLUMNS, render_report, report_rows
-from ._runner import BatchRunner, Progress, RunResult
+from ._runner import BatchRunner
 from ._settle import CallbackOutcome, aapply_callback, apoll_sent, apply_callback, poll_sent
 from ._states import FINAL_STATUSES, STATUSES, Fate, LedgerStateError, classify_error
 

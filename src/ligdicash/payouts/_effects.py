@@ -1,6 +1,6 @@
 """The effects the payout logic yields, and the two ways to perform them (blocking, async).
 
-The runner's per-item decisions (:func:`._runner.send_item`), a status round
+The runner's per-item decisions (:func:`._send.send_item`), a status round
 (:func:`._settle.poll_round`) and a callback (:func:`._settle.callback_steps`) are
 generators driven by :func:`ligdicash._drive.drive` / ``adrive``. They yield three kinds of
 effect; :func:`performer` does them in the calling thread, :func:`aperformer` awaits the

@@ -1,4 +1,5 @@
-"""The values the ledger hands out: one item's row, and a batch's counts."""
+"""The payouts' values: what the ledger hands out (one item's row, a batch's counts) and
+what a run reports (its progress, how it ended)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from .._wire import mask_phone, short_token
 
-__all__ = ["BatchInfo", "LedgerItem", "item_id"]
+__all__ = ["BatchInfo", "LedgerItem", "Progress", "RunResult", "item_id"]
 
 
 def item_id(batch_id: str, reference: str) -> str:
@@ -88,3 +89,31 @@ class BatchInfo:
             "counts": dict(self.counts),
             "amounts": dict(self.amounts),
         }
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot for progress displays: the batch's counts and the send rate so far."""
+
+    info: BatchInfo
+    sent_per_second: float
+    settling: bool
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended.
+
+    Attributes:
+        info: the batch's counts at the end.
+        stopped: ``""`` (ran to the end), ``"interrupted"`` (stop() / Ctrl-C),
+            ``"paused"`` (a refusal about the account; see ``info.paused_reason``),
+            ``"network"`` (nothing could be sent), ``"ledger"`` (the ledger failed).
+        recovered: items of dead workers turned ``in_doubt`` at start.
+        detail: a sentence about why it stopped.
+    """
+
+    info: BatchInfo
+    stopped: str
+    recovered: int
+    detail: str = ""

@@ -3,17 +3,18 @@
 ``workers`` senders each keep up to ``in_flight`` payouts in flight, so a run has up to
 ``workers * in_flight`` requests on the wire at once (on one :class:`~ligdicash.AsyncClient`
 pool): a latency-bound API is what bulk payouts wait on, and a blocking thread per request
-would need one thread per payout in flight. Each free slot claims its item from the ledger
-(``sending`` is committed durably before any request leaves; slots that are free at the
-same moment share one commit), sends it, and records the answer: ``sent`` with the token,
-or the fate :func:`~._states.classify_error` gives the error. What to do with one item is
-the sans-IO generator :func:`send_item`; the ledger (blocking sqlite3 / psycopg) runs in a
-small pool of threads. Meanwhile the engine beats the worker's heartbeat, polls the status
-of ``sent`` items and reports progress.
+would need one thread per payout in flight. Each free slot (:mod:`._slots`) claims its
+item from the ledger (``sending`` is committed durably before any request leaves; slots
+that are free at the same moment share one commit), sends it, and records the answer (what
+to do with one item is the sans-IO generator :func:`~._send.send_item`); the ledger
+(blocking sqlite3 / psycopg) runs in a small pool of threads. Meanwhile this engine starts
+and ends the run, beats the worker's heartbeat, polls the status of ``sent`` items and
+reports progress.
 
 A refusal about the account ("stop the batch") halts every sender at once: nothing more is
 claimed, the payouts in flight are recorded, the items not yet claimed stay ``pending``.
 :meth:`BatchRunner.stop` (Ctrl-C and SIGTERM in the CLI) does the same; the next run resumes.
+The rate limit and the stop every wait heeds are :mod:`._run_control`'s.
 :meth:`BatchRunner.run` runs the engine on an event loop of its own; :meth:`BatchRunner.arun`
 runs it on the caller's.
 """
@@ -21,30 +22,29 @@ runs it on the caller's.
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
 import functools
 import logging
-import threading
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 from urllib.parse import urlsplit
 
-from .._drive import adrive
 from .._exceptions import InvalidRequestError
-from ._effects import Effect, LedgerCall, SendPayout, aperformer
+from ._effects import aperformer
 from ._ledger import Ledger, WorkerIdentity
-from ._records import BatchInfo, LedgerItem
+from ._records import BatchInfo, Progress, RunResult
+from ._run_control import TICK, RateLimiter, RunControl
+from ._send import Halt, send_item
 from ._settle import apoll_sent
-from ._states import FAILED, IN_DOUBT, PENDING, SENDING, SENT, Fate, SendOutcome, classify_error
+from ._slots import SendSlots
+from ._states import SENT
 
 if TYPE_CHECKING:
     from .._async_client import AsyncClient
     from .._client import Client
 
+# Halt, send_item, Progress and RunResult are re-exported: this was their import path.
 __all__ = ["BatchRunner", "Halt", "Progress", "RunResult", "send_item"]
 
 logger = logging.getLogger("ligdicash.payouts")
@@ -53,14 +53,11 @@ logger = logging.getLogger("ligdicash.payouts")
 STATUS_FLOOR = 3.0
 LOOPBACK_POLL_INTERVAL = 1.0
 HEARTBEAT_EVERY = 2.0
-#: Consecutive "nothing left the machine" failures before the run gives up (network down).
-MAX_UNSENT_IN_A_ROW = 5
 #: Payouts each sender keeps in flight by default: 8 senders x 8 = 64 requests at once,
 #: enough for >= 30x a sequential loop at 200 ms per request (benchmarks/payouts_batch.py).
 DEFAULT_IN_FLIGHT = 8
 #: Threads that run the ledger's blocking calls (SQLite serialises its writes anyway).
 LEDGER_THREADS = 4
-TICK = 0.2
 #: Seconds between two status rounds while payouts are still being sent.
 POLL_WHILE_SENDING = 1.0
 
@@ -68,115 +65,6 @@ POLL_WHILE_SENDING = 1.0
 def _is_loopback(base_url: str) -> bool:
     host = urlsplit(base_url).hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")
-
-
-class RateLimiter:
-    """At most ``rate`` sends per second across every request of a run (``None``: no limit).
-
-    Used from the engine's event loop only (one thread): no lock.
-    """
-
-    def __init__(self, rate: Optional[float]) -> None:
-        if rate is not None and rate <= 0:
-            raise InvalidRequestError(f"rate must be positive, got {rate}")
-        self._gap = 1.0 / rate if rate else 0.0
-        self._next = 0.0
-
-    def reserve(self) -> float:
-        """Take the next send slot; return how many seconds to wait for it."""
-        if not self._gap:
-            return 0.0
-        now = time.monotonic()
-        slot = max(now, self._next)
-        self._next = slot + self._gap
-        return slot - now
-
-
-@dataclass(frozen=True)
-class Halt:
-    """An effect of :func:`send_item`: stop every sender of the run now (``kind`` as in
-    :attr:`RunResult.stopped`), before the refusal is even recorded."""
-
-    kind: str
-    detail: str
-
-
-def send_item(
-    item: LedgerItem, batch_id: str, callback_url: str
-) -> Generator[Union[Effect, Halt], Any, Optional[SendOutcome]]:
-    """Send one claimed (``sending``) item and record what became of it, as effects.
-
-    Returns None when LigdiCash answered with a token (the item is ``sent``), else the
-    :class:`SendOutcome` of the error, already recorded: ``failed``; ``in_doubt`` (never
-    re-sent); back to ``pending`` after a refusal about the account (a :class:`Halt` is
-    yielded first, and the batch is paused) or when nothing left the machine.
-    """
-    try:
-        response = yield SendPayout(item, callback_url)
-    except Exception as exc:
-        outcome = classify_error(exc)
-        yield from _record_error(item, batch_id, outcome)
-        return outcome
-    if response.token:
-        yield LedgerCall("move", (item.id, SENT), {"expect": [SENDING], "token": response.token})
-    else:
-        yield LedgerCall(
-            "move",
-            (item.id, IN_DOUBT),
-            {
-                "expect": [SENDING],
-                "error_code": "no_token",
-                "error": "LigdiCash accepted the payout but sent no token",
-            },
-        )
-    return None
-
-
-def _record_error(
-    item: LedgerItem, batch_id: str, outcome: SendOutcome
-) -> Generator[Union[Effect, Halt], Any, None]:
-    error = {"expect": [SENDING], "error_code": outcome.code, "error": outcome.message}
-    if outcome.fate is Fate.FAILED:
-        yield LedgerCall("move", (item.id, FAILED), error)
-    elif outcome.fate is Fate.IN_DOUBT:
-        yield LedgerCall("move", (item.id, IN_DOUBT), error)
-        yield LedgerCall("settle_from_evidence", (batch_id,))
-    elif outcome.fate is Fate.STOP:
-        # Every other sender stops claiming before this refusal is even written down.
-        yield Halt("paused", outcome.message)
-        # The refusal proves nothing was paid: the item waits for the next run.
-        yield LedgerCall("move", (item.id, PENDING), error)
-        yield LedgerCall("set_paused", (batch_id, outcome.message))
-    else:
-        yield LedgerCall("move", (item.id, PENDING), error)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A snapshot for progress displays: the batch's counts and the send rate so far."""
-
-    info: BatchInfo
-    sent_per_second: float
-    settling: bool
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """How a run ended.
-
-    Attributes:
-        info: the batch's counts at the end.
-        stopped: ``""`` (ran to the end), ``"interrupted"`` (stop() / Ctrl-C),
-            ``"paused"`` (a refusal about the account; see ``info.paused_reason``),
-            ``"network"`` (nothing could be sent), ``"ledger"`` (the ledger failed).
-        recovered: items of dead workers turned ``in_doubt`` at start.
-        detail: a sentence about why it stopped.
-    """
-
-    info: BatchInfo
-    stopped: str
-    recovered: int
-    detail: str = ""
 
 
 def _async_twin(client: Client) -> AsyncClient:
@@ -270,119 +158,12 @@ class BatchRunner:
         self.on_progress = on_progress
         self.identity = WorkerIdentity()
         self._limiter = RateLimiter(rate)
-        # stop() may come from any thread (a signal handler, a progress callback): a
-        # threading.Event, plus a wake-up of the loop's own event when one is running.
-        self._stop = threading.Event()
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._wake: Optional[asyncio.Event] = None
-        self._halt_kind = ""
-        self._halt_detail = ""
-        self._unsent_in_a_row = 0
-        self._sent_count = 0
-        self._waiting = 0
-        self._claimed: collections.deque[LedgerItem] = collections.deque()
-        self._closing = False
-        self._claim_lock: Optional[asyncio.Lock] = None
+        self._control = RunControl()
         self._executor: Optional[ThreadPoolExecutor] = None
 
     def stop(self) -> None:
         """Finish the requests in flight, record them, and claim nothing more (any thread)."""
-        self._stop.set()
-        loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None:
-            # RuntimeError: the loop is closed, the run is over.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(wake.set)
-
-    # -- the engine's state (event loop thread only) ------------------------------------
-
-    def _halt_with(self, kind: str, detail: str) -> None:
-        if not self._halt_kind:
-            self._halt_kind, self._halt_detail = kind, detail
-        if self._wake is not None:
-            self._wake.set()
-
-    def _stopping(self) -> bool:
-        return self._stop.is_set() or bool(self._halt_kind) or self._closing
-
-    async def _rest(self, seconds: float) -> bool:
-        """Wait ``seconds`` or until the run stops; True if it stops."""
-        assert self._wake is not None
-        if seconds > 0 and not self._stopping():
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), seconds)
-        return self._stopping()
-
-    # -- sending ------------------------------------------------------------------------
-
-    async def _next_item(self) -> Optional[LedgerItem]:
-        """A claimed item for a free slot. The slots that are free while a claim commits
-        wait for the next one, which claims as many items as there are of them: one
-        durable commit for several items, and every claimed item is sent at once."""
-        assert self._claim_lock is not None
-        self._waiting += 1
-        try:
-            async with self._claim_lock:
-                if not self._claimed and not self._stopping():
-                    self._claimed.extend(
-                        await self._ledger_call(
-                            "claim_many", self.batch_id, self.identity, self._waiting
-                        )
-                    )
-                return self._claimed.popleft() if self._claimed else None
-        finally:
-            self._waiting -= 1
-
-    async def _slot(self, perform: Callable[[Any], Awaitable[Any]]) -> None:
-        """One payout in flight at a time, until nothing is left or the run stops."""
-        try:
-            while not self._stopping():
-                if await self._rest(self._limiter.reserve()):
-                    break
-                item = await self._next_item()
-                if item is None:
-                    break
-                if self._stopping():  # claimed but certainly not sent: hand it back
-                    await self._ledger_call("release", [item])
-                    break
-                try:
-                    outcome = await adrive(
-                        send_item(item, self.batch_id, self.callback_url), perform
-                    )
-                except asyncio.CancelledError:
-                    # Cancelled with the request maybe on the wire: never re-sent by itself.
-                    await asyncio.shield(
-                        self._ledger_call(
-                            "move",
-                            item.id,
-                            IN_DOUBT,
-                            expect=[SENDING],
-                            error_code="interrupted",
-                            error="the run was cancelled while this payout was being sent",
-                        )
-                    )
-                    raise
-                await self._after_send(outcome)
-        except Exception as exc:  # the ledger failed: stop everything, record nothing more
-            logger.error("payout sender stopped: the ledger failed (%s)", type(exc).__name__)
-            self._halt_with("ledger", f"the ledger failed: {type(exc).__name__}")
-
-    async def _after_send(self, outcome: Optional[SendOutcome]) -> None:
-        """Count a payout LigdiCash answered; back off (or give up) when nothing left."""
-        if outcome is None:
-            self._sent_count += 1
-            self._unsent_in_a_row = 0
-            return
-        if outcome.fate is not Fate.RETRY:
-            return
-        self._unsent_in_a_row += 1
-        streak = self._unsent_in_a_row
-        if streak >= MAX_UNSENT_IN_A_ROW:
-            self._halt_with("network", f"nothing could be sent: {outcome.message}")
-        else:
-            await self._rest(min(0.2 * 2**streak, 5.0))
-
-    # -- the run --------------------------------------------------------------------------
+        self._control.request_stop()
 
     def run(self) -> RunResult:
         """Work on the batch until nothing is left, a stop, or a pause; then return.
@@ -421,22 +202,9 @@ class BatchRunner:
                 await client.aclose()
 
     async def _arun(self, client: AsyncClient, executor: ThreadPoolExecutor) -> RunResult:
-        base = aperformer(self.ledger, client, executor)
-
-        async def perform(effect: Any) -> Any:
-            if isinstance(effect, Halt):
-                self._halt_with(effect.kind, effect.detail)
-                return None
-            return await base(effect)
-
+        self._executor = executor
         # A runner may run again (a previous stop() still holds: it is a request to stop).
-        self._closing, self._halt_kind, self._halt_detail = False, "", ""
-        self._unsent_in_a_row = self._sent_count = 0
-        # Made here, not in __init__: on Python 3.9 they bind to the loop current at creation.
-        self._wake, self._claim_lock = asyncio.Event(), asyncio.Lock()
-        self._executor, self._loop = executor, asyncio.get_running_loop()
-        if self._stop.is_set():
-            self._wake.set()
+        self._control.start()
         await self._ledger_call("batch_info", self.batch_id)  # raises for an unknown batch
         if self.unpause:
             await self._ledger_call("set_paused", self.batch_id, "")
@@ -444,32 +212,39 @@ class BatchRunner:
         recovered = await self._ledger_call("recover", self.batch_id, self.identity)
         await self._ledger_call("settle_from_evidence", self.batch_id)
         started = time.monotonic()
-        slots = [
-            asyncio.ensure_future(self._slot(perform)) for _ in range(self.workers * self.in_flight)
-        ]
+        senders = SendSlots(
+            ledger_call=self._ledger_call,
+            perform=aperformer(self.ledger, client, executor),
+            batch_id=self.batch_id,
+            identity=self.identity,
+            callback_url=self.callback_url,
+            limiter=self._limiter,
+            control=self._control,
+        )
+        slots = senders.start(self.workers * self.in_flight)
         try:
-            await self._supervise(client, slots, started)
+            await self._supervise(client, senders, slots, started)
         finally:
             # Also on an error or a cancellation of the run: the slots finish and record
             # the payouts they have in flight, and claim nothing more.
-            self._closing = True
-            self._wake.set()
+            self._control.close()
             await asyncio.gather(*slots, return_exceptions=True)
-            self._loop = None
-        await self._ledger_call("release", list(self._claimed))
-        self._claimed.clear()
+            self._control.detach()
+        await self._ledger_call("release", senders.take_unsent())
         await self._ledger_call("retire", self.identity)
-        await self._progress(started, settling=False)
+        await self._progress(started, senders, settling=False)
         info: BatchInfo = await self._ledger_call("batch_info", self.batch_id)
-        if self._halt_kind:
-            return RunResult(info, self._halt_kind, recovered, self._halt_detail)
-        if self._stop.is_set():
+        control = self._control
+        if control.halt_kind:
+            return RunResult(info, control.halt_kind, recovered, control.halt_detail)
+        if control.stop_requested:
             return RunResult(info, "interrupted", recovered, "stopped on request")
         return RunResult(info, "", recovered)
 
     async def _supervise(
         self,
         client: AsyncClient,
+        senders: SendSlots,
         slots: Sequence[asyncio.Future[None]],
         started: float,
     ) -> None:
@@ -488,7 +263,7 @@ class BatchRunner:
                     last_beat = now
                 # Ctrl-C and a failing ledger end the run as soon as the senders are done;
                 # a pause only stops sending: what was sent is still settled.
-                if self._stop.is_set() or self._halt_kind == "ledger":
+                if self._control.stop_requested or self._control.halt_kind == "ledger":
                     if not sending:
                         return
                 else:
@@ -505,31 +280,13 @@ class BatchRunner:
                         info: BatchInfo = await self._ledger_call("batch_info", self.batch_id)
                         if info.count(SENT) == 0 or now >= settle_deadline:
                             return
-                await self._progress(started, settling=not sending)
-                await self._rest_or_done(slots)
+                await self._progress(started, senders, settling=not sending)
+                await self._control.rest_or_done(slots)
         finally:
             if polling is not None and not polling.done():
                 # Status calls are reads: cutting a round short loses nothing.
                 polling.cancel()
                 await asyncio.gather(polling, return_exceptions=True)
-
-    async def _rest_or_done(self, slots: Sequence[asyncio.Future[None]]) -> None:
-        """One tick, cut short when the last sender finishes or the run is stopped."""
-        assert self._wake is not None
-        pending = [slot for slot in slots if not slot.done()]
-        waiters: list[asyncio.Future[Any]] = []
-        if not self._wake.is_set():  # once set it stays set: it would not wait at all
-            waiters.append(asyncio.ensure_future(self._wake.wait()))
-        if pending:
-            waiters.append(asyncio.ensure_future(asyncio.wait(pending)))
-        if not waiters:
-            await asyncio.sleep(TICK)
-            return
-        try:
-            await asyncio.wait(waiters, timeout=TICK, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
 
     async def _poll(self, client: AsyncClient) -> None:
         try:
@@ -552,9 +309,9 @@ class BatchRunner:
         call = functools.partial(getattr(self.ledger, method), *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    async def _progress(self, started: float, settling: bool) -> None:
+    async def _progress(self, started: float, senders: SendSlots, settling: bool) -> None:
         if self.on_progress is None:
             return
         info = await self._ledger_call("batch_info", self.batch_id)
         elapsed = max(time.monotonic() - started, 1e-6)
-        self.on_progress(Progress(info, self._sent_count / elapsed, settling))
+        self.on_progress(Progress(info, senders.sent_count / elapsed, settling))
