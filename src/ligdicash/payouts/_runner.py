@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 from urllib.parse import urlsplit
 
+from .._config import _is_loopback as _host_is_loopback
 from .._exceptions import InvalidRequestError
 from ._effects import aperformer
 from ._ledger import Ledger, WorkerIdentity
@@ -63,8 +64,8 @@ POLL_WHILE_SENDING = 1.0
 
 
 def _is_loopback(base_url: str) -> bool:
-    host = urlsplit(base_url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
+    # The one loopback test of the SDK (an address, not a name that starts with "127.").
+    return _host_is_loopback(urlsplit(base_url).hostname or "")
 
 
 def _async_twin(client: Client) -> AsyncClient:
