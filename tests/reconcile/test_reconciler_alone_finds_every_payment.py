@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 from reconcile_helpers import pay
-from store_helpers import REDIS_URL
+from store_helpers import REDIS_URL, drop_redis_prefix
 
 import ligdicash
 from ligdicash.sandbox import Sandbox
@@ -210,17 +210,9 @@ def _wait(condition: Any, timeout: float, what: str) -> None:
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     """A store URL under this test's own Redis key prefix, deleted afterwards."""
-    import redis
-
     prefix = f"ligdicash-reconcile-{secrets.token_hex(4)}:"
     yield f"{REDIS_URL}?prefix={prefix}"
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=prefix + "*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    drop_redis_prefix(prefix)
 
 
 @pytest.mark.slow

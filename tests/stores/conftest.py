@@ -40,6 +40,7 @@ from store_helpers import (
     Clock,
     StoreFactory,
     configure_django,
+    drop_redis_prefix,
     with_database,
 )
 
@@ -96,11 +97,9 @@ def redis_prefix() -> Iterator[str]:
     except redis.RedisError as exc:
         _server_missing("Redis", REDIS_URL, exc)
         raise
-    yield prefix
-    keys = list(client.scan_iter(match=prefix + "*", count=1000))
-    if keys:
-        client.delete(*keys)
     client.close()
+    yield prefix
+    drop_redis_prefix(prefix)
 
 
 _counter = itertools.count()

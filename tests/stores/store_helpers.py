@@ -18,6 +18,19 @@ BACKENDS = [f"django-{DJANGO_DB}"] if DJANGO_DB else ["memory", "sqlite", "postg
 SHARED_BACKENDS = [b for b in BACKENDS if b != "memory"]
 
 
+def drop_redis_prefix(prefix: str) -> None:
+    """Delete every key under ``prefix`` on the test Redis (a test run's own keys)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 #: ``make_store(**options)``: a store on this test's storage.
 StoreFactory = Callable[..., Any]
 
