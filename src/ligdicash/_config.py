@@ -200,6 +200,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _is_loopback_url(url: str) -> bool:
+    """Whether ``url``'s host is a loopback address or ``localhost`` (a local sandbox): where
+    LigdiCash's 3 s status floor does not apply."""
+    from urllib.parse import urlsplit  # see the note at the top of the module
+
+    return _is_loopback(urlsplit(url).hostname or "")
+
+
 _warned_http_hosts: set[str] = set()
 _warned_lock = threading.Lock()
 

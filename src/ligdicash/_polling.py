@@ -30,9 +30,7 @@ from collections.abc import Awaitable, Generator
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
-import httpx
-
-from ._config import Settings, _is_loopback
+from ._config import Settings, _is_loopback_url
 from ._drive import adrive, drive
 from ._exceptions import (
     APIConnectionError,
@@ -129,7 +127,7 @@ def make_policy(
             f"interval must be at least {PROVIDER_MIN_INTERVAL:g} s against LigdiCash's hosts "
             f"(status checks made more often are rate-limited), got {interval:g}"
         )
-    if interval == 0 and not _is_loopback(httpx.URL(settings.base_url).host):
+    if interval == 0 and not _is_loopback_url(settings.base_url):
         raise InvalidRequestError("interval=0 is only allowed for a loopback base_url")
     if max_interval < interval:
         raise InvalidRequestError(

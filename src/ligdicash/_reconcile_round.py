@@ -12,10 +12,8 @@ from collections.abc import Generator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Union
 
-import httpx
-
 from ._bulk import TransactionResult
-from ._config import _is_loopback
+from ._config import _is_loopback_url
 from ._exceptions import InvalidRequestError
 from ._polling import PROVIDER_MIN_INTERVAL
 from ._registry import IN_DOUBT
@@ -111,9 +109,7 @@ class ReconcilePolicy:
         Raises:
             InvalidRequestError: a gap under 3 s against a non-loopback ``base_url``.
         """
-        if min(self.schedule) < PROVIDER_MIN_INTERVAL and not _is_loopback(
-            httpx.URL(base_url).host
-        ):
+        if min(self.schedule) < PROVIDER_MIN_INTERVAL and not _is_loopback_url(base_url):
             raise InvalidRequestError(
                 f"every schedule gap must be at least {PROVIDER_MIN_INTERVAL:g} s against "
                 "LigdiCash's hosts (shorter gaps only for a loopback base_url)"

@@ -28,9 +28,8 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
-from urllib.parse import urlsplit
 
-from .._config import _is_loopback as _host_is_loopback
+from .._config import _is_loopback_url
 from .._exceptions import InvalidRequestError
 from ._effects import aperformer
 from ._ledger import Ledger, WorkerIdentity
@@ -61,11 +60,6 @@ DEFAULT_IN_FLIGHT = 8
 LEDGER_THREADS = 4
 #: Seconds between two status rounds while payouts are still being sent.
 POLL_WHILE_SENDING = 1.0
-
-
-def _is_loopback(base_url: str) -> bool:
-    # The one loopback test of the SDK (an address, not a name that starts with "127.").
-    return _host_is_loopback(urlsplit(base_url).hostname or "")
 
 
 def _async_twin(client: Client) -> AsyncClient:
@@ -143,7 +137,7 @@ class BatchRunner:
         for name, value in (("workers", workers), ("in_flight", in_flight)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InvalidRequestError(f"{name} must be an int >= 1, got {value!r}")
-        floor = 0.0 if _is_loopback(client.base_url) else STATUS_FLOOR
+        floor = 0.0 if _is_loopback_url(client.base_url) else STATUS_FLOOR
         self.ledger = ledger
         self.client = client
         self.batch_id = batch_id
