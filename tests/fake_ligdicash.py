@@ -100,6 +100,7 @@ class FakeLigdicash:
         self.requests: list[Recorded] = []
         self._script: deque[Scripted] = deque()
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self.api_key = API_KEY
         self.auth_token = AUTH_TOKEN
         handler = self._make_handler()
@@ -132,6 +133,14 @@ class FakeLigdicash:
     def push(self, answer: Scripted) -> None:
         with self._lock:
             self._script.append(answer)
+
+    def wait_for_requests(self, count: int, timeout: float = 10.0) -> list[Recorded]:
+        """The requests received, once there are at least ``count`` (a client that timed out
+        may raise before the server's thread has recorded what it read)."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self.requests) >= count, timeout):
+                raise AssertionError(f"{len(self.requests)} requests received, waited for {count}")
+            return list(self.requests)
 
     def reset(self) -> None:
         with self._lock:
@@ -198,6 +207,7 @@ class FakeLigdicash:
                 )
                 with server._lock:
                     server.requests.append(rec)
+                    server._arrived.notify_all()
                     answer: Optional[Scripted] = (
                         server._script.popleft() if server._script else None
                     )
