@@ -121,7 +121,12 @@ def test_payouts_work_processes_join_a_run_on_postgres(
         encoding="utf-8",
     )
     ligdicash_sandbox.add_fault("latency", count=100_000, path="payout", latency_ms=60)
-    procs = [popen("payouts", "run", str(path), "--store", pg_url, "--yes", env=env)]
+    # The first process is held to 10 sends a second (40 s for the batch), so the two that
+    # join after it (a few seconds to start on a loaded machine) find work left: the in-flight
+    # engine alone would drain 400 payouts before a new process is up.
+    procs = [
+        popen("payouts", "run", str(path), "--store", pg_url, "--yes", "--rate", "10", env=env)
+    ]
     batch_id = load_batch(str(path)).id
     deadline = time.monotonic() + 60
     while batch_id not in pg.batch_ids():
