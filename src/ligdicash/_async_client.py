@@ -278,6 +278,7 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
             callback,
             expected_amount=expected_amount,
             expected_transaction_id=expected_transaction_id,
+            type=type,
         )
 
     async def _request(self, spec: RequestSpec[ResultT]) -> ResultT:

@@ -1,13 +1,16 @@
 """Incoming callbacks: :func:`parse_callback` reads either encoding into a :class:`Callback`.
 
 LigdiCash posts every settlement twice to your ``callback_url``: once as JSON, once
-form-encoded with nested keys flattened PHP-style (``custom_data[transaction_id]=ORD-1``,
-or ``custom_data[0][keyof_customdata]=...`` for the list-of-records shape). Both parse into
-the same immutable :class:`Callback`.
+form-encoded. The documented form copy carries ``custom_data`` as a stringified JSON array
+of records; older deliveries flattened nested keys PHP-style
+(``custom_data[transaction_id]=ORD-1``, ``custom_data[0][keyof_customdata]=...``). Every
+shape parses into the same immutable :class:`Callback`.
 
-A callback is a *claim*, never a proof of payment: its token differs from the one returned
-at creation and it carries no authentication but an optional ``hash``. Confirm it with
-``client.confirm_callback(callback, token=<stored creation token>, ...)`` before delivering.
+A callback is a *claim*, never a proof of payment: a payin callback's ``token`` is empty
+(documented as "Always empty"), a payout's differs from the one returned at creation, and
+it carries no authentication but an optional ``hash``. Find your payment by
+:attr:`Callback.order_id` and confirm it with ``client.confirm_callback(callback,
+token=<stored creation token>, ...)`` before delivering.
 """
 
 from __future__ import annotations
@@ -24,13 +27,13 @@ from urllib.parse import parse_qsl
 from ._exceptions import InvalidCallbackError
 from ._wire import (
     mask_phone,
-    normalize_custom_data,
     normalize_keys,
     normalize_status,
     parse_wiki,
     read_amount,
     short_token,
     snake_case,
+    split_custom_data,
     text,
 )
 
@@ -79,9 +82,12 @@ class Callback:
 
     ``status`` uses the documented words (``"completed"``, ``"pending"``, ``"cancelled"``),
     exactly as on :class:`Transaction`; the server's word is in ``raw_status``. ``token`` is
-    the *callback's* token: it differs from the creation token and cannot be used for a
-    status call. ``raw`` is the payload as received (form bodies unflattened), and
-    ``encoding`` says which copy this was (``"json"`` or ``"form"``).
+    the *callback's* token: empty for a payin (documented), different from the creation
+    token for a payout; never use it for a status call. ``custom_data`` holds your keys;
+    the records LigdiCash adds (``hash``, ``logfile``) are in ``provider_data``, and
+    ``hash`` is read from the top level or, failing that, from those records. ``raw`` is
+    the payload as received (form bodies unflattened), and ``encoding`` says which copy
+    this was (``"json"`` or ``"form"``).
 
     The ``repr`` masks the customer's number and never shows the hash or token in full.
     """
@@ -104,6 +110,7 @@ class Callback:
     description: str = ""
     hash: str = ""
     encoding: Encoding = "json"
+    provider_data: dict[str, Any] = field(default_factory=dict, repr=False)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -123,12 +130,25 @@ class Callback:
 
     @property
     def order_id(self) -> str:
-        """Your own reference, ``custom_data["transaction_id"]`` as sent at creation.
+        """Your own reference: the key to find what you stored at creation.
 
-        Not to be confused with :attr:`transaction_id`, LigdiCash's (or the operator's) id
-        of the payment, which you cannot know at creation. Empty when absent.
+        ``custom_data["transaction_id"]`` as sent at creation wins whenever the callback
+        carries it (payins always do). Otherwise (a payout callback, whose ``custom_data``
+        is "often empty") the root :attr:`transaction_id` when it equals
+        :attr:`external_id`: the payout payload page documents that root id as "equal to
+        the external_id you provided at creation — use it to match the callback". A root
+        ``transaction_id`` that differs from ``external_id`` is an operator's reference
+        (older payin callbacks) and is never used. Empty when neither applies.
+
+        Finding the payment by this key is only a lookup: confirm it with the token
+        stored at creation before acting.
         """
-        return _scalar(self.custom_data.get("transaction_id"))
+        own = _scalar(self.custom_data.get("transaction_id"))
+        if own:
+            return own
+        if self.transaction_id and self.transaction_id == self.external_id:
+            return self.transaction_id
+        return ""
 
     def hash_matches(self, *, api_key: str, auth_token: str) -> bool:
         """True only when ``hash`` is present and equals ``sha256(api_key+token+auth_token)``.
@@ -176,6 +196,8 @@ class Callback:
                 out[key] = mask_phone(shown) if shown or not value else "<redacted>"
             elif name == "token" and isinstance(value, str):
                 out[key] = short_token(value)
+            elif name == "custom_data":
+                out[key] = _redact_custom_data(value)
             else:
                 out[key] = value
         return out
@@ -184,16 +206,18 @@ class Callback:
     def from_wire(cls, payload: Mapping[str, Any], *, encoding: Encoding = "json") -> Callback:
         """Build from a decoded payload (JSON object or unflattened form).
 
+        An empty or missing ``token`` is accepted: the payin payload page documents it as
+        "Always empty", and the token never identifies the payment anyway.
+
         Raises:
-            InvalidCallbackError: no usable ``token`` or ``status``.
+            InvalidCallbackError: no usable ``status``.
         """
         data = normalize_keys(payload)
         token = _scalar(data.get("token"))
         raw_status = _scalar(data.get("status"))
-        if not token:
-            raise InvalidCallbackError("the callback has no token field")
         if not raw_status:
             raise InvalidCallbackError("the callback has no status field")
+        custom_data, provider_data = _custom_data(data.get("custom_data"))
         return cls(
             token=token,
             status=normalize_status(raw_status),
@@ -208,11 +232,12 @@ class Callback:
             transaction_id=_scalar(data.get("transaction_id")),
             request_id=_scalar(data.get("request_id")),
             date=_scalar(data.get("date")),
-            custom_data=_custom_data(data.get("custom_data")),
+            custom_data=custom_data,
             wiki=parse_wiki(data.get("wiki")),
             description=text(data.get("description")),
-            hash=_scalar(data.get("hash")),
+            hash=_scalar(data.get("hash")) or _scalar(provider_data.get("hash")),
             encoding=encoding,
+            provider_data=provider_data,
             raw=dict(payload),
         )
 
@@ -226,19 +251,56 @@ class Callback:
         )
 
 
+def _redact_custom_data(value: Any, depth: int = 0) -> Any:
+    """``custom_data`` as received, with the ``hash`` LigdiCash adds to it withheld, in
+    whichever shape it came (records, object, form-unflattened, JSON in a string)."""
+    if depth > 3:
+        return value
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        try:
+            parsed = json.loads(value)
+        except (ValueError, RecursionError):
+            return value
+        return json.dumps(_redact_custom_data(parsed, depth + 1), ensure_ascii=False)
+    if isinstance(value, list):
+        return [_redact_custom_data(item, depth + 1) for item in value]
+    if isinstance(value, Mapping):
+        if _is_record(value):
+            record = normalize_keys(value)
+            if text(record.get("keyof_customdata")) == "hash":
+                return {
+                    k: ("<redacted>" if snake_case(str(k)) == "valueof_customdata" else v)
+                    for k, v in value.items()
+                }
+            return dict(value)
+        return {
+            k: (
+                "<redacted>"
+                if k == "hash" and v
+                else _redact_custom_data(v, depth + 1)
+                if isinstance(v, (Mapping, list))
+                else v
+            )
+            for k, v in value.items()
+        }
+    return value
+
+
 def _is_record(value: Any) -> bool:
     return isinstance(value, Mapping) and "keyof_customdata" in normalize_keys(value)
 
 
-def _custom_data(value: Any) -> dict[str, Any]:
+def _custom_data(value: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """``custom_data`` from any shape: object, list of records, their form-unflattened
-    versions (``{"0": {"keyof_customdata": ...}}``), or either one JSON-encoded in a string.
+    versions (``{"0": {"keyof_customdata": ...}}``), or either one JSON-encoded in a string
+    (the documented form copy); split into (the merchant's keys, LigdiCash's ``hash``,
+    ``logfile``).
     """
     if isinstance(value, str) and value.strip()[:1] in ("{", "["):
         try:
             value = json.loads(value)
         except (ValueError, RecursionError):
-            return {}
+            return {}, {}
     if (
         isinstance(value, Mapping)
         and value
@@ -246,7 +308,7 @@ def _custom_data(value: Any) -> dict[str, Any]:
         and all(_is_record(v) for v in value.values())
     ):
         value = [value[k] for k in sorted(value, key=int)]
-    return normalize_custom_data(value)
+    return split_custom_data(value)
 
 
 def _split_key(key: str) -> list[str]:
@@ -398,7 +460,7 @@ def parse_callback(body: bytes, content_type: str) -> Callback:
     Raises:
         InvalidCallbackError: the body is empty, too large, not text (including a lone
             surrogate in a JSON escape), not a JSON object, nested deeper than a callback
-            ever is, or has no ``token`` or ``status``.
+            ever is, or has no ``status``. An empty ``token`` is read, not refused.
     """
     if isinstance(body, str):  # be forgiving: frameworks sometimes hand over text
         try:

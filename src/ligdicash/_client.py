@@ -198,6 +198,7 @@ class Client(_BaseClient[Invoice, Withdrawal]):
             callback,
             expected_amount=expected_amount,
             expected_transaction_id=expected_transaction_id,
+            type=type,
         )
 
     def _request(self, spec: RequestSpec[ResultT]) -> ResultT:

@@ -1,7 +1,8 @@
 """Confirming a callback: the status call with the stored token, then every comparison.
 
 The rule this module enforces: never act on a callback alone. Fetch the status with the
-token *stored at creation* (the callback's own token is different and proves nothing) and
+token *stored at creation* (the callback's own token is empty for a payin, different for a
+payout, and proves nothing) and
 act only when the answer agrees with the callback and with your records on status, amount
 and ``custom_data``. The comparisons are pure (:func:`check_confirmation`); the sync and
 async clients only differ in how they fetch the transaction.
@@ -16,6 +17,7 @@ from typing import Any, Optional
 from ._callbacks import Callback
 from ._exceptions import CallbackMismatchError, InvalidRequestError
 from ._models import Transaction
+from ._operations import TransactionType
 from ._wire import text
 
 __all__ = ["check_confirmation", "check_confirmation_inputs"]
@@ -70,6 +72,7 @@ def check_confirmation(
     *,
     expected_amount: Optional[int] = None,
     expected_transaction_id: Optional[str] = None,
+    type: TransactionType = "payin",
 ) -> Transaction:
     """Return ``transaction`` when it confirms ``callback`` and your expectations.
 
@@ -77,9 +80,18 @@ def check_confirmation(
     checks, in order: the status equals the callback's; the amount equals
     ``expected_amount`` and the callback's amount; ``custom_data["transaction_id"]`` equals
     ``expected_transaction_id``; ``custom_data`` equals the callback's, key for key (a key
-    on either side only is a mismatch). ``callback`` may
-    be ``None`` (polling): then only your expectations are compared. Values of
-    ``custom_data`` compare as text (``5`` equals ``"5"``), so the JSON and form copies agree.
+    on either side only is a mismatch). ``callback`` may be ``None`` (polling): then only
+    your expectations are compared. Values of ``custom_data`` compare as text (``5``
+    equals ``"5"``), so the JSON and form copies agree.
+
+    ``type`` is the transaction's kind. For a payout (``"client_payout"``,
+    ``"merchant_payout"``) only what the status answer carries is compared: the documented
+    payout status answer has no ``amount`` and ``custom_data`` "Always []", so the status
+    may be all there is to check (the token you stored, which found it, binds it to your
+    payout); an amount or ``custom_data`` that IS present and differs still raises. A
+    payin's status answer is documented with both, so there a missing amount or
+    ``transaction_id`` you expect is a mismatch. The records LigdiCash adds to
+    ``custom_data`` (``hash``, ``logfile``) are never compared.
 
     Raises:
         CallbackMismatchError: ``.field`` names the first disagreement; the message says
@@ -92,14 +104,18 @@ def check_confirmation(
             f"{transaction.status!r}",
             transaction,
         )
-    if expected_amount is not None and transaction.amount != expected_amount:
+    # A payout's status answer carries no amount (documented): it confirms the status only.
+    payout = type != "payin"
+    has_amount = transaction.amount is not None or not payout
+    if has_amount and expected_amount is not None and transaction.amount != expected_amount:
         raise _mismatch(
             "amount",
             f"the status call reports amount {transaction.amount!r}, expected {expected_amount!r}",
             transaction,
         )
     if (
-        callback is not None
+        has_amount
+        and callback is not None
         and callback.amount is not None
         and transaction.amount != callback.amount
     ):
@@ -109,7 +125,9 @@ def check_confirmation(
             f"{transaction.amount!r}",
             transaction,
         )
-    if expected_transaction_id is not None:
+    # A payout's empty custom_data ("Always []") carries nothing to compare; an answer
+    # that carries keys must carry yours.
+    if expected_transaction_id is not None and (transaction.custom_data or not payout):
         actual = transaction.custom_data.get("transaction_id")
         if actual is None or _comparable(actual) != _comparable(expected_transaction_id):
             raise _mismatch(
@@ -117,9 +135,14 @@ def check_confirmation(
                 "custom_data['transaction_id'] from the status call is not the expected one",
                 transaction,
             )
-    # Either side having custom_data means both must: a status answer carrying keys the
-    # callback lacks (or a callback stripped of them) is not the event it claims to be.
-    if callback is not None and (callback.custom_data or transaction.custom_data):
+    # Either side having custom_data means both must (for a payout: when both carry
+    # some): a status answer with keys the callback lacks, or the reverse, is not the
+    # event it claims to be.
+    if payout:
+        compare = bool(callback is not None and callback.custom_data and transaction.custom_data)
+    else:
+        compare = bool(callback is not None and (callback.custom_data or transaction.custom_data))
+    if callback is not None and compare:
         claimed = _comparable(callback.custom_data)
         actual_data = _comparable(transaction.custom_data)
         if claimed != actual_data:

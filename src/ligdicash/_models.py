@@ -19,6 +19,7 @@ from ._wire import (
     parse_wiki,
     read_amount,
     short_token,
+    split_custom_data,
     text,
 )
 
@@ -93,6 +94,10 @@ class Transaction:
 
     Deliver an order only when :attr:`is_completed` is true *and* ``amount`` and
     ``custom_data`` match what you created.
+
+    ``custom_data`` holds your keys only; the records LigdiCash adds to it (``hash``,
+    ``logfile``) are in ``provider_data``. A payout's status answer carries no amount
+    (``amount`` is then ``None``) and an empty ``custom_data``.
     """
 
     status: str
@@ -112,6 +117,7 @@ class Transaction:
     transaction_id: str = ""
     request_id: str = ""
     date: str = ""
+    provider_data: dict[str, Any] = field(default_factory=dict, repr=False)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -143,6 +149,7 @@ class Transaction:
     def from_normalized(cls, data: Mapping[str, Any], payload: Mapping[str, Any]) -> Transaction:
         """Build from ``data`` = ``normalize_keys(payload)``, already computed by the caller."""
         raw_status = text(data.get("status"))
+        custom_data, provider_data = split_custom_data(data.get("custom_data"))
         return cls(
             status=normalize_status(raw_status),
             raw_status=raw_status,
@@ -152,7 +159,7 @@ class Transaction:
             operator_name=text(data.get("operator_name")),
             customer=text(data.get("customer")),
             token=text(data.get("token")),
-            custom_data=normalize_custom_data(data.get("custom_data")),
+            custom_data=custom_data,
             wiki=parse_wiki(data.get("wiki")),
             description=text(data.get("description")),
             response_text=text(data.get("response_text")),
@@ -161,6 +168,7 @@ class Transaction:
             transaction_id=text(data.get("transaction_id")),
             request_id=text(data.get("request_id")),
             date=text(data.get("date")),
+            provider_data=provider_data,
             raw=dict(payload),
         )
 

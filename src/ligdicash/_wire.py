@@ -24,8 +24,13 @@ __all__ = [
     "parse_wiki",
     "read_amount",
     "short_token",
+    "split_custom_data",
     "text",
 ]
+
+#: The ``custom_data`` keys LigdiCash adds to every merchant's array ("LigdiCash always
+#: adds hash and logfile", callback pages): theirs, not the merchant's.
+PROVIDER_CUSTOM_DATA_KEYS = frozenset({"hash", "logfile"})
 
 _CAMEL_RE = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
@@ -127,6 +132,20 @@ def normalize_custom_data(value: Any) -> dict[str, Any]:
             out[str(key)] = rec.get("valueof_customdata")
         return out
     return {}
+
+
+def split_custom_data(value: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``custom_data`` in either wire shape, split into (the merchant's keys, LigdiCash's).
+
+    LigdiCash adds its own records (``hash``, ``logfile``) to the merchant's array; they
+    are kept apart so that they never read as the merchant's data, and never count as a
+    difference between a callback and a status answer.
+    """
+    merchant: dict[str, Any] = {}
+    provider: dict[str, Any] = {}
+    for key, item in normalize_custom_data(value).items():
+        (provider if key in PROVIDER_CUSTOM_DATA_KEYS else merchant)[key] = item
+    return merchant, provider
 
 
 def normalize_status(value: Any) -> str:

@@ -281,6 +281,7 @@ class CallbackProcessor(InboxEntryPoints):
                 callback,
                 expected_amount=expected.amount,
                 expected_transaction_id=expected.transaction_id,
+                type=expected.type,
             )
         except CallbackMismatchError as exc:
             yield from self._release(claim, "unconfirmed", f"mismatch:{exc.field}")
@@ -327,6 +328,7 @@ class CallbackProcessor(InboxEntryPoints):
                 transaction,
                 expected_amount=expected.amount,
                 expected_transaction_id=expected.transaction_id,
+                type=expected.type,
             )
         except CallbackMismatchError as exc:
             logger.warning("poll refused: %s [%s]", exc.message, key)

@@ -179,7 +179,7 @@ def callback_steps(
         InvalidCallbackError: the body is not a LigdiCash callback.
     """
     callback = parse_callback(body, content_type)
-    ident = str(callback.custom_data.get("transaction_id") or "")
+    ident = callback.order_id  # custom_data["transaction_id"], else a payout's root id
     item: Optional[LedgerItem] = (yield LedgerCall("get", (ident,))) if ident else None
     if item is None:
         return CallbackOutcome(ident, "", "not_ours")
