@@ -171,7 +171,9 @@ def serve_asgi_uvicorn(app: Any) -> Iterator[str]:
 
 # -- the three apps, written as a user would ------------------------------------------------
 @contextmanager
-def flask_app(sandbox: Sandbox, shop: Shop, store_path: Path) -> Iterator[RunningApp]:
+def flask_app(
+    sandbox: Sandbox, shop: Shop, store_path: Path, verify_hash: bool = True
+) -> Iterator[RunningApp]:
     from flask import Flask
 
     from ligdicash.contrib.flask import make_blueprint
@@ -188,7 +190,7 @@ def flask_app(sandbox: Sandbox, shop: Shop, store_path: Path) -> Iterator[Runnin
         handler=shop.deliver,
         client=client,
         store=SQLiteIdempotencyStore(store_path),
-        verify_hash=True,
+        verify_hash=verify_hash,
         on_result=shop.record,
     )
     app = Flask(__name__)
@@ -202,7 +204,9 @@ def flask_app(sandbox: Sandbox, shop: Shop, store_path: Path) -> Iterator[Runnin
 
 
 @contextmanager
-def fastapi_app(sandbox: Sandbox, shop: Shop, store_path: Path) -> Iterator[RunningApp]:
+def fastapi_app(
+    sandbox: Sandbox, shop: Shop, store_path: Path, verify_hash: bool = True
+) -> Iterator[RunningApp]:
     from fastapi import FastAPI
 
     from ligdicash.contrib.fastapi import make_router
@@ -223,7 +227,7 @@ def fastapi_app(sandbox: Sandbox, shop: Shop, store_path: Path) -> Iterator[Runn
         handler=deliver,
         client=client,
         store=SQLiteIdempotencyStore(store_path),
-        verify_hash=True,
+        verify_hash=verify_hash,
         on_result=shop.record,
     )
 
@@ -272,7 +276,9 @@ def setup_django() -> None:
 
 
 @contextmanager
-def django_app(sandbox: Sandbox, shop: Shop, store_path: Path) -> Iterator[RunningApp]:
+def django_app(
+    sandbox: Sandbox, shop: Shop, store_path: Path, verify_hash: bool = True
+) -> Iterator[RunningApp]:
     global _django_shop
     from django.test import override_settings
 
@@ -299,7 +305,7 @@ def django_app(sandbox: Sandbox, shop: Shop, store_path: Path) -> Iterator[Runni
         LIGDICASH_MAX_RETRIES=0,
         LIGDICASH_CALLBACK_LOOKUP=f"{__name__}.django_lookup",
         LIGDICASH_IDEMPOTENCY_DB=str(store_path),
-        LIGDICASH_VERIFY_CALLBACK_HASH=True,
+        LIGDICASH_VERIFY_CALLBACK_HASH=verify_hash,
     )
     with overrides, serve_wsgi_django(get_wsgi_application()) as root:
         yield RunningApp("django", root + "/ligdicash/callback/", shop, sandbox, store_path)
