@@ -20,6 +20,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
+from test_callback_endpoints import APPS, RunningApp, Shop, post
+
 from fake_ligdicash import PREFIX, FakeLigdicash, Recorded
 from ligdicash.contrib import ExpectedTransaction
 from provider_payloads import (
@@ -33,7 +35,6 @@ from provider_payloads import (
     form_body,
     json_body,
 )
-from test_callback_endpoints import APPS, RunningApp, Shop, post
 
 STORED = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.stored-at-creation-{}.sig"
 
