@@ -6,6 +6,8 @@ it moves money (which forbids resending it once it may have reached the server).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Literal, Optional, TypeVar, overload
@@ -163,7 +165,16 @@ def status_spec(token: str, type: str) -> RequestSpec[Transaction]:
         raise InvalidRequestError(
             f"unknown transaction type {shown}: use 'payin', 'client_payout' or 'merchant_payout'"
         )
-    return RequestSpec(operation, "transaction", params={operation.token_param: token})
+    spec = RequestSpec(operation, "transaction", params={operation.token_param: token})
+    spec.parse = functools.partial(_transaction_for, token)
+    return spec
+
+
+def _transaction_for(token: str, data: Any, payload: Any) -> Transaction:
+    """The status answer for ``token``, which keeps the token it was asked about: the
+    documented payin status answer's ``token`` is empty ("Empty in the confirm response")."""
+    transaction = Transaction.from_normalized(data, payload)
+    return transaction if transaction.token else dataclasses.replace(transaction, token=token)
 
 
 def build_payin_body(

@@ -15,6 +15,14 @@ from ligdicash.sandbox import CallbackReceiver, Sandbox, SandboxConfig
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+@pytest.fixture(scope="session")
+def ligdicash_sandbox_server() -> Iterator[Sandbox]:
+    """The sandbox folder's session server speaks the older (legacy) shapes, which these
+    tests spell out field by field; ``test_documented_wire`` covers the default ones."""
+    with Sandbox(SandboxConfig.fast(wire="legacy")) as sandbox:
+        yield sandbox
+
+
 @pytest.fixture
 def sb(ligdicash_sandbox: Sandbox) -> Sandbox:
     """The session sandbox (instant settlement), reset for this test."""

@@ -82,6 +82,14 @@ def register(cli: click.Group) -> None:
         "as the control API's Host).",
     )
     @click.option(
+        "--wire",
+        type=click.Choice(["documented", "legacy"]),
+        default="documented",
+        show_default=True,
+        help="Payload shapes: as developers.ligdicash.com documents them, or the older "
+        "observed ones (JWT callback token, nocompleted, bracket form keys).",
+    )
+    @click.option(
         "--http",
         "http_impl",
         type=click.Choice(["auto", "h11", "httptools"]),

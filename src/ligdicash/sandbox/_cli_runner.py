@@ -44,6 +44,7 @@ def serve(
     public_url: Optional[str],
     http_impl: str,
     language: str = "en",
+    wire: str = "documented",
 ) -> None:
     """Run a sandbox in the foreground; ``console`` is a rich Console, ``language`` (``"en"``
     or ``"fr"``) that of the messages printed and the pages' default language.
@@ -55,6 +56,7 @@ def serve(
         "platform": platform,
         "public_url": public_url,
         "language": language,
+        "wire": wire,
     }
     if api_key:
         changes["api_key"] = api_key

@@ -92,7 +92,8 @@ class SandboxClient:
     # -- steering ----------------------------------------------------------------------
 
     def set_status(self, token: str, status: str) -> dict[str, Any]:
-        """Force a status (``completed``, ``nocompleted``, ``pending``); final ones call back."""
+        """Force a status (``completed``, ``nocompleted`` or its documented spelling
+        ``notcompleted``, ``pending``); final ones call back."""
         result: dict[str, Any] = self._call(
             "POST", f"transactions/{token}/status", json={"status": status}
         )["transaction"]

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 Platform = Literal["live", "test"]
 Language = Literal["en", "fr"]
+Wire = Literal["documented", "legacy"]
+WIRES = ("documented", "legacy")
 
 DEFAULT_API_KEY = "sandbox_api_key"
 DEFAULT_AUTH_TOKEN = "sandbox_auth_token"
@@ -42,10 +44,21 @@ class SandboxConfig:
     """Language of the hosted page and the dashboard for a request that names none we speak
     (no ``?lang=``, no French or English in ``Accept-Language``); ``ligdicash sandbox`` sets
     it from ``--lang``, else ``LIGDICASH_LANG``, else the locale."""
+    wire: Wire = "documented"
+    """The payload shapes: ``"documented"`` (default) sends what developers.ligdicash.com
+    documents (payin callbacks with ``token: ""``, ``hash`` and ``logfile`` records in
+    ``custom_data``, the form copy's ``custom_data`` as stringified JSON, ``notcompleted``,
+    dates with their zone, payout callbacks keyed by their root ``transaction_id`` with
+    ``custom_data: []``, payout status answers without amount); ``"legacy"`` keeps the
+    older observed shapes (a JWT callback token and a top-level ``hash``, ``nocompleted``,
+    PHP bracket form keys, payout status answers with amount and custom_data).
+    ``ligdicash sandbox --wire legacy`` sets it."""
 
     def __post_init__(self) -> None:
         if self.platform not in ("live", "test"):
             raise ValueError(f"platform must be 'live' or 'test', not {self.platform!r}")
+        if self.wire not in WIRES:
+            raise ValueError(f"wire must be 'documented' or 'legacy', not {self.wire!r}")
         if self.language not in ("en", "fr"):
             raise ValueError(f"language must be 'en' or 'fr', not {self.language!r}")
         if self.callback_attempts < 1:

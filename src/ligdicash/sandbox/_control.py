@@ -96,6 +96,8 @@ async def set_status(request: Request) -> Response:
     except _BadBody:
         return _bad_body()
     status = data.get("status")
+    if status == "notcompleted":  # the documented word for the API's nocompleted
+        status = "nocompleted"
     if status not in STATUSES:
         return _error(f"status must be one of {', '.join(STATUSES)}")
     if engine.store.get(token) is None:

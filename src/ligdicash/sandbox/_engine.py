@@ -13,7 +13,7 @@ import uuid
 from typing import Any, Optional
 
 from .._callbacks import callback_hash
-from . import _codes, _operators
+from . import _codes, _documented, _operators
 from ._callbacks import CallbackDispatcher, CallbackEvent
 from ._config import SandboxConfig
 from ._operators import Operator
@@ -76,12 +76,19 @@ class Engine:
             kind=kind,
             flow=flow,
             status="pending",
-            request_id=uuid.uuid4().hex[:20].upper(),
+            request_id=self._request_id(new_id),
             created_at=now_text(),
             callback_mode=CallbackMode.parse(custom_data.get("sandbox_callback")),
             pending_forever=truthy(custom_data.get("sandbox_pending_forever")),
             **fields,
         )
+
+    def _request_id(self, new_id: int) -> str:
+        """LigdiCash's request id: ``P`` and digits in the documented pages
+        (``P2777636082026``), an opaque hex string in the older shapes."""
+        if self.config.wire == "legacy":
+            return uuid.uuid4().hex[:20].upper()
+        return f"P{new_id:07d}{secrets.randbelow(10**6):06d}"
 
     def _plan(self, request_delay: Optional[float], status: Optional[str]) -> dict[str, Any]:
         if status is None or request_delay is None:
@@ -203,13 +210,27 @@ class Engine:
             return self._not_found()
         if self._settle_if_due(record):
             return self.confirm(kind, token)
-        body = json.dumps(status_answer(record)).encode()
+        body = json.dumps(self._status_answer(record)).encode()
         due = record.settle_at if record.status == "pending" else None
         if version == self._version:
             if len(self._cache) > 10_000:
                 self._cache.clear()
             self._cache[token] = (body, kind, None if record.pending_forever else due)
         return body
+
+    def _status_answer(self, record: Transaction) -> dict[str, Any]:
+        if self.config.wire == "legacy":
+            return status_answer(record)
+        return _documented.status_answer(record, self._wire_hash(record))
+
+    def _wire_token(self, record: Transaction) -> str:
+        """The callback's ``token``: empty for a documented payin ("Always empty")."""
+        if self.config.wire == "documented" and record.kind == "payin":
+            return ""
+        return record.callback_token
+
+    def _wire_hash(self, record: Transaction) -> str:
+        return callback_hash(self.config.api_key, self._wire_token(record), self.config.auth_token)
 
     @staticmethod
     def _not_found() -> bytes:
@@ -242,6 +263,7 @@ class Engine:
 
         Returns False when the transaction is unknown or already in that status.
         """
+        status = "nocompleted" if status == "notcompleted" else status  # the documented word
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         with self.store.lock:
@@ -287,9 +309,12 @@ class Engine:
         if (mode.kind == "none" and not redelivery) or not record.callback_url:
             return
         delay = 0.0 if redelivery else mode.delay
-        token = record.callback_token
-        digest = callback_hash(self.config.api_key, token, self.config.auth_token)
-        json_body, form_body = callback_fields(record, token, digest)
+        token = self._wire_token(record)
+        digest = self._wire_hash(record)
+        if self.config.wire == "legacy":
+            json_body, form_body = callback_fields(record, token, digest)
+        else:
+            json_body, form_body = _documented.callback_fields(record, token, digest)
         self.dispatcher.dispatch(
             CallbackEvent(record.token, token, record.callback_url, json_body, form_body, delay)
         )

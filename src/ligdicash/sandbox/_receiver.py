@@ -15,8 +15,11 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import parse_qsl, urlsplit
+
+if TYPE_CHECKING:
+    from .._callbacks import Callback
 
 
 @dataclass
@@ -30,11 +33,17 @@ class ReceivedCallback:
     at: float = field(default_factory=time.monotonic)
 
     def custom_value(self, key: str) -> Any:
-        """``custom_data[key]`` whatever the encoding (flattened form, list-of-records, dict)."""
+        """``custom_data[key]`` whatever the encoding (flattened form, list-of-records, dict,
+        or either one as the stringified JSON of the documented form copy)."""
         flat = self.fields.get(f"custom_data[{key}]")
         if flat is not None:
             return flat
         data = self.fields.get("custom_data")
+        if isinstance(data, str) and data.strip()[:1] in ("[", "{"):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                return None
         if isinstance(data, dict):
             return data.get(key)
         if isinstance(data, list):
@@ -42,6 +51,28 @@ class ReceivedCallback:
                 if isinstance(record, dict) and record.get("keyof_customdata") == key:
                     return record.get("valueof_customdata")
         return None
+
+    @property
+    def callback(self) -> Callback:
+        """The body read by the SDK's :func:`~ligdicash.parse_callback`.
+
+        Raises:
+            InvalidCallbackError: the body is not a callback.
+        """
+        from .._callbacks import parse_callback
+
+        return parse_callback(self.body.encode("utf-8"), self.content_type)
+
+    @property
+    def order_id(self) -> str:
+        """The merchant's reference the callback names (``Callback.order_id``; a payout's
+        root ``transaction_id``), ``""`` when the body is not a callback."""
+        from .._exceptions import InvalidCallbackError
+
+        try:
+            return self.callback.order_id
+        except InvalidCallbackError:
+            return ""
 
 
 _PAGES = {

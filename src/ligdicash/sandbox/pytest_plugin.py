@@ -5,7 +5,8 @@ Fixtures:
 - ``ligdicash_sandbox``: a ``Sandbox`` handle, reset before each test. The server itself is
   started once per session, on a free loopback port, with instant settlement
   (``SandboxConfig.fast()``); set ``ligdicash_sandbox_realistic_delays = true`` in the pytest
-  ini file for the default delays instead.
+  ini file for the default delays instead, and ``ligdicash_sandbox_wire = legacy`` for the
+  older payload shapes instead of the documented ones.
 - ``ligdicash_sdk``: the ``ligdicash`` module pointed at that sandbox (``api_key``,
   ``auth_token``, ``base_url``), restored after the test.
 
@@ -31,6 +32,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="bool",
         default=False,
     )
+    parser.addini(
+        "ligdicash_sandbox_wire",
+        "ligdicash_sandbox: payload shapes, documented (default) or legacy",
+        default="documented",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +50,8 @@ def ligdicash_sandbox_server(pytestconfig: pytest.Config) -> Iterator[Sandbox]:
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         pytest.fail(f"{HINT} ({exc})", pytrace=False)
     realistic = bool(pytestconfig.getini("ligdicash_sandbox_realistic_delays"))
-    config = SandboxConfig() if realistic else SandboxConfig.fast()
+    wire = str(pytestconfig.getini("ligdicash_sandbox_wire") or "documented")
+    config = SandboxConfig(wire=wire) if realistic else SandboxConfig.fast(wire=wire)  # type: ignore[arg-type]
     with Sandbox(config) as sandbox:
         yield sandbox
 
