@@ -114,7 +114,8 @@ def test_a_failed_payin_says_notcompleted_and_the_sdk_reads_both_copies(
         assert callback.custom_data == {"transaction_id": "ORD-20240512"}
         assert callback.hash_matches(api_key=documented.api_key, auth_token=documented.auth_token)
     status = confirm(api, "payin", token)
-    assert status["token"] == "" and status["status"] == "notcompleted"
+    assert status["token"] == ""
+    assert status["status"] == "notcompleted"
 
 
 def test_the_payin_status_answer_has_the_documented_fields(
@@ -157,4 +158,5 @@ def test_a_payout_callback_and_status_answer_have_the_documented_fields(
         assert callback.amount == 5000
     answer = confirm(api, kind, token)
     assert set(answer) == set(payload("withdrawal_confirm"))
-    assert answer["custom_data"] == [] and answer["token"] == token
+    assert answer["custom_data"] == []
+    assert answer["token"] == token
