@@ -13,6 +13,7 @@ import pytest
 
 from ligdicash import Client
 from ligdicash.payouts import Ledger, open_ledger
+from wire_profiles import ligdicash_sandbox_server  # noqa: F401  (both wire profiles)
 
 
 @pytest.fixture

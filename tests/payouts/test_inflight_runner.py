@@ -187,6 +187,10 @@ def test_a_stop_refusal_is_halted_before_it_is_recorded() -> None:
     assert effects[3].method == "set_paused"
 
 
+# The documented payout callback carries no hash: only the legacy wire's hashed payout
+# callbacks can settle an item that has no token (this path is being reworked: a callback
+# never settles an in_doubt payout).
+@pytest.mark.parametrize("ligdicash_sandbox_server", ["legacy"], indirect=True)
 @pytest.mark.anyio
 async def test_arun_with_an_async_client_and_aapply_callback_settle_a_lost_answer(
     ledger: Ledger, ligdicash_sandbox: Any

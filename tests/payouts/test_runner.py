@@ -95,6 +95,10 @@ def test_a_dropped_request_is_in_doubt_never_resent_until_an_operator_says_so(
     assert sorted(paid_ids(ligdicash_sandbox).values()) == [1] * 5
 
 
+# The documented payout callback carries no hash: only the legacy wire's hashed payout
+# callbacks can settle an item that has no token (this path is being reworked: a callback
+# never settles an in_doubt payout).
+@pytest.mark.parametrize("ligdicash_sandbox_server", ["legacy"], indirect=True)
 def test_a_lost_answer_is_resolved_by_its_callback(
     ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
 ) -> None:
@@ -199,6 +203,10 @@ def test_workers_must_be_positive(ledger: Ledger, sb_client: Client, workers: in
         BatchRunner(ledger, sb_client, "b0", workers=workers)
 
 
+# The documented payout callback carries no hash: only the legacy wire's hashed payout
+# callbacks can settle an item that has no token (this path is being reworked: a callback
+# never settles an in_doubt payout).
+@pytest.mark.parametrize("ligdicash_sandbox_server", ["legacy"], indirect=True)
 def test_a_callback_that_beats_the_answer_settles_the_item_once_it_is_in_doubt(
     ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
 ) -> None:

@@ -16,6 +16,7 @@ import pytest
 import ligdicash
 from ligdicash._stores import MemoryStore, Store
 from ligdicash.sandbox import Sandbox
+from wire_profiles import ligdicash_sandbox_server  # noqa: F401  (both wire profiles)
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "stores"))

@@ -160,3 +160,70 @@ def test_a_payout_callback_and_status_answer_have_the_documented_fields(
     assert set(answer) == set(payload("withdrawal_confirm"))
     assert answer["custom_data"] == []
     assert answer["token"] == token
+
+
+def test_the_sandbox_command_offers_the_wire_profiles() -> None:
+    from click.testing import CliRunner
+
+    from ligdicash._cli import build_cli
+
+    shown = CliRunner().invoke(build_cli(), ["sandbox", "--help"])
+    assert "--wire [documented|legacy]" in shown.output
+    refused = CliRunner().invoke(build_cli(), ["sandbox", "--wire", "php"])
+    assert refused.exit_code == 2
+
+
+def test_serve_hands_the_wire_profile_to_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ligdicash.sandbox import _cli_runner
+
+    seen: list[SandboxConfig] = []
+
+    class Stop(Exception):
+        pass
+
+    def capture(config: SandboxConfig, **_: Any) -> Any:
+        seen.append(config)
+        raise Stop
+
+    monkeypatch.setattr(_cli_runner, "SandboxApp", capture)
+    options: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "db": ":memory:",
+        "platform": "live",
+        "api_key": None,
+        "auth_token": None,
+        "balance": None,
+        "fast": True,
+        "public_url": None,
+        "http_impl": "auto",
+    }
+    with pytest.raises(Stop):
+        _cli_runner.serve(None, wire="legacy", **options)
+    assert [c.wire for c in seen] == ["legacy"]
+
+
+PLUGIN_SUITE = """
+def test_the_plugin_sandbox_speaks_the_configured_wire(ligdicash_sandbox):
+    assert ligdicash_sandbox.config.wire == "legacy"
+"""
+
+
+def test_the_pytest_plugin_reads_the_wire_from_the_ini_file(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    (tmp_path / "test_user.py").write_text(PLUGIN_SUITE)
+    (tmp_path / "pytest.ini").write_text("[pytest]\nligdicash_sandbox_wire = legacy\n")
+    env = dict(os.environ)
+    env.pop("PYTEST_ADDOPTS", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
