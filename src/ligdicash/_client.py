@@ -185,6 +185,10 @@ class Client(_BaseClient[Invoice, Withdrawal]):
         callback's, its amount equals ``expected_amount`` (and the callback's), its
         ``custom_data["transaction_id"]`` equals ``expected_transaction_id`` and its
         ``custom_data`` equals the callback's. Only then deliver (if ``is_completed``).
+        A payout's status answer is documented without amount and with ``custom_data``
+        ``[]``: for ``type="client_payout"``/``"merchant_payout"`` only what it carries is
+        compared (see :func:`ligdicash._confirm.check_confirmation`). The callback's own
+        token (empty for a payin) plays no part.
 
         Raises:
             InvalidRequestError: ``token`` is the callback's own token (nothing sent).
