@@ -217,6 +217,9 @@ def redis_url() -> Iterator[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["postgresql", "redis", "django"])
+# One wire profile: the proof is about polling (no callback is sent), and its PostgreSQL
+# database is the session's, where a second run's references would already be recorded.
+@pytest.mark.parametrize("ligdicash_sandbox_server", ["documented"], indirect=True)
 def test_two_reconciler_processes_handle_each_payment_exactly_once(
     backend: str,
     ligdicash_sandbox: Sandbox,
