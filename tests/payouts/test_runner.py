@@ -233,3 +233,22 @@ def test_a_callback_that_beats_the_answer_settles_the_item_once_it_is_in_doubt(
     assert result.info.counts == {"completed": 1}
     assert ledger.get(item.id).resolution.startswith("callback")  # type: ignore[union-attr]
     assert sorted(paid_ids(ligdicash_sandbox).values()) == [1]
+
+
+def test_a_payout_callback_finds_its_item_by_the_root_transaction_id(
+    ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
+) -> None:
+    # The documented payout callback names the item only by its root transaction_id
+    # (custom_data is []); the legacy one by custom_data. Both must find it.
+    from ligdicash.sandbox import CallbackReceiver
+
+    batch = load_batch(rows(2, kind="client"))
+    ledger.add_batch(batch)
+    with CallbackReceiver() as rx:
+        result = run(ledger, sb_client, batch.id, workers=1, callback_url=rx.callback_url)
+        assert result.info.counts == {"completed": 2}
+        calls = rx.wait_for(4)
+    ids = {item.id for item in ledger.items(batch.id)}
+    outcomes = [apply_callback(ledger, sb_client, c.body.encode(), c.content_type) for c in calls]
+    assert {o.item_id for o in outcomes} == ids
+    assert {o.action for o in outcomes} == {"already_final"}
