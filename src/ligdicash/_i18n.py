@@ -142,6 +142,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash.col_error": "error",
         "dash.payment_page": "payment page",
         "dash.redeliver": "redeliver callbacks",
+        "dash.wallet_otps": "LigdiCash Wallet OTPs (what the customer's phone shows)",
+        "dash.col_otp": "OTP",
+        "dash.col_expires": "valid until",
     },
     "fr": {
         "cli.lang_help": "Langue des messages : fr ou en (env LIGDICASH_LANG ; par défaut : "
@@ -259,6 +262,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash.col_error": "erreur",
         "dash.payment_page": "page de paiement",
         "dash.redeliver": "renvoyer les callbacks",
+        "dash.wallet_otps": "OTP du Wallet LigdiCash (ce qu'affiche le téléphone du client)",
+        "dash.col_otp": "OTP",
+        "dash.col_expires": "valable jusqu'à",
     },
 }
 
