@@ -90,6 +90,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "demo.status_operator": "get_transaction: {status} via {operator}",
         "demo.payout_title": "3. Client payout",
         "demo.payout_note": "(refund to the customer's mobile money)",
+        "demo.wallet_title": "4. LigdiCash Wallet payin",
+        "demo.wallet_note": "(OTP texted by LigdiCash, then paid with it)",
+        "demo.wallet_otp_sent": "OTP texted to the customer's wallet: {otp}",
         "demo.payout_requested": "payout requested, token {token}...; polling the status",
         "demo.status_balance": "get_transaction: {status}, {amount} XOF; merchant balance "
         "{before} -> {after} XOF",
@@ -213,6 +216,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "demo.status_operator": "get_transaction : {status} via {operator}",
         "demo.payout_title": "3. Transfert client",
         "demo.payout_note": "(remboursement sur le mobile money du client)",
+        "demo.wallet_title": "4. Paiement par Wallet LigdiCash",
+        "demo.wallet_note": "(OTP envoyé par SMS par LigdiCash, puis payé avec lui)",
+        "demo.wallet_otp_sent": "OTP envoyé au wallet du client : {otp}",
         "demo.payout_requested": "transfert demandé, token {token}... ; interrogation du statut",
         "demo.status_balance": "get_transaction : {status}, {amount} XOF ; solde marchand "
         "{before} -> {after} XOF",
