@@ -3,12 +3,13 @@
 /pay/v02/debitwallet/withotp``), sync, async and module-level, on the real sandbox; the
 provider's documented shapes (tests/fixtures/provider/wallet_*.json) on a scripted server.
 
-Not yet under a "legacy" sandbox wire profile: ``SandboxConfig(wire=...)`` does not exist on
-this branch (the fid-callbacks branch adds it); the wallet endpoints have one shape.
+The flow runs under every wire profile the sandbox has (``SandboxConfig.wire``, when that
+field exists: "documented" and "legacy"); the wallet endpoints themselves have one shape.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,8 @@ PROVIDER = Path(__file__).parent / "fixtures" / "provider"
 
 
 def provider(name: str) -> Any:
-    return json.loads((PROVIDER / name).read_text(encoding="utf-8"))
+    """The documented payload of fixture ``name`` (``source``, ``quoted``, ``payload``)."""
+    return json.loads((PROVIDER / f"{name}.json").read_text(encoding="utf-8"))["payload"]
 
 
 @pytest.fixture
@@ -59,18 +61,43 @@ def sb_client(ligdicash_sandbox: Sandbox) -> Iterator[ligdicash.Client]:
         yield client
 
 
+# The sandbox's wire profiles, where it has them (None: the only shape it has).
+WIRES = (
+    ["documented", "legacy"]
+    if "wire" in {f.name for f in dataclasses.fields(SandboxConfig)}
+    else [None]
+)
+
+
+@pytest.fixture(scope="module", params=WIRES)
+def _wire_server(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    wire = {"wire": request.param} if request.param else {}
+    with Sandbox(SandboxConfig.fast(**wire)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def wire_sandbox(_wire_server: Sandbox) -> Sandbox:
+    """A sandbox of each wire profile, wiped for this test."""
+    _wire_server.reset()
+    return _wire_server
+
+
 # -- the whole flow on the sandbox ------------------------------------------------------------
 
 
-def test_the_wallet_flow_pays_an_invoice_sync(
-    ligdicash_sandbox: Sandbox, sb_client: ligdicash.Client
-) -> None:
+def test_the_wallet_flow_pays_an_invoice_sync(wire_sandbox: Sandbox) -> None:
+    with sandbox_client(wire_sandbox) as client:
+        _pay_by_wallet(wire_sandbox, client)
+
+
+def _pay_by_wallet(sandbox: Sandbox, sb_client: ligdicash.Client) -> None:
     invoice = documented_invoice(sb_client.Invoice)
     sent = invoice.send_wallet_otp(customer="+226 70 12 34 56")
     assert isinstance(sent, ligdicash.WalletOtpResponse)
     assert sent.message == "OTP sent. Please check your phone."
 
-    otp = ligdicash_sandbox.wallet_otp(WALLET, TOTAL)  # what the customer reads
+    otp = sandbox.wallet_otp(WALLET, TOTAL)  # what the customer reads
     response = invoice.pay_with_wallet_otp(
         otp=otp,
         customer=WALLET,
@@ -87,12 +114,12 @@ def test_the_wallet_flow_pays_an_invoice_sync(
 
 
 @pytest.mark.anyio
-async def test_the_wallet_flow_pays_an_invoice_async(ligdicash_sandbox: Sandbox) -> None:
-    async with sandbox_async(ligdicash_sandbox) as client:
+async def test_the_wallet_flow_pays_an_invoice_async(wire_sandbox: Sandbox) -> None:
+    async with sandbox_async(wire_sandbox) as client:
         invoice = documented_invoice(client.Invoice)
         sent = await invoice.send_wallet_otp(WALLET)
         assert sent.message
-        otp = ligdicash_sandbox.wallet_otp(WALLET, TOTAL)
+        otp = wire_sandbox.wallet_otp(WALLET, TOTAL)
         response = await invoice.pay_with_wallet_otp(
             otp=otp, customer=WALLET, custom_data={"transaction_id": "ORD-WALLET-A"}
         )
@@ -119,21 +146,20 @@ def test_the_module_level_invoice_runs_the_wallet_flow(
 # -- the customer's side refused: named errors ----------------------------------------------
 
 
-def test_a_wrong_otp_raises_wrong_otp_error(
-    ligdicash_sandbox: Sandbox, sb_client: ligdicash.Client
-) -> None:
-    invoice = documented_invoice(sb_client.Invoice)
-    invoice.send_wallet_otp(WALLET)
-    right = ligdicash_sandbox.wallet_otp(WALLET, TOTAL)
-    wrong = "000000" if right != "000000" else "111111"
-    with pytest.raises(ligdicash.WrongOtpError) as info:
-        invoice.pay_with_wallet_otp(otp=wrong, customer=WALLET)
+def test_a_wrong_otp_raises_wrong_otp_error(wire_sandbox: Sandbox) -> None:
+    with sandbox_client(wire_sandbox) as client:
+        invoice = documented_invoice(client.Invoice)
+        invoice.send_wallet_otp(WALLET)
+        right = wire_sandbox.wallet_otp(WALLET, TOTAL)
+        wrong = "000000" if right != "000000" else "111111"
+        with pytest.raises(ligdicash.WrongOtpError) as info:
+            invoice.pay_with_wallet_otp(otp=wrong, customer=WALLET)
+        # The customer retypes the right code: it still works.
+        assert invoice.pay_with_wallet_otp(otp=right, customer=WALLET).token
     assert isinstance(info.value, ligdicash.WalletOtpError)
     assert isinstance(info.value, ligdicash.RequestRefusedError)
     assert info.value.code == "15"
     assert wrong not in repr(info.value.request_record)
-    # The customer retypes the right code: it still works.
-    assert invoice.pay_with_wallet_otp(otp=right, customer=WALLET).token
 
 
 @pytest.mark.anyio
@@ -235,11 +261,11 @@ def test_an_api_root_without_v01_cannot_reach_the_wallet_endpoints(fake: FakeLig
 def test_the_documented_debitotp_answer_reads_into_a_wallet_otp_response(
     client: ligdicash.Client, fake: FakeLigdicash
 ) -> None:
-    documented = provider("wallet_debitotp_success.json")
-    fake.push_json(documented["answer"])
+    documented = provider("wallet_debitotp_success")
+    fake.push_json(documented)
     sent = documented_invoice(client.Invoice).send_wallet_otp("+22670123456")
     assert sent.message == "OTP sent. Please check your phone."
-    assert sent.raw == documented["answer"]
+    assert sent.raw == documented
     [request] = fake.requests
     assert (request.method, request.path) == ("GET", f"/pay/v02/debitotp/{WALLET}/{TOTAL}")
     assert request.headers["apikey"] == fake.api_key
@@ -249,7 +275,7 @@ def test_the_documented_debitotp_answer_reads_into_a_wallet_otp_response(
 def test_the_documented_debitotp_failure_raises_with_the_servers_words(
     client: ligdicash.Client, fake: FakeLigdicash
 ) -> None:
-    fake.push_json(provider("wallet_debitotp_error.json")["answer"])
+    fake.push_json(provider("wallet_debitotp_error"))
     with pytest.raises(ligdicash.WalletOtpNotSentError) as info:
         documented_invoice(client.Invoice).send_wallet_otp(WALLET)
     assert info.value.response_text == "<string>"
@@ -276,8 +302,8 @@ def test_a_coded_refusal_on_debitotp_is_still_a_refusal(
 def test_the_wallet_payment_body_has_every_documented_key(
     client: ligdicash.Client, fake: FakeLigdicash
 ) -> None:
-    documented = provider("wallet_withotp_request.json")["body"]["commande"]
-    fake.push_json(provider("wallet_withotp_answers.json")["success"])
+    documented = provider("wallet_withotp_request")["commande"]
+    fake.push_json(provider("wallet_withotp_success"))
     response = documented_invoice(client.Invoice).pay_with_wallet_otp(
         otp="482913", customer="+226 70 12 34 56", callback_url="https://shop.example/cb"
     )
@@ -305,7 +331,7 @@ def test_the_wallet_payment_body_has_every_documented_key(
 def test_the_documented_wallet_sub_codes_raise_their_classes(
     client: ligdicash.Client, fake: FakeLigdicash, code: str, error: type
 ) -> None:
-    fake.push_json(provider("wallet_withotp_answers.json")["refusals"][code])
+    fake.push_json(provider("wallet_withotp_refusals")[code])
     with pytest.raises(error) as info:
         documented_invoice(client.Invoice).pay_with_wallet_otp(otp="482913", customer=WALLET)
     assert info.value.code == code
@@ -339,3 +365,35 @@ def test_a_wallet_payment_answered_502_is_not_resent(fake: FakeLigdicash) -> Non
     assert info.value.request_may_have_been_sent is True
     assert "payment may exist" in info.value.message
     assert len(fake.requests) == 1
+
+
+# -- a client with a store records the wallet payment before sending it ----------------------
+
+
+def test_a_client_with_a_store_records_the_wallet_payment_not_the_otp_request(
+    ligdicash_sandbox: Sandbox,
+) -> None:
+    from ligdicash._stores import MemoryStore
+
+    store = MemoryStore()
+    seen: list[Any] = []
+
+    def before_sending(record: ligdicash.RequestRecord) -> None:
+        seen.append((record.operation, store.get_payment("ORD-WALLET-S")))
+
+    with sandbox_client(ligdicash_sandbox, store=store, on_request=before_sending) as client:
+        invoice = documented_invoice(client.Invoice)
+        invoice.send_wallet_otp(WALLET)  # no transaction_id needed: it moves no money
+        response = invoice.pay_with_wallet_otp(
+            otp=ligdicash_sandbox.wallet_otp(WALLET, TOTAL),
+            customer=WALLET,
+            custom_data={"transaction_id": "ORD-WALLET-S"},
+        )
+    [(otp_op, nothing), (pay_op, recorded)] = seen
+    assert (otp_op, nothing) == ("wallet_otp", None)
+    assert pay_op == "wallet_payin"
+    assert recorded is not None
+    assert (recorded.kind, recorded.amount) == ("payin", TOTAL)
+    final = store.get_payment("ORD-WALLET-S")
+    assert final is not None
+    assert final.token == response.token
