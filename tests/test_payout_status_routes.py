@@ -194,3 +194,22 @@ def test_a_merchant_payout_on_the_sandbox_reads_on_the_documented_route(
         tx = client.wait_for_transaction(token, "merchant_payout", interval=0, timeout=10)
         assert tx.is_completed
         assert client._preferred_fallbacks == set()  # the documented route answered
+
+
+def test_the_fallback_answer_is_read_with_the_primary_specs_parser(
+    strict: ligdicash.Client, fake: FakeLigdicash
+) -> None:
+    from ligdicash._operations import status_spec
+
+    spec = status_spec("tok-m", "merchant_payout")
+    seen: list[str] = []
+
+    def parse(data: Any, payload: Any) -> Any:
+        seen.append(str(data.get("status")))
+        return "read by the primary's parser"
+
+    spec.parse = parse
+    fake.push(html_404())
+    assert strict._request(spec) == "read by the primary's parser"
+    assert seen == ["completed"]
+    assert routes(fake) == [DOCUMENTED, LEGACY]

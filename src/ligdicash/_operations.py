@@ -142,7 +142,8 @@ class RequestSpec(Generic[ResultT]):
             parameters (``debitotp/{phone}/{amount}``); ``None`` uses ``operation.path``.
         shown_path: ``path`` as records and errors show it (the phone number masked).
         fallback: the same call on another route, asked when this one answers not-found
-            or HTTP 404 (only for status reads, which are safe to repeat).
+            or HTTP 404 (only for status reads, which are safe to repeat); its answer is
+            read with this spec's ``parse``.
     """
 
     __slots__ = ("body", "fallback", "operation", "params", "parse", "path", "shown_path")

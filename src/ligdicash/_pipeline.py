@@ -248,6 +248,9 @@ def exchange_routes(
                 settings, spec, on_request=on_request, asynchronous=asynchronous, jitter=jitter
             )
         )
+    # One reading of the answer whichever route gives it (the primary's, which a caller
+    # may have set after building the spec).
+    fallback.parse = spec.parse
     name = spec.operation.name
     first, second = (fallback, spec) if name in preferred_fallbacks else (spec, fallback)
     try:
