@@ -246,6 +246,21 @@ def test_the_amount_is_checked_before_the_otp_is_requested(
     assert fake.requests == []
 
 
+@pytest.mark.parametrize(
+    ("root", "v02"),
+    [
+        ("https://app.ligdicash.com/pay/v01/", "https://app.ligdicash.com/pay/v02/"),
+        ("https://test.ligdicash.com/pay/v01/", "https://test.ligdicash.com/pay/v02/"),
+        ("http://127.0.0.1:8765/pay/v01", "http://127.0.0.1:8765/pay/v02/"),
+    ],
+)
+def test_the_v02_root_is_derived_from_the_api_root(root: str, v02: str) -> None:
+    from ligdicash._pipeline import api_root
+
+    assert api_root(root, "v02") == v02
+    assert api_root(root, "v01") == root
+
+
 def test_an_api_root_without_v01_cannot_reach_the_wallet_endpoints(fake: FakeLigdicash) -> None:
     root = fake.base_url.replace("/pay/v01/", "/api/")
     with ligdicash.Client(api_key="k", auth_token="t", base_url=root) as client:
