@@ -251,6 +251,7 @@ async def test_sync_bulk_works_from_inside_a_running_event_loop(
 
 
 def test_payout_types_use_their_own_status_endpoint(recon: ReconciliationServer) -> None:
+    # Both payout kinds ask the documented withdrawal/confirm/ route first.
     with ligdicash.Client(**credentials(recon)) as client:
         client.get_transactions(["a"], "merchant_payout")
-    assert recon.requests[0].query == {"payoutToken": ["a"]}
+    assert recon.requests[0].query == {"withdrawalToken": ["a"]}

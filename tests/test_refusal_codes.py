@@ -46,10 +46,13 @@ EXPECTED = {
         "07": L.NoNetworkAccessConfigurationError, "08": L.DataInputError, "09": L.ApiError,
         "10": L.NoHashError, "11": L.InvalidHashError, "12": L.InvalidMethodError,
         "13": L.UnauthorizedMethodError,
+        # developers.ligdicash.com/en/errors/sub-codes (createInvoice): the wallet codes.
+        "14": L.WrongWalletCredentialsError, "15": L.WrongOtpError, "16": L.ExpiredOtpError,
     },
     ("payin", "test"): {
         "00": L.AuthenticationError, "01": L.ApplicationAuthenticationError,
         "02": L.InvalidAmountError, "03": L.IpDeniedError, "04": L.ProcessingError,
+        "14": L.WrongWalletCredentialsError, "15": L.WrongOtpError, "16": L.ExpiredOtpError,
     },
     ("client_payout", "live"): {
         "00": L.AuthenticationError, "01": L.MerchantPayoutDisabledError,
@@ -144,13 +147,13 @@ def test_amount_out_of_range_is_an_invalid_amount_error() -> None:
 def test_an_unknown_code_keeps_code_text_and_details(
     client: ligdicash.Client, fake: FakeLigdicash
 ) -> None:
-    fake.push_json(refusal("15", "OTP refused by the operator"))
+    fake.push_json(refusal("17", "a cause no table names yet"))
     invoice = make_invoice(client)
     with pytest.raises(ligdicash.UnknownRefusalError) as info:
         invoice.pay_without_redirection(otp="000000", customer="22670123456")
-    assert info.value.code == "15"
-    assert info.value.response_text == "Echec (Code15)"
-    assert info.value.response_text_details == "OTP refused by the operator"
+    assert info.value.code == "17"
+    assert info.value.response_text == "Echec (Code17)"
+    assert info.value.response_text_details == "a cause no table names yet"
     assert isinstance(info.value, ligdicash.LigdicashError)
 
 

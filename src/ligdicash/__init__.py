@@ -39,6 +39,7 @@ from ._exceptions import (
     ConfigurationError,
     CustomerDoesNotExistError,
     DataInputError,
+    ExpiredOtpError,
     FeatureNotTestableError,
     InvalidAmountError,
     InvalidCallbackError,
@@ -71,9 +72,13 @@ from ._exceptions import (
     UnauthorizedMethodError,
     UnknownRefusalError,
     WaitTimeoutError,
+    WalletOtpError,
+    WalletOtpNotSentError,
+    WrongOtpError,
+    WrongWalletCredentialsError,
 )
 from ._facade import confirm_callback, get_transaction, reset_default_client
-from ._models import PaymentResponse, Transaction
+from ._models import PaymentResponse, Transaction, WalletOtpResponse
 from ._records import RequestRecord
 from ._resources import Invoice, InvoiceItem, Withdrawal
 from ._version import __version__
@@ -158,6 +163,7 @@ __all__ = [
     "ConfigurationError",
     "CustomerDoesNotExistError",
     "DataInputError",
+    "ExpiredOtpError",
     "FeatureNotTestableError",
     "InvalidAmountError",
     "InvalidCallbackError",
@@ -201,7 +207,12 @@ __all__ = [
     "UnauthorizedMethodError",
     "UnknownRefusalError",
     "WaitTimeoutError",
+    "WalletOtpError",
+    "WalletOtpNotSentError",
+    "WalletOtpResponse",
     "Withdrawal",
+    "WrongOtpError",
+    "WrongWalletCredentialsError",
     "__version__",
     "confirm_callback",
     "get_transaction",

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional
 
 from ._exceptions import ConfigurationError
-from ._models import PaymentResponse
+from ._models import PaymentResponse, WalletOtpResponse
 from ._resources import _InvoiceBase, _WithdrawalBase
 from ._validation import Secret
 
@@ -84,6 +84,41 @@ class AsyncInvoice(_InvoiceBase["AsyncClient"]):
         otp = Secret(otp) if isinstance(otp, str) else otp
         client = self._sending_client()
         spec = self._direct_spec(otp, customer, callback_url, custom_data)
+        return await client._request(spec)
+
+    async def send_wallet_otp(self, customer: str) -> WalletOtpResponse:
+        """LigdiCash Wallet, step 1; see :meth:`Invoice.send_wallet_otp`.
+
+        Raises:
+            ConfigurationError: the invoice was not created by an ``AsyncClient``.
+            InvalidRequestError, InvalidAmountError, WalletOtpNotSentError,
+                APIConnectionError, APIStatusError, InvalidResponseError: as for
+                :meth:`Invoice.send_wallet_otp`.
+        """
+        client = self._sending_client()
+        spec = self._wallet_otp_spec(customer)
+        return await client._request(spec)
+
+    async def pay_with_wallet_otp(
+        self,
+        otp: str = "",
+        customer: str = "",
+        callback_url: str = "",
+        custom_data: Optional[Mapping[str, Any]] = None,
+    ) -> PaymentResponse:
+        """LigdiCash Wallet, step 2; see :meth:`Invoice.pay_with_wallet_otp`.
+
+        Raises:
+            ConfigurationError: the invoice was not created by an ``AsyncClient``.
+            InvalidRequestError, WrongOtpError, ExpiredOtpError,
+                WrongWalletCredentialsError, RequestRefusedError, APIConnectionError,
+                APIStatusError, InvalidResponseError: as for
+                :meth:`Invoice.pay_with_wallet_otp`.
+        """
+        # Rebound first: this coroutine's frame holds the OTP only as a redacted Secret.
+        otp = Secret(otp) if isinstance(otp, str) else otp
+        client = self._sending_client()
+        spec = self._wallet_payin_spec(otp, customer, callback_url, custom_data)
         return await client._request(spec)
 
 

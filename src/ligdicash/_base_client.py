@@ -11,7 +11,7 @@ from ._config import resolve_settings
 from ._exceptions import ClientClosedError
 from ._models import Transaction
 from ._operations import RequestSpec, ResultT, status_spec
-from ._pipeline import Step, exchange
+from ._pipeline import Step, exchange_routes
 from ._records import RequestRecord
 from ._registry import PaymentRecorder, StoreLike, open_registry
 from ._resources import _InvoiceBase, _WithdrawalBase
@@ -43,6 +43,9 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
         self._settings = resolve_settings(**settings)
         self._on_request = self._settings.on_request
         self._closed = False
+        # Operations whose second route answered when the first did not (a merchant
+        # payout's status): this client asks that route first from then on.
+        self._preferred_fallbacks: set[str] = set()
         registry, self._owns_store = open_registry(store)
         self._recorder = PaymentRecorder(registry) if registry is not None else None
 
@@ -135,8 +138,12 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
         self, spec: RequestSpec[ResultT], *, asynchronous: bool = False
     ) -> Generator[Step, Optional[httpx.Response], ResultT]:
         self._check_open(spec)
-        return exchange(
-            self._settings, spec, on_request=self._on_request, asynchronous=asynchronous
+        return exchange_routes(
+            self._settings,
+            spec,
+            preferred_fallbacks=self._preferred_fallbacks,
+            on_request=self._on_request,
+            asynchronous=asynchronous,
         )
 
     @staticmethod

@@ -18,6 +18,7 @@ from ._exceptions import (
     AuthenticationError,
     CustomerDoesNotExistError,
     DataInputError,
+    ExpiredOtpError,
     InvalidAmountError,
     InvalidHashError,
     InvalidMethodError,
@@ -39,6 +40,8 @@ from ._exceptions import (
     UnauthorizedCurrencyConversionError,
     UnauthorizedMethodError,
     UnknownRefusalError,
+    WrongOtpError,
+    WrongWalletCredentialsError,
 )
 
 Family = Literal["payin", "client_payout", "merchant_payout", "status"]
@@ -60,15 +63,23 @@ _PAYIN_LIVE: _Table = {
     "11": InvalidHashError,
     "12": InvalidMethodError,
     "13": UnauthorizedMethodError,
+    # The LigdiCash Wallet codes (developers.ligdicash.com/en/errors/sub-codes, createInvoice).
+    "14": WrongWalletCredentialsError,
+    "15": WrongOtpError,
+    "16": ExpiredOtpError,
 }
 # The provider's test platform only documents the first five codes, with 01 meaning
-# something else than on live.
+# something else than on live; the wallet codes (14-16) clash with none of them, so they
+# are named there too (the sandbox answers them on either platform).
 _PAYIN_TEST: _Table = {
     "00": AuthenticationError,
     "01": ApplicationAuthenticationError,
     "02": InvalidAmountError,
     "03": IpDeniedError,
     "04": ProcessingError,
+    "14": WrongWalletCredentialsError,
+    "15": WrongOtpError,
+    "16": ExpiredOtpError,
 }
 _CLIENT_PAYOUT: _Table = {
     "00": AuthenticationError,

@@ -137,6 +137,31 @@ def _direct_payin(
     _check_callbacks(say, words, rx, sb, reference)
 
 
+def _wallet_payin(
+    say: Say, words: Words, sb: Sandbox, rx: CallbackReceiver, reference: str
+) -> None:
+    say(f"[bold]{words('demo.wallet_title')}[/bold] {words('demo.wallet_note')}")
+    invoice = ligdicash.Invoice(description=f"Top-up #{reference}", store_name="MySuperStore")
+    invoice.add_item(name="Wallet top-up", description="", quantity=1, unit_price=2500)
+    invoice.send_wallet_otp(customer="22670123456")
+    otp = sb.wallet_otp("22670123456", invoice.total_amount)  # the customer's phone
+    say("  " + words("demo.wallet_otp_sent", otp=otp))
+    response = invoice.pay_with_wallet_otp(
+        otp=otp,
+        customer="22670123456",
+        callback_url=rx.callback_url,
+        custom_data={"transaction_id": reference},
+    )
+    say("  " + words("demo.payment_started", token=response.token[:24]))
+    transaction = _poll("payin", response.token)
+    _expect(transaction.status == "completed", f"status is {transaction.status!r}")
+    done = words(
+        "demo.status_operator", status=transaction.status, operator=transaction.operator_name
+    )
+    say(f"  [green]✓[/green] {done}")
+    _check_callbacks(say, words, rx, sb, reference)
+
+
 def _payout(say: Say, words: Words, sb: Sandbox, rx: CallbackReceiver, reference: str) -> None:
     say(f"[bold]{words('demo.payout_title')}[/bold] {words('demo.payout_note')}")
     before = sb.balance()
@@ -187,6 +212,7 @@ def run(say: Say = print, language: str = "en") -> int:
             _hosted_payin(say, words, sb, rx, f"ORD-{run_id}-1")
             _direct_payin(say, words, sb, rx, f"ORD-{run_id}-2")
             _payout(say, words, sb, rx, f"REFUND-{run_id}")
+            _wallet_payin(say, words, sb, rx, f"TOP-{run_id}")
     except (DemoFailure, ligdicash.LigdicashError, TimeoutError, httpx.HTTPError) as exc:
         say(f"[red]✗ {words('demo.failed', error=f'{type(exc).__name__}: {exc}')}[/red]")
         return 1

@@ -18,6 +18,9 @@
     ├── InvalidResponseError             200 but not a JSON object (HTML, truncated, ...)
     ├── RequestRefusedError              LigdiCash answered "Echec (CodeNN)"
     │   ├── AuthenticationError, MerchantPayinDisabledError, ... (one per table row)
+    │   ├── WalletOtpError               the LigdiCash Wallet customer's side refused
+    │   │   ├── WrongWalletCredentialsError, WrongOtpError, ExpiredOtpError (Code14-16)
+    │   │   └── WalletOtpNotSentError    debitotp answered ``"error": true``
     │   └── UnknownRefusalError          a code that no table knows
     ├── WaitTimeoutError                 a transaction did not settle in time
     ├── StoreUnavailableError            the store's database or Redis failed or is down
@@ -50,6 +53,7 @@ __all__ = [
     "ConfigurationError",
     "CustomerDoesNotExistError",
     "DataInputError",
+    "ExpiredOtpError",
     "FeatureNotTestableError",
     "InvalidAmountError",
     "InvalidCallbackError",
@@ -82,6 +86,10 @@ __all__ = [
     "UnauthorizedMethodError",
     "UnknownRefusalError",
     "WaitTimeoutError",
+    "WalletOtpError",
+    "WalletOtpNotSentError",
+    "WrongOtpError",
+    "WrongWalletCredentialsError",
 ]
 
 
@@ -271,7 +279,7 @@ class RequestRefusedError(LigdicashError):
 
 
 class UnknownRefusalError(RequestRefusedError):
-    """A refusal whose code no known table lists (e.g. ``Code15`` on a refused OTP)."""
+    """A refusal whose code no known table lists; it keeps the code and the server's words."""
 
 
 # One class per row of the wire contract's tables (and the documented ones).
@@ -417,6 +425,46 @@ class InvalidMethodError(RequestRefusedError):
     """Invalid method."""
 
     default_message = "Invalid method"
+
+
+class WalletOtpError(RequestRefusedError):
+    """The customer's side of a LigdiCash Wallet payment was refused (OTP or wallet).
+
+    The family of :class:`WrongWalletCredentialsError`, :class:`WrongOtpError`,
+    :class:`ExpiredOtpError` and :class:`WalletOtpNotSentError`: nothing was debited; ask
+    the customer again (another OTP, the right number) rather than resending as is.
+    """
+
+
+class WrongWalletCredentialsError(WalletOtpError):
+    """The customer's LigdiCash Wallet credentials were refused (payin ``Code14``)."""
+
+    default_message = "Wrong wallet credentials"
+
+
+class WrongOtpError(WalletOtpError):
+    """The OTP is wrong (payin ``Code15``): ask the customer to read it again.
+
+    Also what LigdiCash answers to a direct payin sent to an OTP operator without an OTP.
+    """
+
+    default_message = "Wrong OTP"
+
+
+class ExpiredOtpError(WalletOtpError):
+    """The OTP has expired (payin ``Code16``): have a new one sent, then pay again."""
+
+    default_message = "Expired OTP"
+
+
+class WalletOtpNotSentError(WalletOtpError):
+    """``debitotp`` answered ``"error": true``: no OTP was sent (unknown wallet, amount, ...).
+
+    ``message`` and ``response_text`` hold the server's words; do not show the OTP field.
+    """
+
+    default_code = "wallet_otp_not_sent"
+    default_message = "LigdiCash did not send the wallet OTP"
 
 
 class InvalidAmountError(RequestRefusedError, InvalidRequestError):

@@ -90,6 +90,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "demo.status_operator": "get_transaction: {status} via {operator}",
         "demo.payout_title": "3. Client payout",
         "demo.payout_note": "(refund to the customer's mobile money)",
+        "demo.wallet_title": "4. LigdiCash Wallet payin",
+        "demo.wallet_note": "(OTP texted by LigdiCash, then paid with it)",
+        "demo.wallet_otp_sent": "OTP texted to the customer's wallet: {otp}",
         "demo.payout_requested": "payout requested, token {token}...; polling the status",
         "demo.status_balance": "get_transaction: {status}, {amount} XOF; merchant balance "
         "{before} -> {after} XOF",
@@ -142,6 +145,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash.col_error": "error",
         "dash.payment_page": "payment page",
         "dash.redeliver": "redeliver callbacks",
+        "dash.wallet_otps": "LigdiCash Wallet OTPs (what the customer's phone shows)",
+        "dash.col_otp": "OTP",
+        "dash.col_expires": "valid until",
     },
     "fr": {
         "cli.lang_help": "Langue des messages : fr ou en (env LIGDICASH_LANG ; par défaut : "
@@ -210,6 +216,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "demo.status_operator": "get_transaction : {status} via {operator}",
         "demo.payout_title": "3. Transfert client",
         "demo.payout_note": "(remboursement sur le mobile money du client)",
+        "demo.wallet_title": "4. Paiement par Wallet LigdiCash",
+        "demo.wallet_note": "(OTP envoyé par SMS par LigdiCash, puis payé avec lui)",
+        "demo.wallet_otp_sent": "OTP envoyé au wallet du client : {otp}",
         "demo.payout_requested": "transfert demandé, token {token}... ; interrogation du statut",
         "demo.status_balance": "get_transaction : {status}, {amount} XOF ; solde marchand "
         "{before} -> {after} XOF",
@@ -259,6 +268,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash.col_error": "erreur",
         "dash.payment_page": "page de paiement",
         "dash.redeliver": "renvoyer les callbacks",
+        "dash.wallet_otps": "OTP du Wallet LigdiCash (ce qu'affiche le téléphone du client)",
+        "dash.col_otp": "OTP",
+        "dash.col_expires": "valable jusqu'à",
     },
 }
 

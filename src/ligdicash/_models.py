@@ -23,7 +23,7 @@ from ._wire import (
     text,
 )
 
-__all__ = ["PaymentResponse", "Transaction"]
+__all__ = ["PaymentResponse", "Transaction", "WalletOtpResponse"]
 
 
 @dataclass(frozen=True)
@@ -184,3 +184,27 @@ class Transaction:
             f"amount={self.amount!r}, operator_name={self.operator_name!r}, "
             f"customer={mask_phone(self.customer)!r}, custom_data={self.custom_data!r})"
         )
+
+
+@dataclass(frozen=True)
+class WalletOtpResponse:
+    """LigdiCash's answer when it texted a LigdiCash Wallet customer an OTP.
+
+    Returned only for ``{"error": false, ...}`` (``error: true`` raises
+    :class:`WalletOtpNotSentError`): show the OTP field now, then call
+    ``invoice.pay_with_wallet_otp(otp=..., customer=...)`` with the code the customer reads.
+
+    Attributes:
+        message: the server's words, e.g. ``"OTP sent. Please check your phone."``.
+        raw: the whole answer.
+    """
+
+    message: str
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_normalized(
+        cls, data: Mapping[str, Any], payload: Mapping[str, Any]
+    ) -> WalletOtpResponse:
+        """Build from ``data`` = ``normalize_keys(payload)``."""
+        return cls(message=text(data.get("message")), raw=dict(payload))

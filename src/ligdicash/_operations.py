@@ -14,14 +14,18 @@ from typing import Any, Callable, Generic, Literal, Optional, TypeVar, overload
 
 from ._codes import Family
 from ._exceptions import InvalidRequestError
-from ._models import PaymentResponse, Transaction
+from ._models import PaymentResponse, Transaction, WalletOtpResponse
+from ._wire import mask_phone
 
 __all__ = [
     "CLIENT_PAYOUT",
     "DIRECT_PAYIN",
     "HOSTED_PAYIN",
     "MERCHANT_PAYOUT",
+    "MERCHANT_PAYOUT_STATUS_LEGACY",
     "STATUS_OPERATIONS",
+    "WALLET_OTP",
+    "WALLET_PAYIN",
     "Operation",
     "RequestSpec",
     "ResultT",
@@ -29,10 +33,11 @@ __all__ = [
     "build_payin_body",
     "build_payout_body",
     "status_spec",
+    "wallet_otp_spec",
 ]
 
 TransactionType = Literal["payin", "client_payout", "merchant_payout"]
-ParseAs = Literal["payment", "transaction"]
+ParseAs = Literal["payment", "transaction", "wallet_otp"]
 #: What a request spec's answer is read into: ``PaymentResponse`` or ``Transaction``.
 ResultT = TypeVar("ResultT")
 
@@ -49,6 +54,12 @@ class Operation:
     #: once any byte of it may have reached the server.
     idempotent: bool
     token_param: Optional[str] = None
+    #: The API version root the path lives under: ``base_url`` is the ``v01`` root, and
+    #: the LigdiCash Wallet endpoints live under ``…/pay/v02/`` beside it.
+    version: Literal["v01", "v02"] = "v01"
+    #: The answer is ``{"error": bool, "message": str}`` (``debitotp``) rather than a
+    #: ``response_code`` object.
+    flagged_answer: bool = False
 
 
 HOSTED_PAYIN = Operation(
@@ -80,15 +91,40 @@ STATUS_OPERATIONS: dict[str, Operation] = {
         idempotent=True,
         token_param="withdrawalToken",
     ),
+    # The provider's reference documents ONE payout status route for both kinds
+    # ("Token returned by the payout creation endpoint (/withdrawal/create or
+    # /straight/payout)"): it is tried first; MERCHANT_PAYOUT_STATUS_LEGACY is the
+    # fallback (see ``RequestSpec.fallback``).
     "merchant_payout": Operation(
         "merchant_payout_status",
         "status",
         "GET",
-        "straight/payout/confirm/",
+        "withdrawal/confirm/",
         idempotent=True,
-        token_param="payoutToken",
+        token_param="withdrawalToken",
     ),
 }
+#: The merchant-payout status route the SDK used before, which the docs never list but
+#: which answered: asked when the documented route answers not-found or HTTP 404.
+MERCHANT_PAYOUT_STATUS_LEGACY = Operation(
+    "merchant_payout_status",
+    "status",
+    "GET",
+    "straight/payout/confirm/",
+    idempotent=True,
+    token_param="payoutToken",
+)
+_STATUS_FALLBACKS: dict[str, Operation] = {"merchant_payout": MERCHANT_PAYOUT_STATUS_LEGACY}
+
+#: LigdiCash Wallet, step 1: ``GET …/pay/v02/debitotp/{phone}/{amount}`` texts the
+#: customer an OTP. Not resent once it may have left: a second text may void the first.
+WALLET_OTP = Operation(
+    "wallet_otp", "payin", "GET", "debitotp/", idempotent=False, version="v02", flagged_answer=True
+)
+#: LigdiCash Wallet, step 2: the direct-payin body with ``customer`` and ``otp``.
+WALLET_PAYIN = Operation(
+    "wallet_payin", "payin", "POST", "debitwallet/withotp", idempotent=False, version="v02"
+)
 
 
 class RequestSpec(Generic[ResultT]):
@@ -104,14 +140,23 @@ class RequestSpec(Generic[ResultT]):
             the raw JSON object (``from_normalized``).
         params: query parameters (status calls).
         body: the JSON body (creations and payouts); never in the repr (it holds the OTP).
+        path: the path with its parameters filled in, when the operation has path
+            parameters (``debitotp/{phone}/{amount}``); ``None`` uses ``operation.path``.
+        shown_path: ``path`` as records and errors show it (the phone number masked).
+        fallback: the same call on another route, asked when this one answers not-found
+            or HTTP 404 (only for status reads, which are safe to repeat); its answer is
+            read with this spec's ``parse``.
     """
 
-    __slots__ = ("body", "operation", "params", "parse")
+    __slots__ = ("body", "fallback", "operation", "params", "parse", "path", "shown_path")
 
     operation: Operation
     parse: Callable[[Mapping[str, Any], Mapping[str, Any]], ResultT]
     params: dict[str, str]
     body: Optional[dict[str, Any]]
+    path: Optional[str]
+    shown_path: Optional[str]
+    fallback: Optional[RequestSpec[ResultT]]
 
     @overload
     def __init__(
@@ -131,6 +176,15 @@ class RequestSpec(Generic[ResultT]):
         body: Optional[dict[str, Any]] = None,
     ) -> None: ...
 
+    @overload
+    def __init__(
+        self: RequestSpec[WalletOtpResponse],
+        operation: Operation,
+        parse_as: Literal["wallet_otp"],
+        params: Optional[dict[str, str]] = None,
+        body: Optional[dict[str, Any]] = None,
+    ) -> None: ...
+
     def __init__(
         self,
         operation: Operation,
@@ -142,6 +196,9 @@ class RequestSpec(Generic[ResultT]):
         self.parse = _PARSERS[parse_as]
         self.params = params or {}
         self.body = body
+        self.path = None
+        self.shown_path = None
+        self.fallback = None
 
     def __repr__(self) -> str:
         return f"RequestSpec(operation={self.operation.name!r}, params={self.params!r})"
@@ -150,6 +207,7 @@ class RequestSpec(Generic[ResultT]):
 _PARSERS: dict[str, Any] = {
     "payment": PaymentResponse.from_normalized,
     "transaction": Transaction.from_normalized,
+    "wallet_otp": WalletOtpResponse.from_normalized,
 }
 
 
@@ -167,6 +225,9 @@ def status_spec(token: str, type: str) -> RequestSpec[Transaction]:
         )
     spec = RequestSpec(operation, "transaction", params={operation.token_param: token})
     spec.parse = functools.partial(_transaction_for, token)
+    other = _STATUS_FALLBACKS.get(type)
+    if other is not None and other.token_param is not None:
+        spec.fallback = RequestSpec(other, "transaction", params={other.token_param: token})
     return spec
 
 
@@ -175,6 +236,15 @@ def _transaction_for(token: str, data: Any, payload: Any) -> Transaction:
     documented payin status answer's ``token`` is empty ("Empty in the confirm response")."""
     transaction = Transaction.from_normalized(data, payload)
     return transaction if transaction.token else dataclasses.replace(transaction, token=token)
+
+
+def wallet_otp_spec(phone: str, amount: int) -> RequestSpec[WalletOtpResponse]:
+    """``GET debitotp/{phone}/{amount}`` for an already checked number and amount."""
+    spec = RequestSpec(WALLET_OTP, "wallet_otp")
+    spec.path = f"{WALLET_OTP.path}{phone}/{amount}"
+    # The number is personal data: records (which travel with errors) show it masked.
+    spec.shown_path = f"{WALLET_OTP.path}{mask_phone(phone)}/{amount}"
+    return spec
 
 
 def build_payin_body(

@@ -26,8 +26,9 @@ from ._exceptions import (
     LigdicashError,
     RateLimitError,
     ServerError,
+    WalletOtpNotSentError,
 )
-from ._operations import RequestSpec, ResultT
+from ._operations import WALLET_OTP, RequestSpec, ResultT
 from ._records import RequestRecord
 from ._wire import normalize_keys, parse_wiki, text
 
@@ -44,6 +45,11 @@ API_ROOT_HINT = (
 
 def may_exist_note(spec: RequestSpec[Any], record: RequestRecord) -> str:
     """The sentence a creation's or payout's error ends with when it may have landed."""
+    if spec.operation is WALLET_OTP:
+        return (
+            ". The request may have reached LigdiCash and the customer may have received an "
+            "OTP: ask them before having another one sent (a new OTP may void the first)"
+        )
     what = "payout" if "payout" in spec.operation.name else "payment"
     return (
         f". The request may have reached LigdiCash and the {what} may exist: do not send it "
@@ -125,6 +131,10 @@ def parse_response(
         if isinstance(payload, dict):
             data = normalize_keys(payload)
             code = text(data.get("response_code")).strip()
+            if operation.flagged_answer and not code and "error" in data:
+                if _flag_is_false(data["error"]):
+                    return spec.parse(data, payload)
+                raise _not_sent(spec, data, payload, status, record)
             if code == "00" or (not code and operation.family == "status" and "status" in data):
                 return spec.parse(data, payload)
             if code:
@@ -139,6 +149,33 @@ def parse_response(
                 error.request_record = record
                 raise error
     raise _unexpected_answer(settings, spec, response, record, payload)
+
+
+def _flag_is_false(value: object) -> bool:
+    # JSON false, or what a PHP backend may print for it.
+    return value is False or value in (0, "0", "false", "False", "")
+
+
+def _not_sent(
+    spec: RequestSpec[Any],
+    data: dict[str, Any],
+    payload: dict[str, Any],
+    status: int,
+    record: RequestRecord,
+) -> WalletOtpNotSentError:
+    """``{"error": true, "message": ...}``: LigdiCash says it sent no OTP."""
+    words = text(data.get("message")).strip()
+    message = WalletOtpNotSentError.default_message
+    if words:
+        message = f"{message}: {words[:_EXCERPT]}"
+    return WalletOtpNotSentError(
+        message,
+        response_text=words,
+        http_status=status,
+        raw=payload,
+        operation=spec.operation.name,
+        request_record=record,
+    )
 
 
 def _unexpected_answer(

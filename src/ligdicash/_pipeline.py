@@ -29,16 +29,19 @@ from ._config import Settings
 from ._evidence import SendEvidence
 from ._exceptions import (
     APIConnectionError,
+    APIStatusError,
+    ConfigurationError,
     FeatureNotTestableError,
     InvalidRequestError,
     InvalidResponseError,
+    InvoiceNotFoundError,
     LigdicashError,
 )
 from ._operations import RequestSpec, ResultT
 from ._outcomes import map_transport_error, parse_response, parse_retry_after
 from ._records import RequestRecord, redact_body
 
-__all__ = ["Send", "Sleep", "Step", "build_request", "exchange"]
+__all__ = ["Send", "Sleep", "Step", "api_root", "build_request", "exchange", "exchange_routes"]
 
 logger = logging.getLogger("ligdicash")
 
@@ -83,13 +86,16 @@ def build_request(settings: Settings, spec: RequestSpec[Any]) -> httpx.Request:
             never repeats the value.
     """
     operation = spec.operation
+    root = api_root(settings.base_url, operation.version)
     try:
         if spec.params:
             # One parse of the final URL (httpx's ``params=`` parses it twice);
             # ``urlencode`` is what httpx's ``QueryParams`` renders too.
-            url = httpx.URL(f"{settings.base_url}{operation.path}?{urlencode(spec.params)}")
+            url = httpx.URL(f"{root}{operation.path}?{urlencode(spec.params)}")
+        elif spec.path is not None:  # path parameters: one URL per call, not cached
+            url = httpx.URL(root + spec.path)
         else:
-            url = _endpoint_url(settings.base_url, operation.path)
+            url = _endpoint_url(root, operation.path)
         content: Optional[bytes] = None
         if spec.body is not None:
             content = json.dumps(spec.body, separators=(",", ":"), ensure_ascii=False).encode()
@@ -115,6 +121,29 @@ def build_request(settings: Settings, spec: RequestSpec[Any]) -> httpx.Request:
 @functools.lru_cache(maxsize=64)
 def _endpoint_url(base_url: str, path: str) -> httpx.URL:
     return httpx.URL(base_url + path)
+
+
+@functools.lru_cache(maxsize=16)
+def api_root(base_url: str, version: str) -> str:
+    """The root of API ``version`` beside ``base_url`` (the ``v01`` root).
+
+    ``https://app.ligdicash.com/pay/v01/`` gives ``https://app.ligdicash.com/pay/v02/``
+    for the LigdiCash Wallet endpoints; a sandbox's root the same way.
+
+    Raises:
+        ConfigurationError: ``base_url`` does not end with ``/v01/``, so the other
+            version's root cannot be derived from it (nothing is sent).
+    """
+    if version == "v01":
+        return base_url
+    head, _, last = base_url.rstrip("/").rpartition("/")
+    if last != "v01" or not head:
+        raise ConfigurationError(
+            f"the {version} endpoints (LigdiCash Wallet) live beside the v01 API root, "
+            f"but base_url does not end with /v01/ ({base_url[:80]!r}): use the API root, "
+            "e.g. https://app.ligdicash.com/pay/v01/"
+        )
+    return f"{head}/{version}/"
 
 
 def _unbuildable(exc: BaseException) -> str:
@@ -148,10 +177,13 @@ def exchange(
     check_testable(settings, spec)
     operation = spec.operation
     request = build_request(settings, spec)
+    shown = spec.shown_path
     record = RequestRecord(
         operation=operation.name,
         method=operation.method,
-        url=str(request.url),
+        url=str(request.url)
+        if shown is None
+        else api_root(settings.base_url, operation.version) + shown,
         body=redact_body(spec.body),
     )
     if on_request is not None:
@@ -185,6 +217,75 @@ def exchange(
                 delay = backoff(attempt, jitter)
         yield Sleep(delay)
         attempt += 1
+
+
+def exchange_routes(
+    settings: Settings,
+    spec: RequestSpec[ResultT],
+    *,
+    preferred_fallbacks: set[str],
+    on_request: Optional[Callable[[RequestRecord], Any]] = None,
+    asynchronous: bool = False,
+    jitter: Callable[[], float] = random.random,
+) -> Generator[Step, Optional[httpx.Response], ResultT]:
+    """:func:`exchange`, then ``spec.fallback`` if the first route does not know the call.
+
+    For a status read with two routes (a merchant payout's: the documented
+    ``withdrawal/confirm/`` and the older ``straight/payout/confirm/``): the other route is
+    asked when one answers not-found (:class:`InvoiceNotFoundError`) or HTTP 404. Status
+    reads move no money, so asking twice is safe. ``preferred_fallbacks`` is the client's
+    memory: the names of the operations whose fallback answered when the first route did
+    not, which then go to the fallback first (and back if it stops answering).
+
+    Raises:
+        LigdicashError: as :func:`exchange`. When both routes miss, the refusal (a route
+            that exists and does not know the token) rather than a 404.
+    """
+    fallback = spec.fallback
+    if fallback is None:
+        return (
+            yield from exchange(
+                settings, spec, on_request=on_request, asynchronous=asynchronous, jitter=jitter
+            )
+        )
+    # One reading of the answer whichever route gives it (the primary's, which a caller
+    # may have set after building the spec).
+    fallback.parse = spec.parse
+    name = spec.operation.name
+    first, second = (fallback, spec) if name in preferred_fallbacks else (spec, fallback)
+    try:
+        return (
+            yield from exchange(
+                settings, first, on_request=on_request, asynchronous=asynchronous, jitter=jitter
+            )
+        )
+    except (InvoiceNotFoundError, APIStatusError) as exc:
+        if not _route_missed(exc):
+            raise
+        first_error: LigdicashError = exc
+    try:
+        result = yield from exchange(
+            settings, second, on_request=on_request, asynchronous=asynchronous, jitter=jitter
+        )
+    except (InvoiceNotFoundError, APIStatusError) as exc:
+        if not _route_missed(exc) or isinstance(exc, InvoiceNotFoundError):
+            raise
+        second_error: LigdicashError = exc
+    else:
+        # The other route knew what this one did not: start there next time.
+        if second is fallback:
+            preferred_fallbacks.add(name)
+        else:
+            preferred_fallbacks.discard(name)
+        return result
+    raise first_error if isinstance(first_error, InvoiceNotFoundError) else second_error
+
+
+def _route_missed(error: LigdicashError) -> bool:
+    """Whether ``error`` says "this route does not know that call" (not-found or 404)."""
+    if isinstance(error, InvoiceNotFoundError):
+        return True
+    return isinstance(error, APIStatusError) and error.http_status == 404
 
 
 def _log_attempt(

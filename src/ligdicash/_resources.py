@@ -13,15 +13,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, cast
 
 from ._exceptions import InvalidAmountError, InvalidRequestError
-from ._models import PaymentResponse
+from ._models import PaymentResponse, WalletOtpResponse
 from ._operations import (
     CLIENT_PAYOUT,
     DIRECT_PAYIN,
     HOSTED_PAYIN,
     MERCHANT_PAYOUT,
+    WALLET_PAYIN,
+    Operation,
     RequestSpec,
     build_payin_body,
     build_payout_body,
+    wallet_otp_spec,
 )
 from ._validation import (
     Amount,
@@ -146,7 +149,7 @@ class _InvoiceBase(_Bound[ClientT]):
     def _payin_spec(
         self,
         *,
-        operation_is_direct: bool,
+        operation: Operation,
         customer: str,
         otp: Secret,
         actions: dict[str, str],
@@ -171,7 +174,6 @@ class _InvoiceBase(_Bound[ClientT]):
             actions=actions,
             custom_data=check_custom_data(custom_data),
         )
-        operation = DIRECT_PAYIN if operation_is_direct else HOSTED_PAYIN
         return RequestSpec(operation, "payment", body=body)
 
     def _hosted_spec(
@@ -183,7 +185,7 @@ class _InvoiceBase(_Bound[ClientT]):
         customer: str,
     ) -> RequestSpec[PaymentResponse]:
         return self._payin_spec(
-            operation_is_direct=False,
+            operation=HOSTED_PAYIN,
             customer=to_phone(customer, required=False),
             otp=Secret(""),
             actions={
@@ -204,9 +206,38 @@ class _InvoiceBase(_Bound[ClientT]):
         # The OTP goes into this one request body and is not stored on the invoice. It stays
         # a Secret all the way into the body, so no repr of a frame or of the body shows it.
         return self._payin_spec(
-            operation_is_direct=True,
+            operation=DIRECT_PAYIN,
             customer=to_phone(customer, required=True),
             otp=check_otp(otp),
+            actions={"callback_url": check_text(callback_url, "callback_url")},
+            custom_data=custom_data,
+        )
+
+    def _wallet_otp_spec(self, customer: str) -> RequestSpec[WalletOtpResponse]:
+        # The OTP is bound to the number and the amount: the invoice's total, checked now.
+        phone = to_phone(customer, required=True)
+        if not self.items:
+            raise InvalidRequestError(
+                "the invoice has no items: call add_item() first (the OTP is for its total)"
+            )
+        return wallet_otp_spec(phone, check_total(self.total_amount, "invoice total"))
+
+    def _wallet_payin_spec(
+        self,
+        otp: Secret,
+        customer: str,
+        callback_url: str,
+        custom_data: Optional[Mapping[str, Any]],
+    ) -> RequestSpec[PaymentResponse]:
+        checked = check_otp(otp)
+        if not checked:
+            raise InvalidRequestError(
+                "otp is required: the code LigdiCash texted the customer after send_wallet_otp()"
+            )
+        return self._payin_spec(
+            operation=WALLET_PAYIN,
+            customer=to_phone(customer, required=True),
+            otp=checked,
             actions={"callback_url": check_text(callback_url, "callback_url")},
             custom_data=custom_data,
         )
@@ -277,6 +308,51 @@ class Invoice(_InvoiceBase["Client"]):
         # locals) holds the OTP only as a Secret, whose repr is redacted.
         otp = Secret(otp) if isinstance(otp, str) else otp
         spec = self._direct_spec(otp, customer, callback_url, custom_data)
+        return self._sending_client()._request(spec)
+
+    def send_wallet_otp(self, customer: str) -> WalletOtpResponse:
+        """LigdiCash Wallet, step 1: have LigdiCash text ``customer`` an OTP for this total.
+
+        ``GET …/pay/v02/debitotp/{customer}/{total}``. Show the OTP field only once this
+        returns; then call :meth:`pay_with_wallet_otp` with the code the customer reads.
+        Sent once: it is not retried once it may have reached LigdiCash (a second text may
+        void the first OTP).
+
+        Raises:
+            InvalidRequestError: ``customer`` is not a phone number, or no items; not sent.
+            InvalidAmountError: the total is out of range; not sent.
+            WalletOtpNotSentError: LigdiCash answered ``"error": true`` (unknown wallet,
+                ...); ``message`` holds its words.
+            ConfigurationError: ``base_url`` does not end with ``/v01/`` (the ``v02`` root
+                is derived from it).
+            APIConnectionError, APIStatusError, InvalidResponseError: network or server.
+        """
+        spec = self._wallet_otp_spec(customer)
+        return self._sending_client()._request(spec)
+
+    def pay_with_wallet_otp(
+        self,
+        otp: str = "",
+        customer: str = "",
+        callback_url: str = "",
+        custom_data: Optional[Mapping[str, Any]] = None,
+    ) -> PaymentResponse:
+        """LigdiCash Wallet, step 2: pay this invoice with the OTP the customer received.
+
+        ``POST …/pay/v02/debitwallet/withotp`` with the direct-payin body. Store
+        ``response.token`` and confirm the payment as any payin (``get_transaction(token,
+        "payin")``, the callback). Never resent once it may have reached LigdiCash.
+
+        Raises:
+            InvalidRequestError: empty ``otp``, bad ``customer``, no items; not sent.
+            WrongOtpError, ExpiredOtpError, WrongWalletCredentialsError: the customer's
+                side was refused (``Code15``, ``Code16``, ``Code14``): nothing was debited.
+            RequestRefusedError: another refusal of the payin family.
+            APIConnectionError, APIStatusError, InvalidResponseError: network or server.
+        """
+        # Rebound first: this frame holds the OTP only as a redacted Secret.
+        otp = Secret(otp) if isinstance(otp, str) else otp
+        spec = self._wallet_payin_spec(otp, customer, callback_url, custom_data)
         return self._sending_client()._request(spec)
 
 

@@ -5,7 +5,8 @@ would paste them, against an in-process ``Sandbox`` that accepts the provider pa
 placeholder credentials (``{API_KEY}``, ``{AUTH_TOKEN}``), reached through the
 ``LIGDICASH_*`` environment like a deployed application. The reader's own functions the
 pages name (``redirect_user``, ``save_token``, ``saved_token``, ``deliver_order``) are
-supplied as recorders, so the test also checks what the examples *did*. Test functions a
+supplied as recorders, so the test also checks what the examples *did*;
+``otp_typed_by_customer`` reads the wallet OTP the sandbox last texted. Test functions a
 page defines (the pytest-fixture example) are then called with the fixtures they name.
 Blocks fenced ```` ```{.python .no-run} ```` are counted and never executed.
 """
@@ -47,7 +48,7 @@ PAGES = sorted(parity.pages("fr") | parity.pages("en"))
 # What the examples of a page must print, in order (the comments in the pages say so too).
 PRINTED = {
     "getting-started.md": ["pending"],
-    "direct-payin.md": ["pending"],
+    "direct-payin.md": ["pending", "OTP sent. Please check your phone.", "15"],
     "errors.md": ["invoice total 10 is outside the [20; 1,000,000] CFA francs range"],
     "status.md": ["completed", "completed"],
     "sandbox.md": ["completed", "502"],
@@ -131,6 +132,8 @@ def docs_env(docs_sandbox: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 def run_page(language: str, page: str, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Reader:
     reader = Reader()
     namespace = reader.namespace()
+    # The reader's OTP form: the code the customer last received (the sandbox's "phone").
+    namespace["otp_typed_by_customer"] = lambda: sandbox.wallet_otps()[0]["otp"]
     blocks = parity.python_blocks((SITE / language / page).read_text(encoding="utf-8"))
     for number, (runs, code) in enumerate(blocks, start=1):
         if runs:

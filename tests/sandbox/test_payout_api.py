@@ -36,11 +36,21 @@ def test_a_client_payout_to_the_wallet_names_the_ligdicash_wallet(api: httpx.Cli
     assert confirm(api, "client_payout", token)["operator_name"] == "LigdiCash Wallet"
 
 
-def test_a_merchant_payout_succeeds_on_its_own_status_endpoint(api: httpx.Client) -> None:
+def test_a_merchant_payout_succeeds_on_both_payout_status_routes(api: httpx.Client) -> None:
     token = create(api, MERCHANT, payout_body(client=False))["token"]
 
+    # The older straight/payout/confirm/ route, and the documented withdrawal/confirm/
+    # one, which serves the tokens of both payout kinds.
     wait_until(lambda: confirm(api, "merchant_payout", token)["status"] == "completed")
-    assert confirm(api, "client_payout", token)["response_text"] == "Echec (Code02)"
+    assert confirm(api, "client_payout", token)["status"] == "completed"
+    assert confirm(api, "payin", token)["response_text"] == "Echec (Code02)"
+
+
+def test_a_client_payout_token_is_unknown_on_the_merchant_only_route(api: httpx.Client) -> None:
+    token = create(api, CLIENT, payout_body())["token"]
+
+    wait_until(lambda: confirm(api, "client_payout", token)["status"] == "completed")
+    assert confirm(api, "merchant_payout", token)["response_text"] == "Echec (Code02)"
 
 
 def test_payouts_stay_pending_until_their_configured_delay(make_sandbox: Any) -> None:

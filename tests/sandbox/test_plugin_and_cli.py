@@ -155,6 +155,7 @@ def test_the_demo_runs_every_flow_and_exits_zero() -> None:
     assert "Hosted payin" in text
     assert "Direct payin" in text
     assert "Client payout" in text
+    assert "LigdiCash Wallet payin" in text
     assert "All steps succeeded" in text
     assert ligdicash.base_url is None  # the demo restores the SDK settings
 

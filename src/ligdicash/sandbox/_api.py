@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import _codes
 from ._codes import Family
-from ._config import API_PREFIX, SandboxConfig
+from ._config import API_PREFIX, API_V02_PREFIX, SandboxConfig
 from ._engine import Engine
 from ._limits import MAX_BODY
 from ._requests import Refused, decode_body
@@ -28,11 +28,15 @@ CREATE_ROUTES: dict[str, tuple[Family, str]] = {
     "withdrawal/create": ("client_payout", "client_payout"),
     "straight/payout": ("merchant_payout", "merchant_payout"),
 }
-CONFIRM_ROUTES: dict[str, tuple[str, str]] = {
-    "redirect/checkout-invoice/confirm": ("payin", "invoiceToken"),
-    "withdrawal/confirm": ("client_payout", "withdrawalToken"),
-    "straight/payout/confirm": ("merchant_payout", "payoutToken"),
+CONFIRM_ROUTES: dict[str, tuple[tuple[str, ...], str]] = {
+    "redirect/checkout-invoice/confirm": (("payin",), "invoiceToken"),
+    # The documented payout status route, for the tokens of both payout kinds.
+    "withdrawal/confirm": (("client_payout", "merchant_payout"), "withdrawalToken"),
+    # The older merchant-payout route the docs never list (still served).
+    "straight/payout/confirm": (("merchant_payout",), "payoutToken"),
 }
+WALLET_OTP_ROUTE = "debitotp/"
+WALLET_PAYIN_ROUTE = "debitwallet/withotp"
 
 
 def _header(scope: Scope, name: bytes) -> Optional[bytes]:
@@ -106,6 +110,9 @@ class ApiApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith(API_V02_PREFIX):
+            await self._v02(path[len(API_V02_PREFIX) :], scope, receive, send)
+            return
         if scope["type"] != "http" or not path.startswith(API_PREFIX):
             await self.fallback(scope, receive, send)
             return
@@ -115,12 +122,12 @@ class ApiApp:
             if not self._authorised(scope):
                 await _send_json(send, self._auth_refusals["status"])
                 return
-            kind, param = confirm
+            kinds, param = confirm
             token = _query_value(scope["query_string"], param)
             if token is None:
                 body = _dumps(_codes.missing_key("status", param))
             else:
-                body = self.engine.confirm(kind, token.strip())
+                body = self.engine.confirm(kinds, token.strip())
             await _send_json(send, body)
             return
         create = CREATE_ROUTES.get(route)
@@ -152,3 +159,38 @@ class ApiApp:
         else:
             answer = self.engine.create_payout(data, flow)
         await _send_json(send, _dumps(answer))
+
+    async def _v02(self, route: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """The LigdiCash Wallet endpoints: ``GET debitotp/{phone}/{amount}`` and
+        ``POST debitwallet/withotp``."""
+        if route.startswith(WALLET_OTP_ROUTE):
+            phone, _, amount = route[len(WALLET_OTP_ROUTE) :].rstrip("/").partition("/")
+            if not phone or not amount or "/" in amount:
+                await _send_json(send, b'{"message":"Not Found"}', status=404)
+            elif not self._authorised(scope):
+                await _send_json(send, self._auth_refusals["payin"])
+            elif scope["method"] != "GET":
+                await _send_json(send, b'{"message":"Method Not Allowed"}', status=405)
+            else:
+                await _send_json(send, _dumps(self.engine.send_wallet_otp(phone, amount)))
+            return
+        if route.rstrip("/") != WALLET_PAYIN_ROUTE:
+            await _send_json(send, b'{"message":"Not Found"}', status=404)
+            return
+        if not self._authorised(scope):
+            await _send_json(send, self._auth_refusals["payin"])
+            return
+        if scope["method"] != "POST":
+            refusal = _codes.refusal("payin", _codes.INVALID_METHOD_PAYIN, "Invalid method")
+            await _send_json(send, _dumps(refusal))
+            return
+        raw = await _read_body(receive)
+        if raw is None:
+            await _send_json(send, b'{"message":"Payload Too Large"}', status=413)
+            return
+        try:
+            data: Any = decode_body(raw, "payin")
+        except Refused as refused:
+            await _send_json(send, _dumps(refused.answer))
+            return
+        await _send_json(send, _dumps(self.engine.create_wallet_payin(data)))

@@ -43,6 +43,7 @@ def _routes() -> list[Route]:
         Route("/_sandbox/faults", c.faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/reset", c.reset, methods=["POST"]),
         Route("/_sandbox/balance", c.balance, methods=["GET", "POST"]),
+        Route("/_sandbox/wallet-otps", c.wallet_otps),
     ]
 
 

@@ -89,6 +89,28 @@ class SandboxClient:
         result: list[dict[str, Any]] = self._call("GET", "faults")["faults"]
         return result
 
+    def wallet_otps(
+        self, phone: Optional[str] = None, amount: Optional[int] = None
+    ) -> list[dict[str, Any]]:
+        """The LigdiCash Wallet OTPs texted and not yet used, newest first."""
+        params: dict[str, Any] = {}
+        if phone is not None:
+            params["phone"] = phone
+        if amount is not None:
+            params["amount"] = amount
+        result: list[dict[str, Any]] = self._call("GET", "wallet-otps", params=params)[
+            "wallet_otps"
+        ]
+        return result
+
+    def wallet_otp(self, phone: str, amount: int) -> str:
+        """The OTP the wallet ``phone`` was last texted for ``amount`` (what the customer
+        reads on their phone); raises ``SandboxError`` if none is waiting."""
+        otps = self.wallet_otps(phone, amount)
+        if not otps:
+            raise SandboxError(f"no wallet OTP waiting for {phone} and {amount} XOF")
+        return str(otps[0]["otp"])
+
     # -- steering ----------------------------------------------------------------------
 
     def set_status(self, token: str, status: str) -> dict[str, Any]:

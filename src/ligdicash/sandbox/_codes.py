@@ -26,10 +26,12 @@ CODE_NAMES: dict[str, dict[str, str]] = {
         "03": "IpDenied", "04": "Processing", "05": "Sending", "06": "Sending",
         "07": "NoNetworkAccessConfiguration", "08": "DataInput", "09": "Api", "10": "NoHash",
         "11": "InvalidHash", "12": "InvalidMethod", "13": "UnauthorizedMethod",
+        "14": "WrongWalletCredentials", "15": "WrongOtp", "16": "ExpiredOtp",
     },
     "payin_test": {
         "00": "Authentication", "01": "ApplicationAuthentication", "02": "InvalidAmount",
         "03": "IpDenied", "04": "Processing",
+        "14": "WrongWalletCredentials", "15": "WrongOtp", "16": "ExpiredOtp",
     },
     "client_payout": {
         "00": "Authentication", "01": "MerchantPayoutDisabled", "02": "CustomerDoesNotExist",
@@ -72,7 +74,12 @@ MISSING_KEY: dict[str, str] = {
 family's *Processing* code, as observed live for an item without ``unit_price`` (payin Code04)."""
 
 OTP_REFUSED = "15"
-"""Direct payin to an OTP-mode operator without an OTP; in no table, seen live as Code15."""
+"""Wrong OTP (createInvoice sub-code 15): a wallet payin with a wrong OTP, and a direct payin
+to an OTP-mode operator without an OTP (seen live as Code15)."""
+WRONG_WALLET_CREDENTIALS = "14"
+"""A wallet payin for a number with no LigdiCash wallet (createInvoice sub-code 14)."""
+EXPIRED_OTP = "16"
+"""A wallet payin whose OTP was right but expired (createInvoice sub-code 16)."""
 
 UNKNOWN_OPERATOR_PAYIN: dict[str, str] = {"live": "08", "test": "04"}
 """Direct payin to a number no operator serves: live DataInput (08), test Processing (04)."""

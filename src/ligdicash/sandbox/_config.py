@@ -15,6 +15,8 @@ DEFAULT_API_KEY = "sandbox_api_key"
 DEFAULT_AUTH_TOKEN = "sandbox_auth_token"
 DEFAULT_BALANCE = 10_000_000
 API_PREFIX = "/pay/v01/"
+API_V02_PREFIX = "/pay/v02/"
+"""Where the LigdiCash Wallet endpoints live (``debitotp``, ``debitwallet/withotp``)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class SandboxConfig:
     callback_attempts: int = 3
     callback_backoff: float = 0.2
     callback_timeout: float = 5.0
+    wallet_otp_ttl: float = 300.0
+    """How long a LigdiCash Wallet OTP stays valid; ``0`` makes every OTP expired (Code16)."""
     public_url: str | None = None
     """Scheme and host used in payment URLs; by default the Host header of each request."""
     language: Language = "en"
@@ -63,6 +67,8 @@ class SandboxConfig:
             raise ValueError(f"language must be 'en' or 'fr', not {self.language!r}")
         if self.callback_attempts < 1:
             raise ValueError("callback_attempts must be at least 1")
+        if self.wallet_otp_ttl < 0:
+            raise ValueError("wallet_otp_ttl must be at least 0")
         if not self.api_key or not self.auth_token:
             raise ValueError("api_key and auth_token must not be empty")
 

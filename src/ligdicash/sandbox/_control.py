@@ -212,3 +212,17 @@ async def balance(request: Request) -> Response:
             return _error(f"balance must be an integer between 0 and {MAX_BALANCE}")
         store.set_balance(value)
     return JSONResponse({"balance": store.balance()})
+
+
+async def wallet_otps(request: Request) -> Response:
+    """``GET /_sandbox/wallet-otps[?phone=P&amount=N]``: the LigdiCash Wallet OTPs texted
+    and not yet used, newest first (the customer's phone, for tests and demos)."""
+    phone = request.query_params.get("phone")
+    amount_text = request.query_params.get("amount")
+    amount: Optional[int] = None
+    if amount_text is not None:
+        if not amount_text.isdigit():
+            return _error("amount must be a whole number")
+        amount = int(amount_text)
+    otps = _engine(request).wallet_otps.find(phone, amount)
+    return JSONResponse({"wallet_otps": [o.as_dict() for o in otps]})

@@ -1,4 +1,5 @@
-"""A small HTML dashboard at ``/_sandbox/``: transactions, their states, the callback log.
+"""A small HTML dashboard at ``/_sandbox/``: transactions, their states, the callback log,
+and the LigdiCash Wallet OTPs waiting to be typed (the customer's phone).
 
 Both lists are newest first. It speaks French or English like the payment page (``?lang=``,
 else ``Accept-Language``, else ``SandboxConfig.language``); the status values and the actions'
@@ -10,6 +11,7 @@ other site is refused.
 from __future__ import annotations
 
 import json
+import time
 from html import escape
 
 from starlette.requests import Request
@@ -19,6 +21,7 @@ from .._i18n import message
 from ._engine import FINAL, Engine
 from ._page import SECURITY_HEADERS, format_amount, request_language
 from ._record import CallbackAttempt, Transaction
+from ._wallet import WalletOtp
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222;font-size:14px}
@@ -90,6 +93,17 @@ def _tx_row(lang: str, record: Transaction) -> str:
     return "<tr>" + "".join(f"<td{c}>{cell}</td>" for c, cell in zip(classes, cells)) + "</tr>"
 
 
+def _otp_row(otp: WalletOtp) -> str:
+    until = time.strftime("%H:%M:%S", time.localtime(otp.expires_at))
+    cells = [
+        escape(otp.phone),
+        format_amount(otp.amount),
+        f"<code>{escape(otp.otp)}</code>",
+        escape(until),
+    ]
+    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+
+
 def _callback_row(entry: CallbackAttempt) -> str:
     cells = [
         escape(entry.at),
@@ -146,12 +160,23 @@ async def dashboard(request: Request) -> Response:
         "HTTP",
         "dash.col_error",
     )
+    otps = engine.wallet_otps.find()
+    wallet = ""
+    if otps:  # shown only once a wallet OTP was texted
+        otp_columns = columns(
+            "dash.col_customer", "dash.col_amount", "dash.col_otp", "dash.col_expires"
+        )
+        rows = "".join(_otp_row(o) for o in otps[:SHOWN])
+        wallet = (
+            f"<h2>{message(lang, 'dash.wallet_otps')}{newest}</h2><table id=wallet-otps>"
+            f"<tr>{otp_columns}</tr>{rows}</table>"
+        )
     html = (
         f"<!DOCTYPE html><html lang={lang}><head><meta charset=utf-8>"
         f"<meta http-equiv=refresh content=5><title>{title}</title>"
         f"<style>{_STYLE}</style></head><body><h1>{title}</h1><p>{summary}</p>"
         f"<h2>{message(lang, 'dash.transactions')}{newest}</h2><table id=transactions>"
-        f"<tr>{tx_columns}</tr>{transactions}</table>"
+        f"<tr>{tx_columns}</tr>{transactions}</table>{wallet}"
         f"<h2>{message(lang, 'dash.callbacks')}{newest}</h2><table id=callbacks>"
         f"<tr>{callback_columns}</tr>{callbacks}</table></body></html>"
     )

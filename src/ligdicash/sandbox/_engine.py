@@ -23,6 +23,7 @@ from ._scheduler import Scheduler
 from ._store import DuplicateTransaction, InsufficientBalance, Store
 from ._tokens import make_token, now_text
 from ._views import CREATE_TEXT, callback_fields, create_answer, status_answer
+from ._wallet import WalletOtps
 
 FINAL = ("completed", "nocompleted")
 STATUSES = ("pending", *FINAL)
@@ -43,6 +44,7 @@ class Engine:
             timeout=config.callback_timeout,
         )
         self._secret = secrets.token_bytes(32)
+        self.wallet_otps = WalletOtps(config.wallet_otp_ttl)
         self._cache: dict[str, tuple[bytes, str, Optional[float]]] = {}
         self._version = 0
         self.scheduler = Scheduler(self._settle_due)
@@ -59,6 +61,7 @@ class Engine:
         """Wipe transactions, callbacks and planned settlements; restore the balance."""
         self.scheduler.clear()
         self.dispatcher.forget_pending()
+        self.wallet_otps.clear()
         self.store.reset()
         self._changed()
 
@@ -143,6 +146,59 @@ class Engine:
             text = CREATE_TEXT["direct"]
         return create_answer(record, text)
 
+    # -- LigdiCash Wallet (v02) ---------------------------------------------------------
+
+    def send_wallet_otp(self, phone: str, amount: str) -> dict[str, Any]:
+        """``debitotp/{phone}/{amount}``: text the wallet an OTP; ``{"error", "message"}``."""
+        number = _operators.normalise_number(phone)
+        if number != phone.strip() or not _operators.is_ligdicash_customer(number):
+            return {"error": True, "message": "This number has no LigdiCash wallet"}
+        if not amount.isdigit() or not 0 < int(amount) <= 10**12:
+            return {"error": True, "message": "The amount must be a whole number of XOF"}
+        self.wallet_otps.issue(number, int(amount))
+        return {"error": False, "message": "OTP sent. Please check your phone."}
+
+    def create_wallet_payin(self, body: Any) -> dict[str, Any]:
+        """``debitwallet/withotp``: pay from a LigdiCash wallet with the OTP it was texted.
+
+        No wallet: Code14; wrong (or never texted) OTP: Code15, the OTP stays usable;
+        right but expired: Code16. A right OTP is used up and the payin settles
+        ``completed`` after ``otp_delay``.
+        """
+        try:
+            req = parse_payin(body, "wallet", self.config.platform)
+        except Refused as refused:
+            return refused.answer
+        if not _operators.is_ligdicash_customer(req.customer):
+            detail = "Wrong wallet credentials: this number has no LigdiCash wallet"
+            return _codes.refusal("payin", _codes.WRONG_WALLET_CREDENTIALS, detail)
+        check = self.wallet_otps.spend(req.customer, req.amount, req.otp)
+        if check == "wrong":
+            return _codes.refusal("payin", _codes.OTP_REFUSED, "Wrong OTP")
+        if check == "expired":
+            return _codes.refusal("payin", _codes.EXPIRED_OTP, "Expired OTP")
+        fields = {
+            "amount": req.amount,
+            "currency": req.currency,
+            "description": req.description,
+            "customer": req.customer,
+            "operator_id": WALLET.id,
+            "operator_name": WALLET.name,
+            "external_id": req.external_id,
+            "custom_data": req.custom_data,
+            "details": {**req.details, "otp_valid": True},
+            "callback_url": req.callback_url,
+            **self._plan(self.config.otp_delay, "completed"),
+        }
+        try:
+            record = self.store.create_transaction(
+                lambda new_id: self._new_record(new_id, "payin", "wallet", **fields)
+            )
+        except ValueError as exc:  # bad sandbox_callback mode
+            return _codes.refusal("payin", _codes.MISSING_KEY["payin"], str(exc))
+        self._after_create(record)
+        return create_answer(record, CREATE_TEXT["wallet"])
+
     def create_payout(self, body: Any, kind: str) -> dict[str, Any]:
         """Create a client or merchant payout; returns the JSON answer."""
         family: _codes.Family = "client_payout" if kind == "client_payout" else "merchant_payout"
@@ -199,17 +255,21 @@ class Engine:
 
     # -- status ------------------------------------------------------------------------
 
-    def confirm(self, kind: str, token: str) -> bytes:
-        """The JSON answer of a status call, as bytes (cached until the transaction changes)."""
+    def confirm(self, kinds: str | tuple[str, ...], token: str) -> bytes:
+        """The JSON answer of a status call for a transaction of one of ``kinds``, as bytes
+        (cached until the transaction changes); not-found for a token of another kind."""
+        if isinstance(kinds, str):
+            kinds = (kinds,)
         cached = self._cache.get(token)
         if cached is not None and (cached[2] is None or cached[2] > time.time()):
-            return cached[0] if cached[1] == kind else self._not_found()
+            return cached[0] if cached[1] in kinds else self._not_found()
         version = self._version
         record = self.store.get(token)
-        if record is None or record.kind != kind:
+        if record is None or record.kind not in kinds:
             return self._not_found()
+        kind = record.kind
         if self._settle_if_due(record):
-            return self.confirm(kind, token)
+            return self.confirm(kinds, token)
         body = json.dumps(self._status_answer(record)).encode()
         due = record.settle_at if record.status == "pending" else None
         if version == self._version:

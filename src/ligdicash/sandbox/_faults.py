@@ -1,10 +1,10 @@
 """Fault injection: a queue of planned failures and the pure-ASGI layer that applies them.
 
-Faults apply only to the LigdiCash API paths (``/pay/v01/...``), never to the control API or
-the hosted page. Each matching request consumes one unit of the first matching fault. A
-fault's ``path`` matches any request path containing it (``"confirm"``, ``"withdrawal/"``),
-or, when it starts with ``/``, exactly that path (``"/pay/v01/straight/payout"`` hits the
-merchant payout creation and not its ``/confirm``).
+Faults apply only to the LigdiCash API paths (``/pay/v01/...``, ``/pay/v02/...``), never to
+the control API or the hosted page. Each matching request consumes one unit of the first
+matching fault. A fault's ``path`` matches any request path containing it (``"confirm"``,
+``"withdrawal/"``), or, when it starts with ``/``, exactly that path
+(``"/pay/v01/straight/payout"`` hits the merchant payout creation and not its ``/confirm``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._config import API_PREFIX
+from ._config import API_PREFIX, API_V02_PREFIX
 from ._protocol import ABORT_KEY
 
 logger = logging.getLogger("ligdicash.sandbox")
@@ -260,7 +260,7 @@ class FaultLayer:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         fault = None
-        if scope["type"] == "http" and path.startswith(API_PREFIX):
+        if scope["type"] == "http" and path.startswith((API_PREFIX, API_V02_PREFIX)):
             fault = self.faults.take(path)
         if fault is None:
             await self.app(scope, receive, send)

@@ -197,11 +197,12 @@ def custom_data_dict(value: Any) -> dict[str, Any]:
 
 
 def parse_payin(body: Any, flow: str, platform: str) -> PayinRequest:
-    """Validate a hosted (``flow="hosted"``) or direct (``"direct"``) payin body."""
+    """Validate a hosted (``flow="hosted"``), direct (``"direct"``) or LigdiCash Wallet
+    (``"wallet"``: the direct body, the wallet and OTP checked by the caller) payin body."""
     family: Family = "payin"
     commande = _get(body, "commande", family)
     invoice = _get(commande, "invoice", family)
-    for key in INVOICE_KEYS + (DIRECT_INVOICE_KEYS if flow == "direct" else ()):
+    for key in INVOICE_KEYS + (DIRECT_INVOICE_KEYS if flow != "hosted" else ()):
         _get(invoice, key, family)
     items = invoice["items"]
     clean_items = []

@@ -22,6 +22,7 @@ STATUS_TEXT = {
 
 CREATE_TEXT = {
     "direct": "Paiement en cours de traitement, confirmez sur votre telephone",
+    "wallet": "Votre requête est en cours de traitement",
     "client_payout": "Votre demande de retrait est en cours de traitement",
     "merchant_payout": "Votre demande de transfert est en cours de traitement",
 }
