@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from ..payouts import BatchInfo, Ledger, RunResult
 
 STORE_ENV = "LIGDICASH_PAYOUTS_STORE"
+#: How many in_doubt payouts ``payouts status`` lists (the report has them all).
+SHOWN_DOUBTS = 50
 STORE_HELP = (
     "Ledger URL: sqlite:///FILE or postgresql://... (env LIGDICASH_PAYOUTS_STORE; default: "
     "a SQLite file beside the batch file)"
@@ -247,11 +249,25 @@ def register(cli: click.Group) -> None:
         with one_line_errors():
             ledger, batch_id = _open(batch, store)
             info = ledger.batch_info(batch_id)
+            doubts = ledger.items(batch_id, statuses=["in_doubt"]) if info.count("in_doubt") else []
         console = Console(highlight=False, soft_wrap=True)
-        _print_result(console, info, as_json, extra={})
+        # What callbacks said about each in_doubt payout: evidence to check, never proof.
+        listed = [
+            {"item_id": it.id, "amount": it.amount, "error": it.error, "evidence": it.evidence}
+            for it in doubts
+        ]
+        _print_result(console, info, as_json, extra={"in_doubt": listed} if listed else {})
         if not as_json:
             for line in advice(info):
                 console.print(line)
+            for it in doubts[:SHOWN_DOUBTS]:
+                evidence = it.evidence or say("cli.no_evidence")
+                console.print(
+                    say("cli.in_doubt_item", item=it.id, amount=it.amount, evidence=evidence),
+                    markup=False,
+                )
+            if len(doubts) > SHOWN_DOUBTS:
+                console.print(say("cli.in_doubt_more", count=len(doubts) - SHOWN_DOUBTS))
 
     @payouts.command(help="One row per payout of BATCH: reference, status, token, error...")
     @click.argument("batch")

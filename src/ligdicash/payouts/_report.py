@@ -22,6 +22,7 @@ REPORT_COLUMNS = (
     "error",
     "error_code",
     "resolution",
+    "evidence",
     "attempts",
     "item_id",
 )
@@ -38,6 +39,7 @@ def _row(item: LedgerItem) -> dict[str, Any]:
         "error": item.error,
         "error_code": item.error_code,
         "resolution": item.resolution,
+        "evidence": item.evidence,
         "attempts": item.attempts,
         "item_id": item.id,
     }
