@@ -54,6 +54,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dashboard, then run `ligdicash payouts resolve ITEM --sent TOKEN` or `--not-sent` "
         "(`ligdicash payouts report` lists them).",
         "cli.in_doubt_item": "  {item} ({amount} XOF): {evidence}",
+        "cli.cannot_write": "cannot write {path}: {reason}",
         "cli.no_evidence": "no callback received",
         "cli.in_doubt_more": "  ... and {count} more in_doubt "
         "(`ligdicash payouts report` lists them all)",
@@ -179,6 +180,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de bord LigdiCash, puis lancez `ligdicash payouts resolve ITEM --sent TOKEN` ou "
         "`--not-sent` (`ligdicash payouts report` les liste).",
         "cli.in_doubt_item": "  {item} ({amount} XOF) : {evidence}",
+        "cli.cannot_write": "impossible d'écrire {path} : {reason}",
         "cli.no_evidence": "aucun callback reçu",
         "cli.in_doubt_more": "  ... et {count} autres in_doubt "
         "(`ligdicash payouts report` les liste tous)",

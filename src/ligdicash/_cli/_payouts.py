@@ -289,8 +289,11 @@ def register(cli: click.Group) -> None:
             ledger, batch_id = _open(batch, store)
             text = render_report(ledger, batch_id, fmt)
         if output:
-            with open(output, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            try:
+                with open(output, "w", encoding="utf-8", newline="") as handle:
+                    handle.write(text)
+            except OSError as exc:
+                fail(say("cli.cannot_write", path=output, reason=exc.strerror or exc), EXIT_USAGE)
         else:
             sys.stdout.write(text)
 
