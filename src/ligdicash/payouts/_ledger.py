@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Optional
 
 from .._exceptions import InvalidRequestError
@@ -78,7 +78,8 @@ class Ledger(LedgerBase):
                     "type, to_wallet, description, status, updated_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 ),
-                [
+                # A generator: a million rows are never all built at once.
+                (
                     (
                         item_id(batch.id, it.reference),
                         batch.id,
@@ -93,7 +94,7 @@ class Ledger(LedgerBase):
                         now,
                     )
                     for n, it in enumerate(batch.items)
-                ],
+                ),
             )
         return True
 
@@ -183,6 +184,28 @@ class Ledger(LedgerBase):
             found = [self._item(r) for r in cur.fetchall()]
             evidence = self._batch_evidence(cur, batch_id)
         return self._with_evidence(found, evidence)
+
+    def iter_items(
+        self, batch_id: str, *, statuses: Sequence[str] = (), chunk: int = 2000
+    ) -> Iterator[LedgerItem]:
+        """The batch's items in file order, read ``chunk`` at a time (each chunk its own
+        short transaction): a million-item batch never sits in memory. Items that move
+        while it runs are seen as they are when their chunk is read."""
+        with self._transaction() as cur:
+            evidence = self._batch_evidence(cur, batch_id)
+        query = f"SELECT {ITEM_COLUMNS} FROM payout_items WHERE batch_id = ? AND position > ?"  # noqa: S608
+        if statuses:
+            query += f" AND status IN ({', '.join('?' for _ in statuses)})"
+        query = self._sql(query + " ORDER BY position LIMIT ?")
+        after = -1
+        while True:
+            with self._transaction() as cur:
+                cur.execute(query, (batch_id, after, *statuses, chunk))
+                found = [self._item(r) for r in cur.fetchall()]
+            if not found:
+                return
+            yield from self._with_evidence(found, evidence)
+            after = found[-1].position
 
     def get(self, ledger_item_id: str) -> Optional[LedgerItem]:
         """One item by its id (``<batch>-<reference>``), or None."""

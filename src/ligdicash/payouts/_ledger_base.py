@@ -53,6 +53,8 @@ SCHEMA = Schema(
         "CREATE INDEX IF NOT EXISTS payout_items_claim "
         "ON payout_items (batch_id, status, position)",
         "CREATE INDEX IF NOT EXISTS payout_items_reference ON payout_items (reference)",
+        # File order within a batch: the report and iter_items read it in chunks.
+        "CREATE INDEX IF NOT EXISTS payout_items_position ON payout_items (batch_id, position)",
         # What callbacks for items without a token (in_doubt, sending) claimed: evidence
         # for the operator, never a settlement (a replayed hash can carry any body). One
         # row per item and claimed status, so that callbacks that disagree both show, and
