@@ -217,7 +217,7 @@ class Ledger(LedgerBase):
             row = cur.fetchone()
             if row is None:
                 return None
-            evidence = self._evidence_rows(cur, "c.item_id = ?", ledger_item_id)
+            evidence = self._evidence_rows(cur, "WHERE c.item_id = ?", ledger_item_id)
         return self._with_evidence([self._item(row)], evidence)[0]
 
     def claim(self, batch_id: str, worker: WorkerIdentity) -> Optional[LedgerItem]:
@@ -433,20 +433,24 @@ class Ledger(LedgerBase):
     def callback_evidence(self, ledger_item_id: str) -> list[CallbackEvidence]:
         """What callbacks said about an item while it had no token (oldest first)."""
         with self._transaction() as cur:
-            found = self._evidence_rows(cur, "c.item_id = ?", ledger_item_id)
+            found = self._evidence_rows(cur, "WHERE c.item_id = ?", ledger_item_id)
         return sorted(found.get(ledger_item_id, []), key=lambda e: e.first_at)
 
     def _batch_evidence(self, cur: Any, batch_id: str) -> dict[str, list[CallbackEvidence]]:
+        # Driven by the (small) evidence table, not by the batch's million items (SQLite
+        # keeps the order of a CROSS JOIN; PostgreSQL plans it from its statistics).
         return self._evidence_rows(
-            cur, "c.item_id IN (SELECT id FROM payout_items WHERE batch_id = ?)", batch_id
+            cur, "CROSS JOIN payout_items i WHERE i.id = c.item_id AND i.batch_id = ?", batch_id
         )
 
-    def _evidence_rows(self, cur: Any, where: str, param: str) -> dict[str, list[CallbackEvidence]]:
+    def _evidence_rows(
+        self, cur: Any, condition: str, param: str
+    ) -> dict[str, list[CallbackEvidence]]:
         cur.execute(
             self._sql(
                 "SELECT c.item_id, c.said_status, c.said_amount, c.said_customer, "  # noqa: S608
                 "c.hash_check, c.callback_token, c.first_at, c.last_at, c.received "
-                f"FROM payout_callbacks c WHERE {where}"
+                f"FROM payout_callbacks c {condition}"
             ),
             (param,),
         )
