@@ -201,3 +201,13 @@ def test_batch_id_of_leaves_out_every_copy_of_a_repeated_reference_like_load_bat
     assert batch_id_of(path, skip_invalid=True) == loaded.id
     with pytest.raises(BatchValidationError):
         batch_id_of(path)
+
+
+def test_a_bad_byte_deep_in_a_streamed_file_still_names_its_line(tmp_path: Path) -> None:
+    # The file is decoded in chunks, ahead of the rows: the line must still be exact.
+    good = "".join(f"R{i},22670123456,5000,,ok\n" for i in range(5_000))
+    path = tmp_path / "deep.csv"
+    path.write_bytes((HEADER + good).encode() + "R-bad,22670123456,5000,,été\n".encode("cp1252"))
+    with pytest.raises(BatchValidationError) as exc:
+        load_batch(path)
+    assert problems(exc) == [(5_002, "the file is not UTF-8 (save it as 'CSV UTF-8' or JSON)")]

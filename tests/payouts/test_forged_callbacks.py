@@ -176,3 +176,22 @@ def test_payouts_status_lists_each_in_doubt_payout_with_its_evidence(
     assert listed == [{"item_id": quiet.id, "amount": 700, "error": quiet.error, "evidence": ""}]
     french = cli("payouts", "status", quiet.batch_id, "--store", store, "--lang", "fr", env=env)
     assert f"{quiet.id} (700 XOF) : aucun callback reçu" in french.stdout
+
+
+def test_a_forged_amount_beyond_any_column_is_evidence_without_an_amount_on_postgresql(
+    pg_url: str, sb_client: Client, ligdicash_sandbox: Any
+) -> None:
+    from ligdicash.payouts import open_ledger
+
+    ledger = open_ledger(pg_url)
+    try:
+        paid = _in_doubt_item(ledger, sb_client, ligdicash_sandbox, "truncated_json", "HUGE")
+        genuine = _genuine_callback(ledger, sb_client, ligdicash_sandbox)
+        forged = json.loads(_rewritten(genuine, paid, "completed"))
+        forged["amount"] = forged["montant"] = 10**30
+        outcome = apply_callback(ledger, sb_client, json.dumps(forged).encode(), "application/json")
+        assert (outcome.action, outcome.status) == ("recorded", "in_doubt")
+        (evidence,) = ledger.callback_evidence(paid.id)
+        assert (evidence.status, evidence.amount) == ("completed", None)
+    finally:
+        ledger.close()
