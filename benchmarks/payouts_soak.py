@@ -4,13 +4,16 @@ A sandbox (instant settlement, payout callbacks on) with ``drop`` and ``latency`
 the payout paths; a batch of N payouts (client and merchant, a few numbers that fail);
 worker processes (``ligdicash payouts run`` / ``work``) started and ``kill -9``'d at random
 points K times, then left to finish. A callback endpoint in this process feeds every
-callback to ``apply_callback``. In-doubt items still open at the end are resolved the way an
-operator would, by looking the payout up (here in the sandbox's list, the stand-in for the
-LigdiCash dashboard), then re-run. The sandbox's own payout list is the judge:
+callback to ``apply_callback``: callbacks settle ``sent`` items through a status call; for
+in-doubt items they are only evidence (a callback's hash does not cover its body). In-doubt
+items are resolved the way an operator would, by looking the payout up (here in the
+sandbox's list, the stand-in for the LigdiCash dashboard), then re-run. The sandbox's own
+payout list is the judge:
 
 - paid twice: ledger items with more than one payout in the sandbox (must be 0);
 - lost: items not final at the end, or whose final status disagrees with the sandbox (0);
-- in doubt: how many, and how each was resolved (callback / operator).
+- in doubt: how many, how each was resolved (operator: sent / not sent), and how many had
+  callback evidence when the operator looked, and whether it agreed with the sandbox.
 
     python benchmarks/payouts_soak.py [--items 500] [--kills 20] [--procs 1]
                                       [--store sqlite|postgresql://HOST/postgres] [--seed 1]
@@ -174,6 +177,10 @@ def soak(
             }
             for item in doubts:
                 found = by_id.get(item.id)
+                if item.evidence:
+                    said_paid = "says completed" in item.evidence
+                    paid = found is not None and found.get("status") == "completed"
+                    operator["evidence agreed" if said_paid == paid else "evidence disagreed"] += 1
                 if found is None:
                     ledger.resolve(item.id, not_sent=True)
                     operator["not sent"] += 1

@@ -53,6 +53,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reached LigdiCash. They will NOT be re-sent. Find each one in your LigdiCash "
         "dashboard, then run `ligdicash payouts resolve ITEM --sent TOKEN` or `--not-sent` "
         "(`ligdicash payouts report` lists them).",
+        "cli.in_doubt_item": "  {item} ({amount} XOF): {evidence}",
+        "cli.cannot_write": "cannot write {path}: {reason}",
+        "cli.no_evidence": "no callback received",
+        "cli.in_doubt_more": "  ... and {count} more in_doubt "
+        "(`ligdicash payouts report` lists them all)",
         "cli.advice_sent": "{count} payout(s) are sent but not settled yet; run the same "
         "command again later to settle them.",
         "cli.advice_paused": "Fix the cause, then run the same command again to resume.",
@@ -180,6 +185,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "atteint LigdiCash. Ils ne seront PAS renvoyés. Retrouvez chacun dans votre tableau "
         "de bord LigdiCash, puis lancez `ligdicash payouts resolve ITEM --sent TOKEN` ou "
         "`--not-sent` (`ligdicash payouts report` les liste).",
+        "cli.in_doubt_item": "  {item} ({amount} XOF) : {evidence}",
+        "cli.cannot_write": "impossible d'écrire {path} : {reason}",
+        "cli.no_evidence": "aucun callback reçu",
+        "cli.in_doubt_more": "  ... et {count} autres in_doubt "
+        "(`ligdicash payouts report` les liste tous)",
         "cli.advice_sent": "{count} transfert(s) sont envoyés mais pas encore réglés ; "
         "relancez la même commande plus tard pour les régler.",
         "cli.advice_paused": "Corrigez la cause, puis relancez la même commande pour reprendre.",

@@ -170,3 +170,44 @@ def test_the_shipped_sample_file_loads() -> None:
     sample = files("ligdicash.payouts").joinpath("sample_batch.csv")
     batch = load_batch(str(sample))
     assert len(batch) == 5
+
+
+def test_batch_ids_stay_those_of_earlier_releases_and_batch_id_of_agrees(tmp_path: Path) -> None:
+    # A ledger keeps batch ids: a release that computed them differently would make a
+    # re-run of a half-paid file a new batch, and pay its first half again.
+    from ligdicash.payouts._batch import batch_id_of
+
+    path = write(
+        tmp_path,
+        "pin.csv",
+        "reference;phone;amount;type;description\nA1;22670123456;5000;client;Prime été\n"
+        "A2;+226 70 12 34 57;5 000,00;;x\n",
+    )
+    assert load_batch(path).id == "be100e76541fa81aa"
+    assert batch_id_of(path) == "be100e76541fa81aa"
+    objects = [{"reference": "A", "phone": "22670123456", "amount": 100}]
+    assert load_batch(objects).id == batch_id_of(objects) == "b12605976d16f8356"
+
+
+def test_batch_id_of_leaves_out_every_copy_of_a_repeated_reference_like_load_batch(
+    tmp_path: Path,
+) -> None:
+    from ligdicash.payouts._batch import batch_id_of
+
+    text = HEADER + "A1,22670123456,5000,,\nA2,22670123456,6000,,\nA1,22670123457,100,,\n"
+    path = write(tmp_path, "b.csv", text)
+    loaded = load_batch(path, skip_invalid=True)
+    assert [item.reference for item in loaded.items] == ["A2"]
+    assert batch_id_of(path, skip_invalid=True) == loaded.id
+    with pytest.raises(BatchValidationError):
+        batch_id_of(path)
+
+
+def test_a_bad_byte_deep_in_a_streamed_file_still_names_its_line(tmp_path: Path) -> None:
+    # The file is decoded in chunks, ahead of the rows: the line must still be exact.
+    good = "".join(f"R{i},22670123456,5000,,ok\n" for i in range(5_000))
+    path = tmp_path / "deep.csv"
+    path.write_bytes((HEADER + good).encode() + "R-bad,22670123456,5000,,été\n".encode("cp1252"))
+    with pytest.raises(BatchValidationError) as exc:
+        load_batch(path)
+    assert problems(exc) == [(5_002, "the file is not UTF-8 (save it as 'CSV UTF-8' or JSON)")]

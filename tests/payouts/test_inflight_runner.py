@@ -192,7 +192,7 @@ def test_a_stop_refusal_is_halted_before_it_is_recorded() -> None:
 # never settles an in_doubt payout).
 @pytest.mark.parametrize("ligdicash_sandbox_server", ["legacy"], indirect=True)
 @pytest.mark.anyio
-async def test_arun_with_an_async_client_and_aapply_callback_settle_a_lost_answer(
+async def test_arun_with_an_async_client_and_aapply_callback_keep_a_lost_answer_in_doubt(
     ledger: Ledger, ligdicash_sandbox: Any
 ) -> None:
     from ligdicash.sandbox import CallbackReceiver
@@ -217,15 +217,25 @@ async def test_arun_with_an_async_client_and_aapply_callback_settle_a_lost_answe
         outcome = await aapply_callback(
             ledger, client, mine[0]["body"].encode(), mine[0]["content_type"], **creds
         )
-        assert (outcome.action, outcome.status) == ("settled", "completed")
+        # No token to ask with: the callback is evidence for the operator, not a settlement.
+        assert (outcome.action, outcome.status) == ("recorded", "in_doubt")
         # A sent item's callback is confirmed by an awaited status call.
         (other,) = [e for e in entries if batch.id in e["body"] and doubt.id not in e["body"]][:1]
         again = await aapply_callback(
             ledger, client, other["body"].encode(), other["content_type"], **creds
         )
         assert again.action == "already_final"
-        assert await apoll_sent(ledger, client, batch.id, interval=0) == 0
-    assert ledger.get(doubt.id).resolution.startswith("callback")  # type: ignore[union-attr]
+        (server_side,) = [
+            tx
+            for tx in ligdicash_sandbox.transactions()
+            if (tx.get("custom_data") or {}).get("transaction_id") == doubt.id
+        ]
+        ledger.resolve(doubt.id, sent_token=server_side["token"])
+        assert await apoll_sent(ledger, client, batch.id, interval=0) == 1
+    settled = ledger.get(doubt.id)
+    assert settled is not None
+    assert (settled.status, settled.resolution) == ("completed", "operator: sent")
+    assert "says completed" in settled.evidence
     assert sorted(paid_ids(ligdicash_sandbox).values()) == [1] * 12
 
 

@@ -95,11 +95,7 @@ def test_a_dropped_request_is_in_doubt_never_resent_until_an_operator_says_so(
     assert sorted(paid_ids(ligdicash_sandbox).values()) == [1] * 5
 
 
-# The documented payout callback carries no hash: only the legacy wire's hashed payout
-# callbacks can settle an item that has no token (this path is being reworked: a callback
-# never settles an in_doubt payout).
-@pytest.mark.parametrize("ligdicash_sandbox_server", ["legacy"], indirect=True)
-def test_a_lost_answer_is_resolved_by_its_callback(
+def test_a_lost_answer_is_evidence_until_an_operator_gives_the_token(
     ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
 ) -> None:
     from ligdicash.sandbox import CallbackReceiver
@@ -116,11 +112,8 @@ def test_a_lost_answer_is_resolved_by_its_callback(
             e for e in ligdicash_sandbox.wait_for_callbacks(6, timeout=10) if doubt.id in e["body"]
         ]
     assert entries
-    # Without credentials the hash cannot be checked: the callback proves nothing.
-    outcome = apply_callback(
-        ledger, sb_client, entries[0]["body"].encode(), entries[0]["content_type"]
-    )
-    assert outcome.action == "unconfirmed"
+    # Even its own genuine callback, hash verified, is evidence, not a settlement: the
+    # hash does not cover the body, so a replayed one could say anything.
     outcomes = [
         apply_callback(
             ledger,
@@ -132,11 +125,25 @@ def test_a_lost_answer_is_resolved_by_its_callback(
         )
         for e in entries
     ]
-    assert outcomes[0].action == "settled"
-    assert {o.status for o in outcomes} == {"completed"}
+    assert {(o.action, o.status) for o in outcomes} == {("recorded", "in_doubt")}
     item = ledger.get(doubt.id)
     assert item is not None
-    assert item.resolution.startswith("callback")
+    assert item.status == "in_doubt"
+    assert "says completed" in item.evidence
+    # The legacy payout callback carries a hash; the documented one none.
+    assert ("hash verified" in item.evidence) or (
+        "hash absent" in item.evidence and '"hash"' not in entries[0]["body"]
+    )
+    # The operator finds the payout's token on the dashboard; the status call settles it.
+    (server_side,) = [
+        tx
+        for tx in ligdicash_sandbox.transactions()
+        if (tx.get("custom_data") or {}).get("transaction_id") == doubt.id
+    ]
+    ledger.resolve(doubt.id, sent_token=server_side["token"])
+    final = run(ledger, sb_client, batch.id)
+    assert final.info.counts == {"completed": 3}
+    assert sorted(paid_ids(ligdicash_sandbox).values()) == [1] * 3
 
 
 def test_a_wrong_not_sent_resolution_meets_the_duplicate_refusal_and_stays_in_doubt(
@@ -203,11 +210,7 @@ def test_workers_must_be_positive(ledger: Ledger, sb_client: Client, workers: in
         BatchRunner(ledger, sb_client, "b0", workers=workers)
 
 
-# The documented payout callback carries no hash: only the legacy wire's hashed payout
-# callbacks can settle an item that has no token (this path is being reworked: a callback
-# never settles an in_doubt payout).
-@pytest.mark.parametrize("ligdicash_sandbox_server", ["legacy"], indirect=True)
-def test_a_callback_that_beats_the_answer_settles_the_item_once_it_is_in_doubt(
+def test_a_callback_that_beats_the_answer_is_evidence_and_settles_nothing(
     ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
 ) -> None:
     from ligdicash.payouts import WorkerIdentity
@@ -230,8 +233,8 @@ def test_a_callback_that_beats_the_answer_settles_the_item_once_it_is_in_doubt(
     assert ledger.get(item.id).status == "sending"  # type: ignore[union-attr]
     ledger.move(item.id, "in_doubt", expect=["sending"], error_code="worker_died")
     result = run(ledger, sb_client, batch.id)
-    assert result.info.counts == {"completed": 1}
-    assert ledger.get(item.id).resolution.startswith("callback")  # type: ignore[union-attr]
+    assert result.info.counts == {"in_doubt": 1}  # for an operator, with what the callback said
+    assert "says completed" in ledger.get(item.id).evidence  # type: ignore[union-attr]
     assert sorted(paid_ids(ligdicash_sandbox).values()) == [1]
 
 

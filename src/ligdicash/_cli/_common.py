@@ -35,10 +35,13 @@ def fail(message: str, code: int) -> NoReturn:
 def exit_code_for(exc: BaseException) -> int:
     """The documented exit code for a LigdicashError (anything else: 3)."""
     from .._exceptions import ConfigurationError, InvalidRequestError, RequestRefusedError
+    from ..payouts._states import LedgerStateError
 
     if isinstance(exc, RequestRefusedError) and exc.http_status is not None:
         return EXIT_REFUSED
-    if isinstance(exc, (InvalidRequestError, ConfigurationError)):
+    # A ledger item in another state than the command needs (resolving a completed
+    # payout) is the operator's request that cannot apply: usage, not a network failure.
+    if isinstance(exc, (InvalidRequestError, ConfigurationError, LedgerStateError)):
         return EXIT_USAGE
     if isinstance(exc, RequestRefusedError):
         return EXIT_REFUSED

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from ..payouts import BatchInfo, Ledger, RunResult
 
 STORE_ENV = "LIGDICASH_PAYOUTS_STORE"
+#: How many in_doubt payouts ``payouts status`` lists (the report has them all).
+SHOWN_DOUBTS = 50
 STORE_HELP = (
     "Ledger URL: sqlite:///FILE or postgresql://... (env LIGDICASH_PAYOUTS_STORE; default: "
     "a SQLite file beside the batch file)"
@@ -45,13 +47,15 @@ def _closed_with_command(ledger: Ledger) -> Ledger:
 
 def _open(batch: str, store: Optional[str]) -> tuple[Ledger, str]:
     """The ledger and batch id for BATCH, which is a batch file or a batch id."""
-    from ..payouts import default_ledger_url, load_batch, open_ledger
+    from ..payouts import default_ledger_url, open_ledger
+    from ..payouts._batch import batch_id_of
 
     if os.path.isfile(batch):
         # A batch run with --skip-invalid has the id of its valid rows; without it the
-        # file had no bad rows: loading with skip_invalid gives the id either way.
-        loaded = load_batch(batch, skip_invalid=True)
-        return _closed_with_command(open_ledger(store or default_ledger_url(batch))), loaded.id
+        # file had no bad rows: reading with skip_invalid gives the id either way (and
+        # keeps no row in memory).
+        batch_id = batch_id_of(batch, skip_invalid=True)
+        return _closed_with_command(open_ledger(store or default_ledger_url(batch))), batch_id
     if not store:
         fail(say("cli.not_a_file", batch=repr(batch)), EXIT_USAGE)
     ledger = _closed_with_command(open_ledger(store))
@@ -203,14 +207,16 @@ def register(cli: click.Group) -> None:
             existing = batch.id in ledger.batch_ids()
             if not existing:
                 ledger.add_batch(batch, allow_overlap=options.pop("allow_overlap"))
-            info = ledger.batch_info(batch.id)
+            batch_id, count, total = batch.id, len(batch), batch.total
+            del batch  # the ledger has the items now: do not hold them for the whole run
+            info = ledger.batch_info(batch_id)
             to_send = info.count("pending")
             amount = info.amounts.get("pending", 0)
             line = say(
                 "cli.batch_line",
-                id=batch.id,
-                count=len(batch),
-                total=f"{batch.total:,}",
+                id=batch_id,
+                count=count,
+                total=f"{total:,}",
                 to_send=to_send,
                 amount=f"{amount:,}",
             )
@@ -223,7 +229,7 @@ def register(cli: click.Group) -> None:
                     fail(say("cli.not_confirmed"), EXIT_REFUSED)
             options.pop("yes", None)
             options.pop("allow_overlap", None)
-            _work(ledger, batch.id, options, unpause=True, as_json=options.pop("as_json"))
+            _work(ledger, batch_id, options, unpause=True, as_json=options.pop("as_json"))
 
     @payouts.command(help="Join BATCH (id or file) from another process or machine.")
     @click.argument("batch")
@@ -247,11 +253,25 @@ def register(cli: click.Group) -> None:
         with one_line_errors():
             ledger, batch_id = _open(batch, store)
             info = ledger.batch_info(batch_id)
+            doubts = ledger.items(batch_id, statuses=["in_doubt"]) if info.count("in_doubt") else []
         console = Console(highlight=False, soft_wrap=True)
-        _print_result(console, info, as_json, extra={})
+        # What callbacks said about each in_doubt payout: evidence to check, never proof.
+        listed = [
+            {"item_id": it.id, "amount": it.amount, "error": it.error, "evidence": it.evidence}
+            for it in doubts
+        ]
+        _print_result(console, info, as_json, extra={"in_doubt": listed} if listed else {})
         if not as_json:
             for line in advice(info):
                 console.print(line)
+            for it in doubts[:SHOWN_DOUBTS]:
+                evidence = it.evidence or say("cli.no_evidence")
+                console.print(
+                    say("cli.in_doubt_item", item=it.id, amount=it.amount, evidence=evidence),
+                    markup=False,
+                )
+            if len(doubts) > SHOWN_DOUBTS:
+                console.print(say("cli.in_doubt_more", count=len(doubts) - SHOWN_DOUBTS))
 
     @payouts.command(help="One row per payout of BATCH: reference, status, token, error...")
     @click.argument("batch")
@@ -267,16 +287,20 @@ def register(cli: click.Group) -> None:
     @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default stdout).")
     @lang_option
     def report(batch: str, store: Optional[str], fmt: str, output: Optional[str]) -> None:
-        from ..payouts import render_report
+        from ..payouts import write_report
 
         with one_line_errors():
             ledger, batch_id = _open(batch, store)
-            text = render_report(ledger, batch_id, fmt)
-        if output:
-            with open(output, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-        else:
-            sys.stdout.write(text)
+            ledger.batch_info(batch_id)  # an unknown batch fails before the file is made
+            if not output:
+                # Row by row from the ledger's chunks: a million rows never sit in memory.
+                write_report(ledger, batch_id, sys.stdout, fmt)
+                return
+            try:
+                with open(output, "w", encoding="utf-8", newline="") as handle:
+                    write_report(ledger, batch_id, handle, fmt)
+            except OSError as exc:
+                fail(say("cli.cannot_write", path=output, reason=exc.strerror or exc), EXIT_USAGE)
 
     @payouts.command(help="Record what you found about an in_doubt ITEM (<batch>-<reference>).")
     @click.argument("item")

@@ -18,7 +18,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
         "the PostgreSQL store needs psycopg 3: pip install 'ligdicash[postgres]'"
     ) from exc
 
-from .._exceptions import StoreUnavailableError
+from .._exceptions import InvalidRequestError, StoreUnavailableError
 from ._base import redact_url
 from ._schema import VERSION_QUERY, Schema
 
@@ -124,6 +124,9 @@ class PostgresPool:
         Raises:
             StoreUnavailableError: the server cannot be reached, or failed during the
                 block (the error's cause is not chained: it may quote the URL).
+            InvalidRequestError: PostgreSQL refused a value (``code="store_data"``): a NUL
+                character in a text (from a batch file or a forged callback), a number out
+                of range. The value is not repeated in the message.
         """
         try:
             if not self._opened:
@@ -135,6 +138,20 @@ class PostgresPool:
                 yield conn
         except UNAVAILABLE as exc:
             raise self.failure(exc) from None
+        except psycopg.DataError as exc:
+            raise self.refused_value(exc) from None
+
+    def refused_value(self, exc: BaseException) -> InvalidRequestError:
+        """The error to raise when PostgreSQL refuses a value we passed: its kind and the
+        server's first line (which names the type, not the value: values are parameters),
+        never the value itself (it may be a secret someone pasted, or 100,000 bytes)."""
+        text = str(exc).strip()
+        first = text.splitlines()[0][:200] if text else ""
+        return InvalidRequestError(
+            f"the PostgreSQL {self.what} {self.url} refused a value: {type(exc).__name__}: "
+            f"{redact_url(first)}",
+            code="store_data",
+        )
 
     def ensure_schema(self, schema: Schema) -> None:
         """Create ``schema``'s tables once per pool, under an advisory lock (two processes

@@ -24,8 +24,8 @@ from __future__ import annotations
 from ._batch import Batch, BatchValidationError, PayoutItem, RowProblem, load_batch
 from ._ledger import Ledger, WorkerIdentity
 from ._open import default_ledger_url, open_ledger
-from ._records import BatchInfo, LedgerItem, Progress, RunResult, item_id
-from ._report import REPORT_COLUMNS, render_report, report_rows
+from ._records import BatchInfo, CallbackEvidence, LedgerItem, Progress, RunResult, item_id
+from ._report import REPORT_COLUMNS, render_report, report_rows, write_report
 from ._runner import BatchRunner
 from ._settle import CallbackOutcome, aapply_callback, apoll_sent, apply_callback, poll_sent
 from ._states import FINAL_STATUSES, STATUSES, Fate, LedgerStateError, classify_error
@@ -38,6 +38,7 @@ __all__ = [
     "BatchInfo",
     "BatchRunner",
     "BatchValidationError",
+    "CallbackEvidence",
     "CallbackOutcome",
     "Fate",
     "Ledger",
@@ -59,4 +60,5 @@ __all__ = [
     "poll_sent",
     "render_report",
     "report_rows",
+    "write_report",
 ]

@@ -9,23 +9,27 @@ a BOM) gives the same batch, and a re-run resumes it instead of paying anyone tw
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
 from .._exceptions import InvalidRequestError, LigdicashError
 from .._validation import check_total, to_francs, to_phone
+from ._batch_read import BatchValidationError, RowProblem, read_rows
 
-__all__ = ["Batch", "BatchValidationError", "PayoutItem", "RowProblem", "load_batch"]
+__all__ = [
+    "Batch",
+    "BatchValidationError",
+    "PayoutItem",
+    "RowProblem",
+    "batch_id_of",
+    "load_batch",
+]
 
-REQUIRED_COLUMNS = ("reference", "phone", "amount")
-OPTIONAL_COLUMNS = ("type", "to_wallet", "description")
-COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 PAYOUT_TYPES = ("client", "merchant")
 MAX_REFERENCE_LENGTH = 64
 _TRUE = ("1", "true", "yes", "oui", "y", "o")
@@ -67,34 +71,6 @@ class PayoutItem:
 
 
 @dataclass(frozen=True)
-class RowProblem:
-    """A bad row: its line number and what is wrong with it."""
-
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
-
-
-class BatchValidationError(InvalidRequestError):
-    """The batch has bad rows (or is unreadable as a whole); nothing was sent.
-
-    Attributes:
-        problems: every problem found, each with its line number.
-    """
-
-    default_code = "invalid_batch"
-
-    def __init__(self, problems: list[RowProblem]) -> None:
-        self.problems = list(problems)
-        shown = "; ".join(str(p) for p in self.problems[:5])
-        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
-        count = len(self.problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the batch: {shown}{more}")
-
-
-@dataclass(frozen=True)
 class Batch:
     """A validated batch: its id (a digest of its items), its items, and the rows skipped.
 
@@ -121,8 +97,30 @@ class Batch:
 
 def batch_digest(items: Iterable[PayoutItem]) -> str:
     """The batch id of these items: stable across encodings, separators and key order."""
-    canonical = json.dumps([i.canonical() for i in items], sort_keys=True, ensure_ascii=True)
-    return "b" + hashlib.sha256(canonical.encode("ascii")).hexdigest()[:16]
+    digest = _Digest()
+    for item in items:
+        digest.add(item)
+    return digest.id()
+
+
+class _Digest:
+    """:func:`batch_digest` one item at a time: the SHA-256 of
+    ``json.dumps([item.canonical(), ...], sort_keys=True, ensure_ascii=True)``, fed piece by
+    piece (``[``, the items joined by ``", "``, ``]``), so that ids never change."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256(b"[")
+        self._first = True
+
+    def add(self, item: PayoutItem) -> None:
+        text = json.dumps(item.canonical(), sort_keys=True, ensure_ascii=True)
+        self._hash.update((text if self._first else ", " + text).encode("ascii"))
+        self._first = False
+
+    def id(self) -> str:
+        final = self._hash.copy()
+        final.update(b"]")
+        return "b" + final.hexdigest()[:16]
 
 
 def _read_bool(value: Any) -> bool:
@@ -138,18 +136,54 @@ def _read_bool(value: Any) -> bool:
     raise InvalidRequestError(f"to_wallet must be yes/no (or 1/0), got {value!r}")
 
 
+# More digits than any amount the API takes; int() of a longer string is refused anyway
+# (ValueError beyond 4,300 digits), and this keeps it constant-time.
+_MAX_AMOUNT_DIGITS = 15
+_GROUPED = re.compile(r"[0-9]{1,3}(?:([.,])[0-9]{3})(?:\1[0-9]{3})*")
+_DECIMAL = re.compile(r"[0-9]+[.,][0-9]+")
+
+
 def _read_amount(value: Any) -> int:
-    if isinstance(value, str):
-        cleaned = value.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-        if not cleaned.isdigit():
-            # "1500,50" or "1500.5": XOF has no cents; "1500.00" is whole and accepted.
-            whole = cleaned.replace(",", ".")
-            head, _, tail = whole.partition(".")
-            if not (head.isdigit() and tail and set(tail) == {"0"}):
-                raise InvalidRequestError(f"amount must be whole CFA francs, got {value!r}")
-            cleaned = head
-        value = int(cleaned)
+    """Whole CFA francs from a cell or a JSON value. XOF has no minor unit, so a ``.`` or
+    ``,`` is refused with what to write instead (``50.000`` and ``50,000`` are 50,000 in
+    some locales and 50 in others), except the one unambiguous form spreadsheets write for
+    a number cell with two decimals: ``5000,00`` / ``5000.00`` (never a thousands group)."""
+    if isinstance(value, str):  # a cell, or a JSON number as written (JsonDecimal)
+        text = value.strip()
+        # Spaces (and the no-break spaces of French locales) only ever group thousands.
+        cleaned = text.replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+        if cleaned[-3:] in (",00", ".00") and cleaned[:-3].isascii() and cleaned[:-3].isdigit():
+            cleaned = cleaned[:-3]
+        if cleaned.isascii() and cleaned.isdigit():
+            if len(cleaned.lstrip("0")) > _MAX_AMOUNT_DIGITS:
+                raise InvalidRequestError(f"amount {_shown(text)} is too large")
+            value = int(cleaned)
+        elif _GROUPED.fullmatch(cleaned):
+            raise InvalidRequestError(
+                f"amount {_shown(text)} is ambiguous: write {re.sub('[.,]', '', cleaned)}"
+                " (digits only, no separator)"
+            )
+        elif _DECIMAL.fullmatch(cleaned):
+            head = re.split("[.,]", cleaned)[0]
+            raise InvalidRequestError(
+                f"amount {_shown(text)} has decimals, and XOF has no cents: write whole francs"
+                f" (e.g. {head or '0'}), digits only"
+            )
+        elif "." in cleaned or "," in cleaned:
+            raise InvalidRequestError(
+                f"amount {_shown(text)} is ambiguous: write whole CFA francs in digits only, "
+                "no separator (e.g. 5000)"
+            )
+        else:
+            raise InvalidRequestError(
+                f"amount {_shown(text)} is not a whole number of CFA francs in digits (0-9)"
+            )
     return check_total(to_francs(value, "amount"), "amount")
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for a message, cut short (a cell may hold 100,000 characters)."""
+    return repr(text if len(text) <= 30 else text[:30] + "...")
 
 
 def _read_row(row: Mapping[str, Any], line: int, default_type: str) -> PayoutItem:
@@ -170,105 +204,78 @@ def _read_row(row: Mapping[str, Any], line: int, default_type: str) -> PayoutIte
     kind = str(row.get("type") or "").strip().lower() or default_type
     if kind not in PAYOUT_TYPES:
         raise InvalidRequestError(f"type must be 'client' or 'merchant', got {kind!r}")
+    kind = PAYOUT_TYPES[PAYOUT_TYPES.index(kind)]  # one shared string, not one per row
     to_wallet = _read_bool(row.get("to_wallet"))
     if to_wallet and kind != "client":
         raise InvalidRequestError("to_wallet only applies to type 'client'")
     description = row.get("description")
     description = "" if description is None else str(description).strip()
+    if "\x00" in description:
+        # PostgreSQL cannot store it, and no payout description needs it.
+        raise InvalidRequestError("description contains a NUL character")
     return PayoutItem(reference, phone, francs, kind, to_wallet, description, line)
 
 
-def _check_columns(columns: Iterable[str], line: int) -> list[RowProblem]:
-    names = list(columns)
-    problems = [
-        RowProblem(line, f"unknown column {name!r} (expected: {', '.join(COLUMNS)})")
-        for name in names
-        if name not in COLUMNS
-    ]
-    problems += [
-        RowProblem(line, f"missing column {name!r}")
-        for name in REQUIRED_COLUMNS
-        if name not in names
-    ]
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            problems.append(RowProblem(line, f"column {name!r} appears twice"))
-        seen.add(name)
-    return problems
+class _Scan:
+    """Validates rows one at a time: keeps the items (or only the digest), the problems,
+    and the first line of each reference (to refuse every copy of a repeated one)."""
+
+    def __init__(self, default_type: str, keep_items: bool, exclude: frozenset[str]) -> None:
+        self.default_type = default_type
+        self.keep_items = keep_items
+        self.exclude = exclude
+        self.items: list[PayoutItem] = []
+        self.problems: list[RowProblem] = []
+        self.digest = _Digest()
+        self.count = 0
+        self.first_line: dict[str, int] = {}
+        self.repeated: dict[str, list[int]] = {}
+
+    def add(self, line: int, row: Mapping[str, Any]) -> None:
+        try:
+            item = _read_row(row, line, self.default_type)
+        except LigdicashError as exc:
+            self.problems.append(RowProblem(line, exc.message))
+            return
+        first = self.first_line.setdefault(item.reference, line)
+        if first != line:
+            self.repeated.setdefault(item.reference, [first]).append(line)
+        if item.reference in self.exclude:
+            return
+        self.count += 1
+        if self.keep_items:
+            self.items.append(item)
+        else:
+            self.digest.add(item)
+
+    def repeat_problems(self) -> list[RowProblem]:
+        found = []
+        for ref, lines in self.repeated.items():
+            for line in lines:
+                others = ", ".join(str(n) for n in lines if n != line)
+                found.append(RowProblem(line, f"reference {ref!r} also on line {others}"))
+        return found
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise BatchValidationError(
-            [RowProblem(line, "the file is not UTF-8 (save it as 'CSV UTF-8' or JSON)")]
-        ) from None
-
-
-def _csv_rows(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowProblem]]:
-    header_line = text.split("\n", 1)[0]
-    # Excel in French locales writes ';' (the decimal comma takes ','): pick what the
-    # header uses, since a header never holds either inside a column name.
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return [], [RowProblem(1, "the file is empty")]
-    columns = [name.strip().lower() for name in header]
-    problems = _check_columns(columns, 1)
-    if problems:
-        return [], problems
-    rows: list[tuple[int, dict[str, Any]]] = []
-    line = reader.line_num
-    for record in reader:
-        start = line + 1
-        line = reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) != len(columns):
-            problems.append(
-                RowProblem(start, f"{len(record)} cells, but the header has {len(columns)}")
-            )
-            continue
-        rows.append((start, dict(zip(columns, record))))
-    return rows, problems
-
-
-def _json_rows(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowProblem]]:
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        line = getattr(exc, "lineno", 0)
-        return [], [RowProblem(line, f"not valid JSON: {getattr(exc, 'msg', exc)}")]
-    if isinstance(data, Mapping) and isinstance(data.get("payouts"), list):
-        data = data["payouts"]
-    if not isinstance(data, list):
-        return [], [RowProblem(0, 'JSON batch must be a list of objects (or {"payouts": [...]})')]
-    return _object_rows(data)
-
-
-def _object_rows(
-    data: Iterable[Any],
-) -> tuple[list[tuple[int, dict[str, Any]]], list[RowProblem]]:
-    rows: list[tuple[int, dict[str, Any]]] = []
-    problems: list[RowProblem] = []
-    for index, entry in enumerate(data, start=1):
-        if isinstance(entry, PayoutItem):
-            entry = entry.canonical()
-        if not isinstance(entry, Mapping):
-            problems.append(RowProblem(index, "item is not an object"))
-            continue
-        row = {str(k).strip().lower(): v for k, v in entry.items()}
-        found = _check_columns(list(row), index)
-        if found:
-            problems.extend(found)
-            continue
-        rows.append((index, row))
-    return rows, problems
+def _scan(
+    source: Any,
+    *,
+    skip_invalid: bool,
+    default_type: str,
+    format: Optional[str],
+    keep_items: bool,
+    exclude: frozenset[str] = frozenset(),
+) -> _Scan:
+    if default_type not in PAYOUT_TYPES:
+        raise InvalidRequestError(f"default_type must be 'client' or 'merchant': {default_type!r}")
+    scan = _Scan(default_type, keep_items, exclude)
+    for line, row in read_rows(source, format, scan.problems):
+        scan.add(line, row)
+    scan.problems += scan.repeat_problems()
+    scan.problems.sort(key=lambda p: p.line)
+    if scan.problems and not skip_invalid:
+        raise BatchValidationError(scan.problems)
+    return scan
 
 
 BatchSource = Union[str, "os.PathLike[str]", Iterable[Mapping[str, Any]]]
@@ -282,6 +289,9 @@ def load_batch(
     format: Optional[str] = None,
 ) -> Batch:
     """Read and validate a whole batch; raise before anything could be sent.
+
+    A CSV file is read row by row (a million rows hold only the validated items in
+    memory); a JSON file is parsed whole.
 
     Args:
         source: a ``.csv`` or ``.json`` file path, or an iterable of dicts (or
@@ -298,51 +308,50 @@ def load_batch(
             a file that is not UTF-8, an empty batch. Nothing has been sent.
         InvalidRequestError: the file cannot be read.
     """
-    if default_type not in PAYOUT_TYPES:
-        raise InvalidRequestError(f"default_type must be 'client' or 'merchant': {default_type!r}")
-    source_name = ""
-    if isinstance(source, (str, os.PathLike)):
-        source_name = os.fspath(source)
-        try:
-            with open(source_name, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            raise InvalidRequestError(f"cannot read {source_name}: {exc.strerror}") from None
-        text = _decode(data)
-        kind = format or ("json" if source_name.lower().endswith(".json") else "csv")
-        rows, problems = _json_rows(text) if kind == "json" else _csv_rows(text)
-    else:
-        rows, problems = _object_rows(source)
-    if problems and not rows:
-        raise BatchValidationError(problems)
-    return _validate(rows, problems, skip_invalid, default_type, source_name)
-
-
-def _validate(
-    rows: list[tuple[int, dict[str, Any]]],
-    problems: list[RowProblem],
-    skip_invalid: bool,
-    default_type: str,
-    source_name: str,
-) -> Batch:
-    items: list[PayoutItem] = []
-    for line, row in rows:
-        try:
-            items.append(_read_row(row, line, default_type))
-        except LigdicashError as exc:
-            problems.append(RowProblem(line, exc.message))
-    lines_by_reference: dict[str, list[int]] = {}
-    for item in items:
-        lines_by_reference.setdefault(item.reference, []).append(item.line)
-    duplicated = {ref: lines for ref, lines in lines_by_reference.items() if len(lines) > 1}
-    for ref, lines in duplicated.items():
-        for line in lines:
-            others = ", ".join(str(n) for n in lines if n != line)
-            problems.append(RowProblem(line, f"reference {ref!r} also on line {others}"))
-    items = [item for item in items if item.reference not in duplicated]
-    problems.sort(key=lambda p: p.line)
-    if problems and not skip_invalid:
-        raise BatchValidationError(problems)
+    scan = _scan(
+        source,
+        skip_invalid=skip_invalid,
+        default_type=default_type,
+        format=format,
+        keep_items=True,
+    )
+    items = scan.items
+    if scan.repeated:
+        items = [item for item in items if item.reference not in scan.repeated]
     if not items:
-        raise BatchValidationError(problems or [RowProblem(0, "the batch has no payouts")])
-    return Batch(batch_digest(items), tuple(items), tuple(problems), source_name)
+        raise BatchValidationError(scan.problems or [RowProblem(0, "the batch has no payouts")])
+    source_name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else ""
+    return Batch(batch_digest(items), tuple(items), tuple(scan.problems), source_name)
+
+
+def batch_id_of(
+    source: BatchSource,
+    *,
+    skip_invalid: bool = False,
+    default_type: str = "merchant",
+    format: Optional[str] = None,
+) -> str:
+    """The id :func:`load_batch` would give ``source``, without keeping its items (a
+    million-row file is read twice if it repeats a reference, never held in memory).
+
+    Raises:
+        BatchValidationError: as :func:`load_batch`.
+        InvalidRequestError: the file cannot be read.
+    """
+    if not isinstance(source, (str, os.PathLike)):
+        return load_batch(
+            source, skip_invalid=skip_invalid, default_type=default_type, format=format
+        ).id
+    options: dict[str, Any] = {
+        "skip_invalid": skip_invalid,
+        "default_type": default_type,
+        "format": format,
+    }
+    scan = _scan(source, keep_items=False, **options)
+    if scan.repeated:
+        # Every copy of a repeated reference is left out of the batch, which the first
+        # reading could not know before the end: read again without them.
+        scan = _scan(source, keep_items=False, exclude=frozenset(scan.repeated), **options)
+    if not scan.count:
+        raise BatchValidationError(scan.problems or [RowProblem(0, "the batch has no payouts")])
+    return scan.digest.id()

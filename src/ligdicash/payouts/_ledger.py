@@ -10,21 +10,21 @@ after that point leaves an item that is never re-sent by itself.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Optional
 
 from .._exceptions import InvalidRequestError
 from ._batch import Batch
 from ._ledger_base import (
-    EVIDENCE_RESOLUTION,
     ITEM_COLUMNS,
     STALE_AFTER,
     LedgerBase,
     WorkerIdentity,
     _pid_alive,
 )
-from ._records import BatchInfo, LedgerItem, item_id
+from ._records import BatchInfo, CallbackEvidence, LedgerItem, describe_evidence, item_id
 from ._states import (
     CANCELLED,
     COMPLETED,
@@ -78,7 +78,8 @@ class Ledger(LedgerBase):
                     "type, to_wallet, description, status, updated_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 ),
-                [
+                # A generator: a million rows are never all built at once.
+                (
                     (
                         item_id(batch.id, it.reference),
                         batch.id,
@@ -93,7 +94,7 @@ class Ledger(LedgerBase):
                         now,
                     )
                     for n, it in enumerate(batch.items)
-                ],
+                ),
             )
         return True
 
@@ -180,7 +181,31 @@ class Ledger(LedgerBase):
             params += list(statuses)
         with self._transaction() as cur:
             cur.execute(self._sql(query + " ORDER BY position"), tuple(params))
-            return [self._item(r) for r in cur.fetchall()]
+            found = [self._item(r) for r in cur.fetchall()]
+            evidence = self._batch_evidence(cur, batch_id)
+        return self._with_evidence(found, evidence)
+
+    def iter_items(
+        self, batch_id: str, *, statuses: Sequence[str] = (), chunk: int = 2000
+    ) -> Iterator[LedgerItem]:
+        """The batch's items in file order, read ``chunk`` at a time (each chunk its own
+        short transaction): a million-item batch never sits in memory. Items that move
+        while it runs are seen as they are when their chunk is read."""
+        with self._transaction() as cur:
+            evidence = self._batch_evidence(cur, batch_id)
+        query = f"SELECT {ITEM_COLUMNS} FROM payout_items WHERE batch_id = ? AND position > ?"  # noqa: S608
+        if statuses:
+            query += f" AND status IN ({', '.join('?' for _ in statuses)})"
+        query = self._sql(query + " ORDER BY position LIMIT ?")
+        after = -1
+        while True:
+            with self._transaction() as cur:
+                cur.execute(query, (batch_id, after, *statuses, chunk))
+                found = [self._item(r) for r in cur.fetchall()]
+            if not found:
+                return
+            yield from self._with_evidence(found, evidence)
+            after = found[-1].position
 
     def get(self, ledger_item_id: str) -> Optional[LedgerItem]:
         """One item by its id (``<batch>-<reference>``), or None."""
@@ -190,7 +215,10 @@ class Ledger(LedgerBase):
                 (ledger_item_id,),
             )
             row = cur.fetchone()
-        return None if row is None else self._item(row)
+            if row is None:
+                return None
+            evidence = self._evidence_rows(cur, "WHERE c.item_id = ?", ledger_item_id)
+        return self._with_evidence([self._item(row)], evidence)[0]
 
     def claim(self, batch_id: str, worker: WorkerIdentity) -> Optional[LedgerItem]:
         """Move the next ``pending`` item to ``sending`` for ``worker`` and return it.
@@ -374,33 +402,87 @@ class Ledger(LedgerBase):
 
     # -- settlement -----------------------------------------------------------------------
 
-    def record_evidence(self, ledger_item_id: str, final_status: str) -> None:
-        """Keep a verified callback's final status for an item that cannot take it yet."""
-        # An upsert: the JSON and the form copy of a callback arrive at the same moment.
+    def record_callback(self, evidence: CallbackEvidence) -> None:
+        """Keep what a callback said about an item without a token, for the operator.
+
+        Never settles anything (see :class:`~._records.CallbackEvidence`). One row per
+        item and claimed status: the JSON and form copies, and repeats, are counted.
+        """
+        now = time.time()
         self._execute_one(
-            "INSERT INTO payout_evidence (item_id, status, received_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (item_id) DO UPDATE SET status = excluded.status, "
-            "received_at = excluded.received_at",
-            (ledger_item_id, final_status, time.time()),
+            "INSERT INTO payout_callbacks (item_id, said_status, said_amount, said_customer, "
+            "hash_check, callback_token, first_at, last_at, received) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) "
+            "ON CONFLICT (item_id, said_status) DO UPDATE SET "
+            "said_amount = excluded.said_amount, said_customer = excluded.said_customer, "
+            "hash_check = excluded.hash_check, callback_token = excluded.callback_token, "
+            "last_at = excluded.last_at, received = payout_callbacks.received + 1",
+            (
+                evidence.item_id,
+                evidence.status[:20],
+                evidence.amount,
+                evidence.customer[:40],
+                evidence.hash_check[:20],
+                evidence.callback_token[:40],
+                now,
+                now,
+            ),
             durable=False,
         )
 
-    def settle_from_evidence(self, batch_id: str) -> int:
-        """Settle the batch's ``in_doubt`` items that a verified callback already answered."""
+    def callback_evidence(self, ledger_item_id: str) -> list[CallbackEvidence]:
+        """What callbacks said about an item while it had no token (oldest first)."""
         with self._transaction() as cur:
-            cur.execute(
-                self._sql(
-                    "SELECT e.item_id, e.status FROM payout_evidence e JOIN payout_items i "
-                    "ON i.id = e.item_id WHERE i.batch_id = ? AND i.status = ?"
-                ),
-                (batch_id, IN_DOUBT),
-            )
-            found = cur.fetchall()
-        return sum(
-            self.settle(ident, status, resolution=EVIDENCE_RESOLUTION)
-            for ident, status in found
-            if status in (COMPLETED, FAILED)
+            found = self._evidence_rows(cur, "WHERE c.item_id = ?", ledger_item_id)
+        return sorted(found.get(ledger_item_id, []), key=lambda e: e.first_at)
+
+    def _batch_evidence(self, cur: Any, batch_id: str) -> dict[str, list[CallbackEvidence]]:
+        # Driven by the (small) evidence table, not by the batch's million items (SQLite
+        # keeps the order of a CROSS JOIN; PostgreSQL plans it from its statistics).
+        return self._evidence_rows(
+            cur, "CROSS JOIN payout_items i WHERE i.id = c.item_id AND i.batch_id = ?", batch_id
         )
+
+    def _evidence_rows(
+        self, cur: Any, condition: str, param: str
+    ) -> dict[str, list[CallbackEvidence]]:
+        cur.execute(
+            self._sql(
+                "SELECT c.item_id, c.said_status, c.said_amount, c.said_customer, "  # noqa: S608
+                "c.hash_check, c.callback_token, c.first_at, c.last_at, c.received "
+                f"FROM payout_callbacks c {condition}"
+            ),
+            (param,),
+        )
+        found: dict[str, list[CallbackEvidence]] = {}
+        for r in cur.fetchall():
+            found.setdefault(r[0], []).append(
+                CallbackEvidence(
+                    item_id=r[0],
+                    status=r[1],
+                    amount=None if r[2] is None else int(r[2]),
+                    customer=r[3],
+                    hash_check=r[4],
+                    callback_token=r[5],
+                    first_at=float(r[6]),
+                    last_at=float(r[7]),
+                    received=int(r[8]),
+                )
+            )
+        return found
+
+    @staticmethod
+    def _with_evidence(
+        items: list[LedgerItem], evidence: dict[str, list[CallbackEvidence]]
+    ) -> list[LedgerItem]:
+        if not evidence:
+            return items
+        return [
+            dataclasses.replace(it, evidence=describe_evidence(evidence[it.id]))
+            if it.id in evidence
+            else it
+            for it in items
+        ]
 
     def settle_many(self, settlements: Sequence[tuple[str, str]]) -> int:
         """Record several ``(item id, completed|failed)`` status results from ``sent`` in

@@ -26,7 +26,6 @@ __all__ = ["ITEM_COLUMNS", "SCHEMA", "SCHEMA_VERSION", "LedgerBase", "WorkerIden
 #: the store's, so that one database may hold both.
 
 SCHEMA_VERSION = 1
-EVIDENCE_RESOLUTION = "callback (hash verified; no token to confirm)"
 #: A worker whose heartbeat is older than this is presumed dead (other hosts).
 STALE_AFTER = 30.0
 
@@ -54,10 +53,17 @@ SCHEMA = Schema(
         "CREATE INDEX IF NOT EXISTS payout_items_claim "
         "ON payout_items (batch_id, status, position)",
         "CREATE INDEX IF NOT EXISTS payout_items_reference ON payout_items (reference)",
-        # A verified callback that arrived while its item could not take it (still sending):
-        # kept so that the item is settled as soon as it becomes in_doubt.
-        "CREATE TABLE IF NOT EXISTS payout_evidence (item_id TEXT PRIMARY KEY, "
-        "status TEXT NOT NULL, received_at DOUBLE PRECISION NOT NULL)",
+        # File order within a batch: the report and iter_items read it in chunks.
+        "CREATE INDEX IF NOT EXISTS payout_items_position ON payout_items (batch_id, position)",
+        # What callbacks for items without a token (in_doubt, sending) claimed: evidence
+        # for the operator, never a settlement (a replayed hash can carry any body). One
+        # row per item and claimed status, so that callbacks that disagree both show, and
+        # a flood of forged posts cannot grow it beyond a few rows per item.
+        "CREATE TABLE IF NOT EXISTS payout_callbacks (item_id TEXT NOT NULL, "
+        "said_status TEXT NOT NULL, said_amount BIGINT, said_customer TEXT NOT NULL, "
+        "hash_check TEXT NOT NULL, callback_token TEXT NOT NULL, "
+        "first_at DOUBLE PRECISION NOT NULL, last_at DOUBLE PRECISION NOT NULL, "
+        "received INTEGER NOT NULL, PRIMARY KEY (item_id, said_status))",
         "CREATE TABLE IF NOT EXISTS payout_workers (id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, "
         "host TEXT NOT NULL, pid INTEGER NOT NULL, heartbeat_at DOUBLE PRECISION NOT NULL)",
     ),

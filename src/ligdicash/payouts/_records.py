@@ -3,12 +3,13 @@ what a run reports (its progress, how it ended)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from .._wire import mask_phone, short_token
 
-__all__ = ["BatchInfo", "LedgerItem", "Progress", "RunResult", "item_id"]
+__all__ = ["BatchInfo", "CallbackEvidence", "LedgerItem", "Progress", "RunResult", "item_id"]
 
 
 def item_id(batch_id: str, reference: str) -> str:
@@ -17,12 +18,69 @@ def item_id(batch_id: str, reference: str) -> str:
 
 
 @dataclass(frozen=True)
+class CallbackEvidence:
+    """What callbacks for an item without a token said: shown to the operator, never proof.
+
+    A callback's ``hash`` binds only the callback's own token to the account's keys, not
+    its body: one genuine callback of the account, replayed with another
+    ``transaction_id``, status or amount, still verifies. So a callback for an item whose
+    creation token the ledger lacks (``in_doubt``, or still ``sending``) is recorded here,
+    and only a status call with a token (``payouts resolve --sent TOKEN``) settles it.
+
+    Attributes:
+        item_id: the ledger item the callbacks named.
+        status: what they said (``completed``, ``cancelled``, ``pending`` or ``unknown``).
+        amount: the amount they said (None if absent).
+        customer: the recipient's number they said, masked.
+        hash_check: ``"verified"`` (the hash matches the account's keys: still not proof),
+            ``"wrong"`` (it does not: a forgery), ``"unchecked"`` (no keys were given), ``"absent"`` (the callback carries
+            no hash, as the documented payout callback does).
+        callback_token: the callback's own token, shortened (to search the dashboard with).
+        first_at, last_at: when the first and the latest such callback arrived (epoch s).
+        received: how many saying this status arrived (each settlement comes twice).
+    """
+
+    item_id: str
+    status: str
+    amount: Optional[int]
+    customer: str
+    hash_check: str
+    callback_token: str
+    first_at: float = 0.0
+    last_at: float = 0.0
+    received: int = 1
+
+    def describe(self) -> str:
+        """One line for people: ``callback received <UTC time>: says completed, amount ...``."""
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.last_at))
+        amount = "no amount" if self.amount is None else f"amount {self.amount}"
+        times = f" ({self.received} received)" if self.received > 1 else ""
+        return (
+            f"callback received {when}{times}: says {self.status}, {amount}, customer "
+            f"{self.customer or '?'}, hash {self.hash_check}, callback token "
+            f"{self.callback_token or '?'} (not proof: check the LigdiCash dashboard)"
+        )
+
+
+def describe_evidence(evidence: list[CallbackEvidence]) -> str:
+    """The evidence of one item as one line ("" if none); says so when callbacks disagree."""
+    if not evidence:
+        return ""
+    text = "; ".join(e.describe() for e in sorted(evidence, key=lambda e: e.last_at))
+    if len({e.status for e in evidence}) > 1:
+        text = "callbacks DISAGREE: " + text
+    return text
+
+
+@dataclass(frozen=True)
 class LedgerItem:
     """One payout as the ledger records it.
 
     ``token`` is the creation token (empty until LigdiCash answered); ``error`` the last
-    error's text; ``resolution`` how an in-doubt item was settled (``"callback"``,
-    ``"operator: sent"``, ``"operator: not sent"``).
+    error's text; ``resolution`` how an in-doubt item was settled (``"callback, confirmed
+    by status"``, ``"operator: sent"``, ``"operator: not sent"``); ``evidence`` what
+    callbacks said about it while it had no token (see :class:`CallbackEvidence`; never
+    proof), "" if none.
     """
 
     id: str
@@ -43,6 +101,7 @@ class LedgerItem:
     updated_at: float = 0.0
     polled_at: float = 0.0
     resolution: str = ""
+    evidence: str = ""
 
     @property
     def status_type(self) -> str:

@@ -205,7 +205,6 @@ class BatchRunner:
             await self._ledger_call("set_paused", self.batch_id, "")
         await self._ledger_call("heartbeat", self.identity, self.batch_id)
         recovered = await self._ledger_call("recover", self.batch_id, self.identity)
-        await self._ledger_call("settle_from_evidence", self.batch_id)
         started = time.monotonic()
         senders = SendSlots(
             ledger_call=self._ledger_call,
@@ -285,7 +284,6 @@ class BatchRunner:
 
     async def _poll(self, client: AsyncClient) -> None:
         try:
-            await self._ledger_call("settle_from_evidence", self.batch_id)
             # Small rounds (four status calls per sender): the loop stays responsive.
             await apoll_sent(
                 self.ledger,

@@ -68,7 +68,6 @@ def _record_error(
         yield LedgerCall("move", (item.id, FAILED), error)
     elif outcome.fate is Fate.IN_DOUBT:
         yield LedgerCall("move", (item.id, IN_DOUBT), error)
-        yield LedgerCall("settle_from_evidence", (batch_id,))
     elif outcome.fate is Fate.STOP:
         # Every other sender stops claiming before this refusal is even written down.
         yield Halt("paused", outcome.message)

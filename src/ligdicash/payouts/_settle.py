@@ -2,12 +2,16 @@
 
 A callback is never proof. For an item whose creation token the ledger has, the callback
 only triggers :meth:`Client.confirm_callback` with that token, and the *status call* settles
-the item. For an ``in_doubt`` item (the answer with the token was lost) there is no token to
-ask with: a callback whose ``hash`` verifies against the account's credentials, whose
-``custom_data["transaction_id"]`` names the item, and whose amount and number match it,
-is what LigdiCash alone could have sent; it resolves the item and says so in
-``resolution`` (``"callback (hash verified; no token to confirm)"``). Without valid
-credentials or hash, the item stays ``in_doubt`` for an operator.
+the item. An item without a token (``in_doubt``: the answer with the token was lost; or
+still ``sending``) has nothing to ask with, and the callback's ``hash`` cannot stand in:
+``sha256(api_key + callback token + auth_token)`` binds only the callback's own token, so
+one genuine callback of the account, replayed with another ``transaction_id``, status or
+amount, still verifies. Such a callback is recorded as :class:`~._records.CallbackEvidence`
+for the operator (``payouts status``, the report, :attr:`LedgerItem.evidence`) and settles
+nothing; the operator finds the payout on the LigdiCash dashboard and resolves the item
+(``resolve --sent TOKEN``: the next status call settles it). The callback's own token is
+no way in either: LigdiCash documents it as different from the creation token, and a
+payout's status answer carries no ``transaction_id`` or amount to tie it to this item.
 
 Both are sans-IO generators (:func:`poll_round`, :func:`callback_steps`) of the effects of
 :mod:`._effects`: :func:`poll_sent` / :func:`apply_callback` drive them in the calling
@@ -26,13 +30,13 @@ from typing import TYPE_CHECKING, Any, Optional
 from .._bulk import TransactionResult
 from .._callbacks import Callback, parse_callback
 from .._drive import adrive, drive
-from .._exceptions import CallbackMismatchError, InvalidCallbackError, LigdicashError
+from .._exceptions import CallbackMismatchError, LigdicashError
 from .._models import Transaction
+from .._wire import mask_phone, short_token
 from ._effects import ClientCall, Effect, LedgerCall, aperformer, performer
 from ._ledger import Ledger
-from ._ledger_base import EVIDENCE_RESOLUTION
-from ._records import LedgerItem
-from ._states import COMPLETED, FAILED, FINAL_STATUSES, IN_DOUBT, SENDING
+from ._records import CallbackEvidence, LedgerItem
+from ._states import COMPLETED, FAILED, FINAL_STATUSES, IN_DOUBT
 
 if TYPE_CHECKING:
     from .._async_client import AsyncClient
@@ -159,10 +163,11 @@ class CallbackOutcome:
     Attributes:
         item_id: the ledger item the callback names ("" if none).
         status: the item's status afterwards ("" if unknown).
-        action: ``"settled"``, ``"already_final"``, ``"unconfirmed"`` (kept for later; the
-            status call failed, or the item has no token and the hash could not be
-            verified), ``"recorded"`` (kept until the item, still ``sending``, becomes
-            ``in_doubt``), ``"not_ours"`` (no such item) or ``"mismatch"``.
+        action: ``"settled"`` (a status call with the item's token settled it),
+            ``"already_final"``, ``"unconfirmed"`` (kept for later: the status call
+            failed or was not final), ``"recorded"`` (the item has no token: what the
+            callback said is kept as evidence for the operator, nothing is settled),
+            ``"not_ours"`` (no such item) or ``"mismatch"`` (the status call disagrees).
     """
 
     item_id: str
@@ -180,7 +185,10 @@ def callback_steps(
     """
     callback = parse_callback(body, content_type)
     ident = callback.order_id  # custom_data["transaction_id"], else a payout's root id
-    item: Optional[LedgerItem] = (yield LedgerCall("get", (ident,))) if ident else None
+    # Item ids are a hex batch id and a printable reference: anything else is not ours,
+    # and is not worth a query (a NUL would be refused by PostgreSQL).
+    known = bool(ident) and ident.isprintable() and len(ident) <= 200
+    item: Optional[LedgerItem] = (yield LedgerCall("get", (ident,))) if known else None
     if item is None:
         return CallbackOutcome(ident, "", "not_ours")
     if item.status in FINAL_STATUSES:
@@ -214,28 +222,44 @@ def callback_steps(
     return (yield from _after(item, "settled" if settled else "unconfirmed"))
 
 
+_SAID = {"completed": "completed", "cancelled": "cancelled", "pending": "pending"}
+
+
+def _plausible(amount: Optional[int]) -> bool:
+    return amount is not None and 0 <= amount < 10**15
+
+
+def _hash_check(callback: Callback, api_key: str, auth_token: str) -> str:
+    if not (api_key and auth_token):
+        return "unchecked"
+    if not callback.hash:
+        # The documented payout callback carries no hash at all: absent is not forged.
+        return "absent"
+    return "verified" if callback.hash_matches(api_key=api_key, auth_token=auth_token) else "wrong"
+
+
 def _tokenless_steps(
     item: LedgerItem, callback: Callback, api_key: str, auth_token: str
 ) -> Generator[Effect, Any, CallbackOutcome]:
-    if item.status not in (IN_DOUBT, SENDING) or not (api_key and auth_token):
-        return CallbackOutcome(item.id, item.status, "unconfirmed")
-    try:
-        callback.verify_hash(api_key=api_key, auth_token=auth_token)
-    except InvalidCallbackError:
-        return CallbackOutcome(item.id, item.status, "unconfirmed")
-    if callback.amount != item.amount or (callback.customer and callback.customer != item.phone):
-        return CallbackOutcome(item.id, item.status, "mismatch")
-    final = COMPLETED if callback.status == "completed" else None
-    final = FAILED if callback.status == "cancelled" else final
-    if final is None:
-        return CallbackOutcome(item.id, item.status, "unconfirmed")
-    if item.status == SENDING:
-        # A worker is waiting for the answer (or died waiting): keep what the callback
-        # says; if the answer never comes, the item becomes in_doubt and this settles it.
-        yield LedgerCall("record_evidence", (item.id, final))
-        return CallbackOutcome(item.id, item.status, "recorded")
-    settled = yield LedgerCall("settle", (item.id, final), {"resolution": EVIDENCE_RESOLUTION})
-    return (yield from _after(item, "settled" if settled else "unconfirmed"))
+    # Evidence, never a settlement: the hash does not cover the body (see the module doc).
+    evidence = CallbackEvidence(
+        item_id=item.id,
+        status=_SAID.get(callback.status, "unknown"),
+        # A forged amount beyond any payout would not fit the column: shown as absent.
+        amount=callback.amount if _plausible(callback.amount) else None,
+        customer=mask_phone(callback.customer) if callback.customer else "",
+        hash_check=_hash_check(callback, api_key, auth_token),
+        callback_token=short_token(callback.token),
+    )
+    yield LedgerCall("record_callback", (evidence,))
+    if item.status == IN_DOUBT:
+        logger.warning(
+            "payout %s is in_doubt; a callback says %s (evidence only, not settled: "
+            "find it on the LigdiCash dashboard and run `ligdicash payouts resolve`)",
+            item.id,
+            evidence.status,
+        )
+    return CallbackOutcome(item.id, item.status, "recorded")
 
 
 def _after(item: LedgerItem, action: str) -> Generator[Effect, Any, CallbackOutcome]:
@@ -257,9 +281,11 @@ def apply_callback(
 ) -> CallbackOutcome:
     """Settle the ledger item a payout callback names, after confirming it.
 
-    Wire it in the endpoint your ``callback_url`` points to (answer 200 first). Pass the
-    account's ``api_key`` and ``auth_token`` so that callbacks for ``in_doubt`` items
-    (which have no token to confirm with) can be checked by their hash.
+    Wire it in the endpoint your ``callback_url`` points to (answer 200 first). Only a
+    status call with the item's token settles it; a callback for an item without a token
+    (``in_doubt``) is kept as evidence for the operator (:attr:`LedgerItem.evidence`).
+    ``api_key`` and ``auth_token``, if given, only say in that evidence whether the
+    callback's ``hash`` matched (a replayed genuine hash matches whatever the body says).
 
     Raises:
         InvalidCallbackError: the body is not a LigdiCash callback.
