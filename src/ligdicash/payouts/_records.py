@@ -22,7 +22,8 @@ class LedgerItem:
 
     ``token`` is the creation token (empty until LigdiCash answered); ``error`` the last
     error's text; ``resolution`` how an in-doubt item was settled (``"callback"``,
-    ``"operator: sent"``, ``"operator: not sent"``).
+    ``"operator: sent"``, ``"operator: not sent"``); ``line`` the line of the batch file it
+    came from (0 when unknown: recorded before schema 2, or not from a file).
     """
 
     id: str
@@ -43,6 +44,7 @@ class LedgerItem:
     updated_at: float = 0.0
     polled_at: float = 0.0
     resolution: str = ""
+    line: int = 0
 
     @property
     def status_type(self) -> str:
