@@ -162,6 +162,8 @@ def test_the_refusal_lives_in_the_ledger_with_the_earlier_batch_and_line(tmp_pat
         with pytest.raises(ReferenceReusedError, match="PAY-3") as again:
             ledger.add_batch(edited)
         assert again.value.count == 1
+        with pytest.raises(InvalidRequestError, match="'PAY-4'"):  # a typo is not ignored
+            ledger.add_batch(edited, new_payments=["PAY-3", "PAY-4"])
         assert ledger.add_batch(edited, new_payments=["PAY-3"]) is True
         holder = ledger.payment_of("PAY-3")
         assert holder is not None

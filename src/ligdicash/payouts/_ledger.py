@@ -47,7 +47,8 @@ RECENT_WINDOW = 7 * 24 * 3600.0
 class Ledger(LedgerBase):
     """Durable record of every payout of every batch, shared by all workers of a store.
 
-    Open one with :func:`ligdicash.payouts.open_ledger` (``sqlite:///path`` or
+    A ledger holds one account's payouts, and a reference is one payment of that account
+    (:meth:`add_batch`). Open one with :func:`ligdicash.payouts.open_ledger` (``sqlite:///path`` or
     ``postgresql://...``). Methods are thread-safe; each commits before it returns.
     State changes that the machine does not allow raise :class:`LedgerStateError`.
     """
@@ -77,11 +78,20 @@ class Ledger(LedgerBase):
         Raises:
             ReferenceReusedError: a reference of ``batch`` is already in another batch of
                 this ledger; the message names the batch, the line and the status.
+            InvalidRequestError: ``new_payments`` names a reference the batch does not have
+                (a typo).
             StoreUnavailableError: the database failed; nothing was recorded.
         """
-        allowed = frozenset(it.reference for it in batch.items) if allow_overlap else None
-        if allowed is None:
-            allowed = frozenset(new_payments)
+        references = {it.reference for it in batch.items}
+        if isinstance(new_payments, str):  # one reference, not its characters
+            new_payments = [new_payments]
+        unknown = sorted(set(new_payments) - references)
+        if unknown:
+            shown = ", ".join(repr(ref) for ref in unknown[:5])
+            raise InvalidRequestError(
+                f"--allow-repeat (new_payments) names references not in the batch: {shown}"
+            )
+        allowed = frozenset(references if allow_overlap else new_payments)
         for _attempt in range(3):
             try:
                 return self._add_batch(batch, allowed)
