@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -243,3 +244,47 @@ def test_a_ledger_an_earlier_version_kept_beside_the_file_is_not_bypassed(
     status = cli("payouts", "status", str(path), "--json", env=env)
     assert status.returncode == 0, status.stderr
     assert '"pending": 3' in status.stdout
+
+
+def test_a_version_1_postgres_ledger_is_migrated_under_its_lock(own_pg_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(own_pg_url, autocommit=True) as conn:
+        for statement in V1_TABLES:
+            conn.execute(statement)
+        for batch in ("b1", "b2", "b3"):
+            conn.execute("INSERT INTO payout_batches VALUES (%s, '', 1, 100, '', 1.0)", (batch,))
+            status = "cancelled" if batch == "b3" else "completed"
+            conn.execute(
+                "INSERT INTO payout_items (id, batch_id, position, reference, phone, amount, "
+                "type, to_wallet, description, status, updated_at) "
+                "VALUES (%s, %s, 0, 'R', '22670000001', 100, 'merchant', 0, '', %s, 1.0)",
+                (f"{batch}-R", batch, status),
+            )
+    # Two ledgers opening it at once: one migrates, the other finds version 2.
+    opened: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: opened.append(open_ledger(own_pg_url))) for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(opened) == 2
+    ledger = opened[0]
+    try:
+        holder = ledger.payment_of("R")
+        assert holder is not None
+        assert holder.batch_id in ("b1", "b2")
+        with pytest.raises(ReferenceReusedError):
+            ledger.add_batch(
+                load_batch([{"reference": "R", "phone": "22670000001", "amount": 100}])
+            )
+    finally:
+        for each in opened:
+            each.close()
+    with psycopg.connect(own_pg_url, autocommit=True) as conn:
+        row = conn.execute("SELECT version FROM ligdicash_schema WHERE component = 'payouts'")
+        assert row.fetchone() == (2,)
+        holders = conn.execute("SELECT id FROM payout_items WHERE repeat_key = '' ORDER BY id")
+        assert len(holders.fetchall()) == 1  # one of b1/b2; the cancelled b3 holds nothing
