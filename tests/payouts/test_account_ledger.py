@@ -288,3 +288,31 @@ def test_a_version_1_postgres_ledger_is_migrated_under_its_lock(own_pg_url: str)
         assert row.fetchone() == (2,)
         holders = conn.execute("SELECT id FROM payout_items WHERE repeat_key = '' ORDER BY id")
         assert len(holders.fetchall()) == 1  # one of b1/b2; the cancelled b3 holds nothing
+
+
+def test_an_edited_copy_beside_a_1x_ledger_is_checked_against_it(
+    tmp_path: Path, ligdicash_sandbox: Any
+) -> None:
+    env = sandbox_env(ligdicash_sandbox)
+    # ligdicash 1.x paid payouts.csv with its ledger beside the file...
+    first = write(tmp_path / "payouts.csv", ROWS)
+    old = open_ledger(default_ledger_url(str(first)))
+    paid = load_batch(str(first))
+    old.add_batch(paid)
+    for item in old.items(paid.id):
+        old.move(item.id, "sending", expect=["pending"])
+        old.move(item.id, "sent", expect=["sending"], token="t")
+        old.move(item.id, "completed", expect=["sent"])
+    old.close()
+    # ... and, upgraded, the operator runs an edited copy saved in the same folder.
+    edited = write(tmp_path / "payouts-v2.csv", [*ROWS[:2], ("PAY-3", "22670000003", 9500)])
+    run = cli("payouts", "run", str(edited), "--yes", env=env)
+    assert run.returncode == 2, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert "payouts.csv.ledger.db" in run.stderr
+    assert f"reference 'PAY-1' is already in batch {paid.id}" in run.stderr
+    assert paid_per_reference(ligdicash_sandbox) == {}
+    fixed = write(tmp_path / "payouts-v3.csv", [("PAY-3", "22670000003", 500)])
+    again = cli("payouts", "run", str(fixed), "--yes", "--allow-repeat", "PAY-3", env=env)
+    assert again.returncode == 0, again.stderr
+    assert paid_per_reference(ligdicash_sandbox) == {"PAY-3": 1}

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
 from ._common import (
@@ -61,6 +62,28 @@ def _ledger_of_file(file: str, account: Any, *, writing: bool) -> Ledger:
             EXIT_USAGE,
         )
     return _closed_with_command(open_ledger(account_ledger_url(account)))
+
+
+def _check_earlier_ledgers(file: str, batch: Any, allowed: Sequence[str]) -> None:
+    """Refuse a batch whose references a ledger of ligdicash 1.x in the file's folder
+    (``*.ledger.db``, one per batch file) holds: batches paid before the account's ledger
+    existed are only there, and an edited copy is usually saved beside the original."""
+    import glob
+
+    from ..payouts import ReferenceReusedError, open_ledger
+
+    folder = os.path.dirname(os.path.abspath(file))
+    references = [it.reference for it in batch.items if it.reference not in set(allowed)]
+    for path in sorted(glob.glob(os.path.join(glob.escape(folder), "*.ledger.db"))):
+        ledger = open_ledger("sqlite:///" + path)
+        try:
+            found = [e for e in ledger.payments_of(references) if e.batch_id != batch.id]
+        finally:
+            ledger.close()
+        if found:
+            raise ReferenceReusedError.about(
+                found[:5], count=len(found), ledger=f"{path} (the ledger of an earlier ligdicash)"
+            )
 
 
 def _env_api_key() -> str:
@@ -296,12 +319,14 @@ def register(cli: click.Group) -> None:
                 print(f"ligdicash: {say('cli.skipped', problem=problem)}", file=sys.stderr)
             client = make_client(options)
             store = options.pop("store")
+            allow_repeat = options.pop("allow_repeat")
             if store:
                 ledger = _closed_with_command(open_ledger(store))
             else:
                 ledger = _ledger_of_file(file, client, writing=True)
             existing = batch.id in ledger.batch_ids()
-            allow_repeat = options.pop("allow_repeat")
+            if not store and not existing:
+                _check_earlier_ledgers(file, batch, allow_repeat)
             if not existing:
                 existing = not ledger.add_batch(batch, new_payments=allow_repeat)
             info = ledger.batch_info(batch.id)

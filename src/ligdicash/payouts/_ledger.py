@@ -183,9 +183,13 @@ class Ledger(LedgerBase):
 
     def payment_of(self, reference: str) -> Optional[EarlierPayment]:
         """The item that holds ``reference`` in this ledger (not cancelled), or None."""
-        with self._transaction() as cur:
-            found = self._holders(cur, [reference])
+        found = self.payments_of([reference])
         return found[0] if found else None
+
+    def payments_of(self, references: Sequence[str]) -> list[EarlierPayment]:
+        """The items that hold these references in this ledger (not cancelled)."""
+        with self._transaction() as cur:
+            return self._holders(cur, list(references))
 
     def recent_payments(
         self, batch: Batch, *, within: float = RECENT_WINDOW

@@ -86,10 +86,15 @@ class ReferenceReusedError(InvalidRequestError):
         self.count = count
 
     @classmethod
-    def about(cls, earlier: Sequence[EarlierPayment], *, count: int) -> ReferenceReusedError:
-        """The refusal for ``earlier`` (``count`` references taken in all)."""
+    def about(
+        cls, earlier: Sequence[EarlierPayment], *, count: int, ledger: str = ""
+    ) -> ReferenceReusedError:
+        """The refusal for ``earlier`` (``count`` references taken in all; ``ledger``: the
+        ledger they were found in, when it is not the one the batch was meant for)."""
         first = earlier[0]
         shown = f"reference {first.reference!r} is already in {first.where}"
+        if ledger:
+            shown = f"{ledger}: {shown}"
         others = ", ".join(f"{e.reference!r} ({e.where})" for e in earlier[1:5])
         if others:
             shown += f"; so are {others}"
