@@ -124,3 +124,27 @@ def test_two_cli_runs_racing_on_postgres_pay_each_reference_once(
     )
     assert len(paid) == 600
     assert set(paid.values()) == {1}
+
+
+def test_the_same_file_run_twice_at_once_on_postgres_is_one_batch_worked_by_both(
+    tmp_path: Path, ligdicash_sandbox: Any, pg_url: str
+) -> None:
+    env = {**sandbox_env(ligdicash_sandbox), "LIGDICASH_PAYOUTS_STORE": pg_url}
+    for trial in range(3):
+        lines = ["reference;phone;amount"]
+        lines += [f"S{trial}-{i};22670123456;{100 + i}" for i in range(200)]
+        path = tmp_path / f"same{trial}.csv"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        procs = [popen("payouts", "run", str(path), "--yes", env=env) for _ in range(2)]
+        for proc in procs:
+            _, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+            assert "Traceback" not in err
+            assert "UniqueViolation" not in err
+    paid = collections.Counter(
+        str((tx.get("custom_data") or {}).get("transaction_id")).split("-", 1)[1]
+        for tx in ligdicash_sandbox.transactions()
+        if tx.get("kind", "").endswith("payout")
+    )
+    assert len(paid) == 600
+    assert set(paid.values()) == {1}
