@@ -31,6 +31,17 @@ def fake(_fake_server: FakeLigdicash) -> Iterator[FakeLigdicash]:
 
 
 @pytest.fixture(autouse=True)
+def isolated_data_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Every test (and every command it runs) has a data directory of its own: the
+    accounts' default payout ledgers never go to the real home, nor from one test to
+    another (the sandbox's API key is the same for all)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    monkeypatch.delenv("LIGDICASH_DATA_DIR", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def clean_module_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts with unset module settings, no LIGDICASH_* env and fast backoff."""
     for setting in SETTINGS:

@@ -40,6 +40,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cli.no_batch": "the ledger has no batch",
         "cli.resolve_one_of": "give exactly one of --sent TOKEN or --not-sent",
         "cli.resolve_where": "give --store URL or --file BATCH_FILE",
+        "cli.recent": "warning: {count} payout(s) of this batch pay a recipient the same "
+        "amount as a payout less than {window} old:",
+        "cli.recent_line": "  line {line}: {phone}, {amount} XOF; like {reference} in {where}, "
+        "{ago} ago",
+        "cli.recent_more": "  ... and {count} more",
+        "cli.legacy_ledger": "{file} has the ledger of an earlier ligdicash beside it "
+        "({ledger}), which the account's ledger does not know: run with --store {url} to "
+        "finish or see its batches",
+        "cli.duration_days": "{n} day(s)",
+        "cli.duration_hours": "{n} h",
+        "cli.duration_minutes": "{n} min",
         "cli.payout_sent": "sent; token: {token}",
         "cli.payout_in_doubt": "{error}. The payout MAY HAVE BEEN SENT: do not send it again "
         "before checking your LigdiCash dashboard",
@@ -172,6 +183,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cli.no_batch": "le registre n'a aucun lot",
         "cli.resolve_one_of": "donnez soit --sent TOKEN, soit --not-sent",
         "cli.resolve_where": "donnez --store URL ou --file FICHIER_DU_LOT",
+        "cli.recent": "attention : {count} transfert(s) de ce lot paient à un bénéficiaire "
+        "le même montant qu'un transfert datant de moins de {window} :",
+        "cli.recent_line": "  ligne {line} : {phone}, {amount} XOF ; comme {reference} dans "
+        "{where}, il y a {ago}",
+        "cli.recent_more": "  ... et {count} autre(s)",
+        "cli.legacy_ledger": "{file} a à côté de lui le registre d'une version antérieure de "
+        "ligdicash ({ledger}), que le registre du compte ne connaît pas : lancez avec --store "
+        "{url} pour terminer ou consulter ses lots",
+        "cli.duration_days": "{n} jour(s)",
+        "cli.duration_hours": "{n} h",
+        "cli.duration_minutes": "{n} min",
         "cli.payout_sent": "envoyé ; token : {token}",
         "cli.payout_in_doubt": "{error}. Le transfert A PEUT-ÊTRE ÉTÉ ENVOYÉ : ne le renvoyez "
         "pas avant d'avoir vérifié votre tableau de bord LigdiCash",

@@ -10,7 +10,7 @@ from typing import Any
 
 from cli_helpers import cli, popen, sandbox_env
 
-from ligdicash.payouts import default_ledger_url, load_batch, open_ledger
+from ligdicash.payouts import account_ledger_url, load_batch, open_ledger
 
 
 def batch_file(tmp_path: Path, n: int, *, kind: str = "merchant", sep: str = ";") -> Path:
@@ -133,7 +133,7 @@ def test_sigint_finishes_in_flight_records_it_and_a_rerun_completes(
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    ledger = open_ledger(default_ledger_url(str(path)))
+    ledger = open_ledger(account_ledger_url(ligdicash_sandbox.api_key))
     info = ledger.batch_info(batch_id)
     assert info.count("sending", "in_doubt") == 0
     assert 0 < info.count("sent", "completed") < 300

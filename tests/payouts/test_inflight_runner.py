@@ -20,8 +20,8 @@ from ligdicash.payouts import (
     BatchRunner,
     Ledger,
     aapply_callback,
+    account_ledger_url,
     apoll_sent,
-    default_ledger_url,
     load_batch,
     open_ledger,
 )
@@ -259,7 +259,7 @@ def test_sigint_with_wide_windows_then_resume_pays_everyone_once(
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    ledger = open_ledger(default_ledger_url(str(path)))
+    ledger = open_ledger(account_ledger_url(ligdicash_sandbox.api_key))
     batch_id = load_batch(str(path)).id
     info = ledger.batch_info(batch_id)
     assert info.count("sending", "in_doubt") == 0  # what was in flight was recorded

@@ -18,6 +18,7 @@ from ligdicash.payouts import (
     load_batch,
     open_ledger,
 )
+from ligdicash.payouts._ledger_base import SCHEMA_VERSION
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def test_the_schema_is_created_once_with_its_version(pg: Ledger, pg_url: str) ->
     again = open_ledger(pg_url)  # idempotent
     with again._transaction() as cur:
         cur.execute("SELECT version FROM ligdicash_schema WHERE component = 'payouts'")
-        assert cur.fetchone() == (1,)
+        assert cur.fetchone() == (SCHEMA_VERSION,) == (2,)
     again.close()
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
 from ._common import (
@@ -25,6 +26,7 @@ from ._common import (
 if TYPE_CHECKING:
     import click
 
+    from .._client import Client
     from ..payouts import BatchInfo, Ledger, RunResult
 
 STORE_ENV = "LIGDICASH_PAYOUTS_STORE"
@@ -32,7 +34,7 @@ STORE_ENV = "LIGDICASH_PAYOUTS_STORE"
 SHOWN_DOUBTS = 50
 STORE_HELP = (
     "Ledger URL: sqlite:///FILE or postgresql://... (env LIGDICASH_PAYOUTS_STORE; default: "
-    "a SQLite file beside the batch file)"
+    "the account's ledger, one per API key in the user's data directory)"
 )
 
 
@@ -45,9 +47,63 @@ def _closed_with_command(ledger: Ledger) -> Ledger:
     return ledger
 
 
-def _open(batch: str, store: Optional[str]) -> tuple[Ledger, str]:
-    """The ledger and batch id for BATCH, which is a batch file or a batch id."""
-    from ..payouts import default_ledger_url, open_ledger
+def _ledger_of_file(file: str, account: Any, *, writing: bool) -> Ledger:
+    """The default ledger for a batch FILE: the account's (``account``: an API key or a
+    client). A ledger that ligdicash before schema 2 kept beside the file holds batches the
+    account's does not know: reading commands use it, writing ones refuse to go on without
+    an explicit ``--store`` (the account's ledger would take the file for a new batch)."""
+    from ..payouts import account_ledger_url, default_ledger_url, open_ledger
+
+    legacy = default_ledger_url(file)
+    legacy_path = legacy[len("sqlite:///") :]
+    if os.path.isfile(legacy_path):
+        if not writing:
+            return _closed_with_command(open_ledger(legacy))
+        fail(
+            say("cli.legacy_ledger", file=file, ledger=legacy_path, url=legacy),
+            EXIT_USAGE,
+        )
+    return _closed_with_command(open_ledger(account_ledger_url(account)))
+
+
+def _check_earlier_ledgers(file: str, batch: Any, allowed: Sequence[str]) -> None:
+    """Refuse a batch whose references a ledger of ligdicash 1.x in the file's folder
+    (``*.ledger.db``, one per batch file) holds: batches paid before the account's ledger
+    existed are only there, and an edited copy is usually saved beside the original."""
+    import glob
+
+    from ..payouts import ReferenceReusedError, open_ledger
+
+    folder = os.path.dirname(os.path.abspath(file))
+    references = [it.reference for it in batch.items if it.reference not in set(allowed)]
+    for path in sorted(glob.glob(os.path.join(glob.escape(folder), "*.ledger.db"))):
+        ledger = open_ledger("sqlite:///" + path)
+        try:
+            found = [e for e in ledger.payments_of(references) if e.batch_id != batch.id]
+        finally:
+            ledger.close()
+        if found:
+            raise ReferenceReusedError.about(
+                found[:5], count=len(found), ledger=f"{path} (the ledger of an earlier ligdicash)"
+            )
+
+
+def _env_api_key() -> str:
+    from .._config import SETTINGS
+
+    for setting in SETTINGS:
+        if setting.name == "api_key" and setting.env:
+            return os.environ.get(setting.env, "")
+    return ""
+
+
+def _open(
+    batch: str, store: Optional[str], account: Any = None, *, writing: bool = False
+) -> tuple[Ledger, str]:
+    """The ledger and batch id for BATCH, which is a batch file or a batch id (then
+    ``latest`` is the newest batch); the default ledger is ``account``'s (an API key or a
+    client; the environment's API key if None)."""
+    from ..payouts import open_ledger
     from ..payouts._batch import batch_id_of
 
     if os.path.isfile(batch):
@@ -55,16 +111,60 @@ def _open(batch: str, store: Optional[str]) -> tuple[Ledger, str]:
         # file had no bad rows: reading with skip_invalid gives the id either way (and
         # keeps no row in memory).
         batch_id = batch_id_of(batch, skip_invalid=True)
-        return _closed_with_command(open_ledger(store or default_ledger_url(batch))), batch_id
-    if not store:
-        fail(say("cli.not_a_file", batch=repr(batch)), EXIT_USAGE)
-    ledger = _closed_with_command(open_ledger(store))
+        if store:
+            return _closed_with_command(open_ledger(store)), batch_id
+        account = _env_api_key() if account is None else account
+        return _ledger_of_file(batch, account, writing=writing), batch_id
+    if store:
+        ledger = _closed_with_command(open_ledger(store))
+    else:
+        from ..payouts import account_ledger_url
+
+        account = _env_api_key() if account is None else account
+        if not account:
+            fail(say("cli.not_a_file", batch=repr(batch)), EXIT_USAGE)
+        ledger = _closed_with_command(open_ledger(account_ledger_url(account)))
     if batch == "latest":
         ids = ledger.batch_ids()
         if not ids:
             fail(say("cli.no_batch"), EXIT_USAGE)
         return ledger, ids[0]
     return ledger, batch
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 86400:
+        return say("cli.duration_days", n=f"{seconds / 86400:g}")
+    if seconds >= 3600:
+        return say("cli.duration_hours", n=int(seconds // 3600))
+    return say("cli.duration_minutes", n=max(1, int(seconds // 60)))
+
+
+def _warn_recent(ledger: Ledger, batch: Any, within: float) -> None:
+    """Before the confirmation: the rows that pay a recipient an amount that a payout of
+    the last ``within`` seconds already paid them (not a refusal: it may be meant)."""
+    import time
+
+    recent = ledger.recent_payments(batch, within=within)
+    if not recent:
+        return
+    lines = [say("cli.recent", count=len(recent), window=_duration(within))]
+    now = time.time()
+    for item, earlier in recent[:10]:
+        lines.append(
+            say(
+                "cli.recent_line",
+                line=item.line,
+                phone=item.phone,
+                amount=f"{item.amount:,}",
+                reference=repr(earlier.reference),
+                where=earlier.where,
+                ago=_duration(max(0.0, now - earlier.updated_at)),
+            )
+        )
+    if len(recent) > 10:
+        lines.append(say("cli.recent_more", count=len(recent) - 10))
+    print("ligdicash: " + "\n".join(lines), file=sys.stderr)
 
 
 def _run_exit_code(result: RunResult) -> int:
@@ -78,7 +178,13 @@ def _run_exit_code(result: RunResult) -> int:
 
 
 def _work(
-    ledger: Ledger, batch_id: str, options: dict[str, Any], *, unpause: bool, as_json: bool
+    ledger: Ledger,
+    batch_id: str,
+    client: Client,
+    options: dict[str, Any],
+    *,
+    unpause: bool,
+    as_json: bool,
 ) -> None:
     from rich.console import Console
 
@@ -86,9 +192,8 @@ def _work(
     from ._payouts_view import ProgressView, advice
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    client = make_client(options)
     info = ledger.batch_info(batch_id)
-    with client, ProgressView(console, info.item_count) as view:
+    with ProgressView(console, info.item_count) as view:
         runner = BatchRunner(
             ledger,
             client,
@@ -188,10 +293,25 @@ def register(cli: click.Group) -> None:
         show_default=True,
         help="Payout type of the rows that do not give one.",
     )
-    @click.option("--allow-overlap", is_flag=True, help="References may repeat other batches'.")
+    @click.option(
+        "--allow-repeat",
+        "allow_repeat",
+        multiple=True,
+        metavar="REF",
+        help="REF is a new payment although an earlier batch of the account used this "
+        "reference (repeat the option for each one).",
+    )
+    @click.option(
+        "--recent-days",
+        default=7.0,
+        show_default=True,
+        type=click.FloatRange(min=0),
+        help="Warn before confirming when a row pays a recipient the same amount as a payout "
+        "of the last N days (0: never).",
+    )
     @_runner_options
     def run(file: str, **options: Any) -> None:
-        from ..payouts import default_ledger_url, load_batch, open_ledger
+        from ..payouts import load_batch, open_ledger
 
         with one_line_errors():
             batch = load_batch(
@@ -201,14 +321,19 @@ def register(cli: click.Group) -> None:
             )
             for problem in batch.skipped:
                 print(f"ligdicash: {say('cli.skipped', problem=problem)}", file=sys.stderr)
-            ledger = _closed_with_command(
-                open_ledger(options.pop("store") or default_ledger_url(file))
-            )
+            client = make_client(options)
+            store = options.pop("store")
+            allow_repeat = options.pop("allow_repeat")
+            if store:
+                ledger = _closed_with_command(open_ledger(store))
+            else:
+                ledger = _ledger_of_file(file, client, writing=True)
             existing = batch.id in ledger.batch_ids()
+            if not store and not existing:
+                _check_earlier_ledgers(file, batch, allow_repeat)
             if not existing:
-                ledger.add_batch(batch, allow_overlap=options.pop("allow_overlap"))
+                existing = not ledger.add_batch(batch, new_payments=allow_repeat)
             batch_id, count, total = batch.id, len(batch), batch.total
-            del batch  # the ledger has the items now: do not hold them for the whole run
             info = ledger.batch_info(batch_id)
             to_send = info.count("pending")
             amount = info.amounts.get("pending", 0)
@@ -221,6 +346,10 @@ def register(cli: click.Group) -> None:
                 amount=f"{amount:,}",
             )
             print(line + (say("cli.resuming") if existing else ""), file=sys.stderr)
+            recent_days = options.pop("recent_days")
+            if to_send:
+                _warn_recent(ledger, batch, recent_days * 86400)
+            del batch  # the ledger has the items now: do not hold them for the whole run
             if to_send and not options.pop("yes"):
                 try:
                     question = say("cli.confirm_batch", count=to_send, amount=f"{amount:,}")
@@ -228,8 +357,15 @@ def register(cli: click.Group) -> None:
                 except click.Abort:
                     fail(say("cli.not_confirmed"), EXIT_REFUSED)
             options.pop("yes", None)
-            options.pop("allow_overlap", None)
-            _work(ledger, batch_id, options, unpause=True, as_json=options.pop("as_json"))
+            with client:
+                _work(
+                    ledger,
+                    batch_id,
+                    client,
+                    options,
+                    unpause=True,
+                    as_json=options.pop("as_json"),
+                )
 
     @payouts.command(help="Join BATCH (id or file) from another process or machine.")
     @click.argument("batch")
@@ -237,8 +373,17 @@ def register(cli: click.Group) -> None:
     @_runner_options
     def work(batch: str, **options: Any) -> None:
         with one_line_errors():
-            ledger, batch_id = _open(batch, options.pop("store"))
-            _work(ledger, batch_id, options, unpause=False, as_json=options.pop("as_json"))
+            client = make_client(options)
+            with client:
+                ledger, batch_id = _open(batch, options.pop("store"), client, writing=True)
+                _work(
+                    ledger,
+                    batch_id,
+                    client,
+                    options,
+                    unpause=False,
+                    as_json=options.pop("as_json"),
+                )
 
     @payouts.command(help="Counts and amounts per status of BATCH (id, file, or 'latest').")
     @click.argument("batch")
@@ -311,7 +456,8 @@ def register(cli: click.Group) -> None:
         "--file",
         "batch_file",
         type=click.Path(exists=True, dir_okay=False),
-        help="The batch file (its ledger is the default store).",
+        help="The batch file (with an API key, the account's ledger; or the ledger an earlier "
+        "ligdicash kept beside it).",
     )
     @lang_option
     def resolve(
@@ -321,16 +467,19 @@ def register(cli: click.Group) -> None:
         store: Optional[str],
         batch_file: Optional[str],
     ) -> None:
-        from ..payouts import default_ledger_url, open_ledger
+        from ..payouts import account_ledger_url, open_ledger
 
         if bool(token) == not_sent:
             fail(say("cli.resolve_one_of"), EXIT_USAGE)
-        if not store and not batch_file:
+        if not store and not batch_file and not _env_api_key():
             fail(say("cli.resolve_where"), EXIT_USAGE)
         with one_line_errors():
-            ledger = _closed_with_command(
-                open_ledger(store or default_ledger_url(batch_file or ""))
-            )
+            if store:
+                ledger = _closed_with_command(open_ledger(store))
+            elif batch_file:
+                ledger = _ledger_of_file(batch_file, _env_api_key(), writing=False)
+            else:
+                ledger = _closed_with_command(open_ledger(account_ledger_url(_env_api_key())))
             ledger.resolve(item, sent_token=token or "", not_sent=not_sent)
             after = ledger.get(item)
         print(f"{item}: {after.status if after else '?'}")

@@ -20,7 +20,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from .._exceptions import InvalidRequestError, StoreUnavailableError
 from ._base import redact_url
-from ._schema import VERSION_QUERY, Schema
+from ._schema import Schema
 
 __all__ = ["PostgresPool"]
 
@@ -166,10 +166,7 @@ class PostgresPool:
             return
         with self.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            for statement in schema.statements():
-                conn.execute(statement)
-            row = conn.execute(VERSION_QUERY.replace("?", "%s"), (schema.component,)).fetchone()
-        schema.check(row, self.url)
+            schema.ensure(conn.execute, "%s", self.url)
         self._schemas.add(schema.component)
 
     def close(self) -> None:

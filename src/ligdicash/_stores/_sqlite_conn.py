@@ -8,10 +8,10 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 from .._exceptions import ConfigurationError, StoreUnavailableError
-from ._schema import VERSION_QUERY, Schema
+from ._schema import Schema
 
 __all__ = ["SQLiteConnections"]
 
@@ -154,10 +154,7 @@ class SQLiteConnections:
         if schema.component in self._schemas:
             return
         with self.transaction(synchronous="FULL") as conn:
-            for statement in schema.statements():
-                conn.execute(statement)
-            row: Any = conn.execute(VERSION_QUERY, (schema.component,)).fetchone()
-        schema.check(row, repr(self.path))
+            schema.ensure(conn.execute, "?", repr(self.path))
         self._schemas.add(schema.component)
 
     def close(self) -> None:

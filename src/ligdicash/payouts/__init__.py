@@ -9,12 +9,12 @@ without an answer becomes ``in_doubt``: it is never re-sent automatically. See `
 Example::
 
     from ligdicash import Client
-    from ligdicash.payouts import BatchRunner, load_batch, open_ledger
+    from ligdicash.payouts import BatchRunner, account_ledger_url, load_batch, open_ledger
 
     batch = load_batch("payouts.csv")
-    ledger = open_ledger("sqlite:///payouts.db")
-    ledger.add_batch(batch)
     with Client() as client:
+        ledger = open_ledger(account_ledger_url(client))  # refuses a reference paid before
+        ledger.add_batch(batch)
         result = BatchRunner(ledger, client, batch.id, workers=8).run()
     print(result.info.counts)
 """
@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from ._batch import Batch, BatchValidationError, PayoutItem, RowProblem, load_batch
 from ._ledger import Ledger, WorkerIdentity
-from ._open import default_ledger_url, open_ledger
+from ._open import account_ledger_url, data_directory, default_ledger_url, open_ledger
 from ._records import BatchInfo, CallbackEvidence, LedgerItem, Progress, RunResult, item_id
 from ._report import REPORT_COLUMNS, render_report, report_rows, write_report
+from ._reuse import EarlierPayment, ReferenceReusedError
 from ._runner import BatchRunner
 from ._settle import CallbackOutcome, aapply_callback, apoll_sent, apply_callback, poll_sent
 from ._states import FINAL_STATUSES, STATUSES, Fate, LedgerStateError, classify_error
@@ -40,19 +41,23 @@ __all__ = [
     "BatchValidationError",
     "CallbackEvidence",
     "CallbackOutcome",
+    "EarlierPayment",
     "Fate",
     "Ledger",
     "LedgerItem",
     "LedgerStateError",
     "PayoutItem",
     "Progress",
+    "ReferenceReusedError",
     "RowProblem",
     "RunResult",
     "WorkerIdentity",
     "aapply_callback",
+    "account_ledger_url",
     "apoll_sent",
     "apply_callback",
     "classify_error",
+    "data_directory",
     "default_ledger_url",
     "item_id",
     "load_batch",

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any, Optional
 
 from .._exceptions import InvalidRequestError
-from ._batch import Batch
+from ._batch import Batch, PayoutItem
 from ._ledger_base import (
     ITEM_COLUMNS,
     STALE_AFTER,
@@ -25,6 +25,7 @@ from ._ledger_base import (
     _pid_alive,
 )
 from ._records import BatchInfo, CallbackEvidence, LedgerItem, describe_evidence, item_id
+from ._reuse import EarlierPayment, ReferenceReusedError
 from ._states import (
     CANCELLED,
     COMPLETED,
@@ -37,34 +38,98 @@ from ._states import (
     check_transition,
 )
 
-__all__ = ["Ledger", "LedgerStateError", "WorkerIdentity"]
+__all__ = ["RECENT_WINDOW", "Ledger", "LedgerStateError", "WorkerIdentity"]
+
+#: How far back :meth:`Ledger.recent_payments` looks by default: 7 days.
+RECENT_WINDOW = 7 * 24 * 3600.0
 
 
 class Ledger(LedgerBase):
     """Durable record of every payout of every batch, shared by all workers of a store.
 
-    Open one with :func:`ligdicash.payouts.open_ledger` (``sqlite:///path`` or
+    A ledger holds one account's payouts, and a reference is one payment of that account
+    (:meth:`add_batch`). Open one with :func:`ligdicash.payouts.open_ledger` (``sqlite:///path`` or
     ``postgresql://...``). Methods are thread-safe; each commits before it returns.
     State changes that the machine does not allow raise :class:`LedgerStateError`.
     """
 
     # -- batches ------------------------------------------------------------------------
 
-    def add_batch(self, batch: Batch, *, allow_overlap: bool = False) -> bool:
+    def add_batch(
+        self,
+        batch: Batch,
+        *,
+        new_payments: Collection[str] = (),
+        allow_overlap: bool = False,
+    ) -> bool:
         """Record ``batch`` and its items as ``pending``; return False if it was already there.
 
+        A reference names one payment of the account: a reference that another batch of
+        this ledger holds (sent, paid, in flight, pending or failed; not cancelled) is
+        refused, so that an edited or copied file cannot pay its unchanged rows again. The
+        database enforces it (a unique index), so two processes or hosts adding batches at
+        the same moment cannot both take a reference either.
+
+        Args:
+            new_payments: references of ``batch`` that are new payments although an earlier
+                batch used them (named one by one: a whole re-run cannot slip through).
+            allow_overlap: every reference of ``batch`` may repeat an earlier batch's.
+
         Raises:
-            InvalidRequestError: another batch of this ledger already has one of these
-                references (an edited copy of a file would pay those people again), unless
-                ``allow_overlap``.
+            ReferenceReusedError: a reference of ``batch`` is already in another batch of
+                this ledger; the message names the batch, the line and the status.
+            InvalidRequestError: ``new_payments`` names a reference the batch does not have
+                (a typo).
+            StoreUnavailableError: the database failed; nothing was recorded.
         """
+        references = {it.reference for it in batch.items}
+        if isinstance(new_payments, str):  # one reference, not its characters
+            new_payments = [new_payments]
+        unknown = sorted(set(new_payments) - references)
+        if unknown:
+            shown = ", ".join(repr(ref) for ref in unknown[:5])
+            raise InvalidRequestError(
+                f"--allow-repeat (new_payments) names references not in the batch: {shown}"
+            )
+        allowed = frozenset(references if allow_overlap else new_payments)
+        for _attempt in range(3):
+            try:
+                return self._add_batch(batch, allowed)
+            except self._integrity_errors:
+                # Another process took a reference (or added this very batch) between our
+                # check and our insert; the transaction is rolled back: look again.
+                continue
+        raise ReferenceReusedError(
+            f"batch {batch.id}: its references are being added by another process at the "
+            "same moment; run it again to see which"
+        )
+
+    def _add_batch(self, batch: Batch, allowed: frozenset[str]) -> bool:
         now = time.time()
         with self._transaction(immediate=True, durable=True) as cur:
             cur.execute(self._sql("SELECT 1 FROM payout_batches WHERE id = ?"), (batch.id,))
             if cur.fetchone() is not None:
                 return False
-            if not allow_overlap:
-                self._refuse_overlap(cur, batch)
+            references = [it.reference for it in batch.items]
+            holders = self._holders(cur, references)
+            if any(h.batch_id == batch.id for h in holders):
+                return False  # another process added this very batch since our first look
+            taken = [h for h in holders if h.reference not in allowed]
+            if taken:
+                raise ReferenceReusedError.about(taken, count=len(taken))
+            repeats = sorted(allowed.intersection(references))
+            for start in range(0, len(repeats), 500):
+                # The new item holds the reference from now on; the earlier ones keep their
+                # rows (and the unique index keeps its one holder).
+                chunk = repeats[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                cur.execute(
+                    self._sql(
+                        "UPDATE payout_items SET repeat_key = id "  # noqa: S608
+                        f"WHERE repeat_key = '' AND reference IN ({marks})"
+                    ),
+                    tuple(chunk),
+                )
             cur.execute(
                 self._sql(
                     "INSERT INTO payout_batches (id, source, item_count, total, paused_reason, "
@@ -75,8 +140,8 @@ class Ledger(LedgerBase):
             cur.executemany(
                 self._sql(
                     "INSERT INTO payout_items (id, batch_id, position, reference, phone, amount, "
-                    "type, to_wallet, description, status, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    "type, to_wallet, description, status, updated_at, line) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 ),
                 # A generator: a million rows are never all built at once.
                 (
@@ -92,33 +157,82 @@ class Ledger(LedgerBase):
                         it.description,
                         PENDING,
                         now,
+                        it.line,
                     )
                     for n, it in enumerate(batch.items)
                 ),
             )
         return True
 
-    def _refuse_overlap(self, cur: Any, batch: Batch) -> None:
-        references = [it.reference for it in batch.items]
-        found: list[tuple[str, str]] = []
+    def _holders(self, cur: Any, references: Sequence[str]) -> list[EarlierPayment]:
+        """The items of other batches that hold one of ``references`` (not cancelled)."""
+        found: list[EarlierPayment] = []
         for start in range(0, len(references), 500):
             chunk = references[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
             cur.execute(
                 self._sql(
-                    f"SELECT reference, batch_id FROM payout_items WHERE reference IN ({marks}) "  # noqa: S608
-                    "AND status <> 'cancelled' LIMIT 5"
+                    "SELECT i.reference, i.batch_id, i.line, i.position, i.status, i.phone, "  # noqa: S608
+                    "i.amount, i.updated_at, b.source FROM payout_items i "
+                    "JOIN payout_batches b ON b.id = i.batch_id "
+                    f"WHERE i.repeat_key = '' AND i.reference IN ({marks})"
                 ),
                 tuple(chunk),
             )
-            found += [(r[0], r[1]) for r in cur.fetchall()]
-        if found:
-            shown = ", ".join(f"{ref!r} (batch {b})" for ref, b in found[:5])
-            raise InvalidRequestError(
-                f"references already in another batch of this ledger: {shown}. An edited "
-                "file is a new batch and would pay them again; remove them, or pass "
-                "allow_overlap / --allow-overlap if these are new payouts"
-            )
+            found += [EarlierPayment.from_row(r) for r in cur.fetchall()]
+        return found
+
+    def payment_of(self, reference: str) -> Optional[EarlierPayment]:
+        """The item that holds ``reference`` in this ledger (not cancelled), or None."""
+        found = self.payments_of([reference])
+        return found[0] if found else None
+
+    def payments_of(self, references: Sequence[str]) -> list[EarlierPayment]:
+        """The items that hold these references in this ledger (not cancelled)."""
+        with self._transaction() as cur:
+            return self._holders(cur, list(references))
+
+    def recent_payments(
+        self, batch: Batch, *, within: float = RECENT_WINDOW
+    ) -> list[tuple[PayoutItem, EarlierPayment]]:
+        """Items of ``batch`` whose recipient got the same amount from another batch in the
+        last ``within`` seconds (sent, paid or in flight: not pending, failed or
+        cancelled), each with the most recent such payment.
+
+        Not a refusal (paying someone twice the same amount may be meant): something to
+        show before asking for confirmation.
+        """
+        if within <= 0:
+            return []
+        since = time.time() - within
+        by_recipient = {(it.phone, it.amount): it for it in batch.items}
+        latest: dict[tuple[str, int], EarlierPayment] = {}
+        phones = sorted({it.phone for it in batch.items})
+        with self._transaction() as cur:
+            for start in range(0, len(phones), 500):
+                chunk = phones[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                cur.execute(
+                    self._sql(
+                        "SELECT i.reference, i.batch_id, i.line, i.position, i.status, "  # noqa: S608
+                        "i.phone, i.amount, i.updated_at, b.source FROM payout_items i "
+                        "JOIN payout_batches b ON b.id = i.batch_id "
+                        f"WHERE i.phone IN ({marks}) AND i.batch_id <> ? "
+                        "AND i.updated_at >= ? AND i.status IN (?, ?, ?, ?)"
+                    ),
+                    (*chunk, batch.id, since, SENDING, SENT, IN_DOUBT, COMPLETED),
+                )
+                for row in cur.fetchall():
+                    earlier = EarlierPayment.from_row(row)
+                    key = (earlier.phone, earlier.amount)
+                    if key in by_recipient and (
+                        key not in latest or earlier.updated_at > latest[key].updated_at
+                    ):
+                        latest[key] = earlier
+        return sorted(
+            ((by_recipient[key], earlier) for key, earlier in latest.items()),
+            key=lambda pair: pair[0].line,
+        )
 
     def batch_info(self, batch_id: str) -> BatchInfo:
         """Counts and amounts per status of a batch.
@@ -333,15 +447,41 @@ class Ledger(LedgerBase):
             raise LedgerStateError(f"item {ledger_item_id!r} changed while resolving it")
 
     def cancel(self, ledger_item_id: str) -> None:
-        """Cancel a ``pending`` item (it will not be sent).
+        """Cancel a ``pending`` item (it will not be sent); its reference is free again
+        unless another batch also used it.
 
         Raises:
             LedgerStateError: the item is not pending any more.
         """
-        if not self.move(
-            ledger_item_id, CANCELLED, expect=[PENDING], resolution="cancelled", durable=True
-        ):
-            raise LedgerStateError(f"item {ledger_item_id!r} is not pending: cannot cancel it")
+        check_transition(PENDING, CANCELLED)
+        with self._transaction(immediate=True, durable=True) as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT reference, repeat_key FROM payout_items WHERE id = ? AND status = ?"
+                ),
+                (ledger_item_id, PENDING),
+            )
+            row = cur.fetchone()
+            if row is None:
+                raise LedgerStateError(f"item {ledger_item_id!r} is not pending: cannot cancel it")
+            cur.execute(
+                self._sql(
+                    "UPDATE payout_items SET status = ?, repeat_key = id, resolution = ?, "
+                    "updated_at = ? WHERE id = ? AND status = ?"
+                ),
+                (CANCELLED, "cancelled", time.time(), ledger_item_id, PENDING),
+            )
+            if row[1] == "":
+                # It held the reference: an earlier batch's payment of it (a repeat the user
+                # allowed) holds it now, so that it still refuses a later copy.
+                cur.execute(
+                    self._sql(
+                        "UPDATE payout_items SET repeat_key = '' WHERE id = (SELECT id FROM "
+                        "payout_items WHERE reference = ? AND status <> ? "
+                        "ORDER BY updated_at DESC, id LIMIT 1)"
+                    ),
+                    (row[0], CANCELLED),
+                )
 
     # -- workers ------------------------------------------------------------------------
 
@@ -351,10 +491,10 @@ class Ledger(LedgerBase):
             cur.execute(self._sql("DELETE FROM payout_workers WHERE id = ?"), (worker.id,))
             cur.execute(
                 self._sql(
-                    "INSERT INTO payout_workers (id, batch_id, host, pid, heartbeat_at) "
-                    "VALUES (?, ?, ?, ?, ?)"
+                    "INSERT INTO payout_workers (id, batch_id, host, pid, heartbeat_at, started) "
+                    "VALUES (?, ?, ?, ?, ?, ?)"
                 ),
-                (worker.id, batch_id, worker.host, worker.pid, time.time()),
+                (worker.id, batch_id, worker.host, worker.pid, time.time(), worker.started),
             )
 
     def retire(self, worker: WorkerIdentity) -> None:
@@ -362,16 +502,25 @@ class Ledger(LedgerBase):
         with self._transaction() as cur:
             cur.execute(self._sql("DELETE FROM payout_workers WHERE id = ?"), (worker.id,))
 
-    def recover(self, batch_id: str, me: WorkerIdentity) -> int:
+    def recover(
+        self, batch_id: str, me: WorkerIdentity, *, stale_after: Optional[float] = None
+    ) -> int:
         """Turn the ``sending`` items of dead workers into ``in_doubt``; return how many.
 
-        A worker is dead when its process is gone (same host) or its heartbeat is older
-        than :data:`STALE_AFTER` (other hosts). Its ``sending`` items may have reached
-        LigdiCash, so they are never put back to ``pending``.
+        A worker of this host is dead when its process is gone, however long ago it beat
+        (a process paused by a debugger, a ``SIGSTOP`` or a suspended laptop comes back and
+        records its answers). A worker of another host is presumed dead when its heartbeat
+        is older than ``stale_after`` seconds (default :data:`STALE_AFTER`): should it come
+        back, the tokens it receives are still recorded (``in_doubt → sent``). Its
+        ``sending`` items may have reached LigdiCash, so they are never put back to
+        ``pending``.
         """
+        stale = STALE_AFTER if stale_after is None else float(stale_after)
         with self._transaction() as cur:
-            cur.execute(self._sql("SELECT id, host, pid, heartbeat_at FROM payout_workers"))
-            workers = {r[0]: (r[1], int(r[2]), float(r[3])) for r in cur.fetchall()}
+            cur.execute(
+                self._sql("SELECT id, host, pid, heartbeat_at, started FROM payout_workers")
+            )
+            workers = {r[0]: (r[1], int(r[2]), float(r[3]), r[4]) for r in cur.fetchall()}
             cur.execute(
                 self._sql("SELECT id, worker FROM payout_items WHERE batch_id = ? AND status = ?"),
                 (batch_id, SENDING),
@@ -386,8 +535,11 @@ class Ledger(LedgerBase):
             if known is None:
                 dead.append(ident)
                 continue
-            host, pid, beat = known
-            if (host == me.host and not _pid_alive(pid)) or now - beat > STALE_AFTER:
+            host, pid, beat, started = known
+            if host == me.host:
+                if not _pid_alive(pid, started):
+                    dead.append(ident)
+            elif now - beat > stale:
                 dead.append(ident)
         recovered = 0
         for ident in dead:

@@ -25,13 +25,24 @@ __all__ = ["ITEM_COLUMNS", "SCHEMA", "SCHEMA_VERSION", "LedgerBase", "WorkerIden
 #: The ledger's layout version, kept in ``ligdicash_schema`` (component ``payouts``) like
 #: the store's, so that one database may hold both.
 
-SCHEMA_VERSION = 1
-#: A worker whose heartbeat is older than this is presumed dead (other hosts).
+SCHEMA_VERSION = 2
+#: A worker of another host whose heartbeat is older than this is presumed dead (on this
+#: host a worker is dead only when its process is gone, however long it was paused).
 STALE_AFTER = 30.0
 
 ITEM_COLUMNS = (
     "id, batch_id, position, reference, phone, amount, type, to_wallet, description, status, "
-    "token, error_code, error, attempts, worker, updated_at, polled_at, resolution"
+    "token, error_code, error, attempts, worker, updated_at, polled_at, resolution, line"
+)
+
+#: The database's own guarantee that two batches never both hold one reference, whatever
+#: races between processes or hosts: of the items of a reference that are not cancelled,
+#: exactly one has ``repeat_key = ''`` (the others, new payments the user allowed, carry
+#: their own id). Checks before the insert only give the refusal its words.
+_ONE_PAYMENT_PER_REFERENCE = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS payout_items_one_payment "
+    "ON payout_items (reference, repeat_key)",
+    "CREATE INDEX IF NOT EXISTS payout_items_recipient ON payout_items (phone, amount)",
 )
 
 # DOUBLE PRECISION and BIGINT: SQLite takes PostgreSQL's type names (affinity REAL/INTEGER).
@@ -49,7 +60,9 @@ SCHEMA = Schema(
         "error_code TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '', "
         "attempts INTEGER NOT NULL DEFAULT 0, worker TEXT NOT NULL DEFAULT '', "
         "updated_at DOUBLE PRECISION NOT NULL, polled_at DOUBLE PRECISION NOT NULL DEFAULT 0, "
-        "resolution TEXT NOT NULL DEFAULT '')",
+        "resolution TEXT NOT NULL DEFAULT '', line INTEGER NOT NULL DEFAULT 0, "
+        "repeat_key TEXT NOT NULL DEFAULT '')",
+        *_ONE_PAYMENT_PER_REFERENCE,
         "CREATE INDEX IF NOT EXISTS payout_items_claim "
         "ON payout_items (batch_id, status, position)",
         "CREATE INDEX IF NOT EXISTS payout_items_reference ON payout_items (reference)",
@@ -65,28 +78,66 @@ SCHEMA = Schema(
         "first_at DOUBLE PRECISION NOT NULL, last_at DOUBLE PRECISION NOT NULL, "
         "received INTEGER NOT NULL, PRIMARY KEY (item_id, said_status))",
         "CREATE TABLE IF NOT EXISTS payout_workers (id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, "
-        "host TEXT NOT NULL, pid INTEGER NOT NULL, heartbeat_at DOUBLE PRECISION NOT NULL)",
+        "host TEXT NOT NULL, pid INTEGER NOT NULL, heartbeat_at DOUBLE PRECISION NOT NULL, "
+        "started TEXT NOT NULL DEFAULT '')",
+    ),
+    migrations=(
+        (
+            2,
+            (
+                "ALTER TABLE payout_items ADD COLUMN line INTEGER NOT NULL DEFAULT 0",
+                "ALTER TABLE payout_items ADD COLUMN repeat_key TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE payout_workers ADD COLUMN started TEXT NOT NULL DEFAULT ''",
+                # Cancelled items free their reference; of the others (repeats let through
+                # by allow_overlap, or a race lost by version 1), one holds it.
+                "UPDATE payout_items SET repeat_key = id WHERE status = 'cancelled'",
+                "UPDATE payout_items SET repeat_key = id WHERE repeat_key = '' AND id NOT IN "
+                "(SELECT MIN(id) FROM payout_items WHERE repeat_key = '' GROUP BY reference)",
+                *_ONE_PAYMENT_PER_REFERENCE,
+            ),
+        ),
     ),
 )
 
 
 class WorkerIdentity:
-    """Who holds a ``sending`` item: host, process id and a random suffix."""
+    """Who holds a ``sending`` item: host, process id (and when the process started, where
+    the system says it) and a random suffix."""
 
     def __init__(self) -> None:
         self.host = socket.gethostname()
         self.pid = os.getpid()
+        self.started = process_started(self.pid)
         self.id = f"{self.host}:{self.pid}:{os.urandom(4).hex()}"
 
 
-def _pid_alive(pid: int) -> bool:
+def process_started(pid: int) -> str:
+    """When process ``pid`` started, in the system's clock ticks since boot (Linux's
+    ``/proc``), or ``""`` where that cannot be read: it tells a live worker from another
+    process that was given its pid later."""
+    try:
+        with open(f"/proc/{int(pid)}/stat", encoding="ascii", errors="replace") as handle:
+            stat = handle.read()
+    except OSError:
+        return ""
+    # The command name (field 2) may hold spaces and parentheses: count after its end.
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return fields[19] if len(fields) > 19 else ""
+
+
+def _pid_alive(pid: int, started: str = "") -> bool:
+    """Whether process ``pid`` of this host still runs (and is the one that started at
+    ``started``, when both are known)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # exists, owned by someone else
-        return True
-    return True
+        pass
+    except (OSError, OverflowError, ValueError):
+        return False
+    now = process_started(pid) if started else ""
+    return not (started and now and now != started)
 
 
 class LedgerBase(abc.ABC):
@@ -95,6 +146,9 @@ class LedgerBase(abc.ABC):
     #: The parameter marker of the backend's driver.
     placeholder = "?"
     url = ""
+    #: The driver's errors for a violated constraint (a reference or a batch id that
+    #: another process inserted first).
+    _integrity_errors: tuple[type[BaseException], ...] = ()
 
     # -- what a backend supplies ------------------------------------------------------
 
@@ -147,6 +201,7 @@ class LedgerBase(abc.ABC):
             updated_at=float(row[15]),
             polled_at=float(row[16]),
             resolution=row[17],
+            line=int(row[18]),
         )
 
     def move(

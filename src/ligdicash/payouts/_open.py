@@ -1,17 +1,26 @@
-"""Choosing a ledger backend from a URL or an open store, and the default ledger file
-beside a batch file."""
+"""Choosing a ledger backend from a URL or an open store, and the default ledger: the
+account's, one SQLite file per API key in the user's data directory."""
 
 from __future__ import annotations
 
+import hashlib
 import os
-from typing import Union
+import sys
+from typing import TYPE_CHECKING, Optional, Union
 
 from .._exceptions import ConfigurationError, InvalidRequestError
 from .._stores._base import Store
 from .._stores._open import sqlite_path, url_scheme
 from ._ledger import Ledger
 
-__all__ = ["default_ledger_url", "open_ledger"]
+if TYPE_CHECKING:
+    from .._async_client import AsyncClient
+    from .._client import Client
+
+__all__ = ["account_ledger_url", "data_directory", "default_ledger_url", "open_ledger"]
+
+#: Overrides the data directory (where the accounts' default ledgers live).
+DATA_DIR_ENV = "LIGDICASH_DATA_DIR"
 
 
 def open_ledger(url: Union[str, Store]) -> Ledger:
@@ -81,6 +90,67 @@ def _ledger_in_store(store: Store) -> Ledger:
     )
 
 
+def data_directory() -> str:
+    """Where ligdicash keeps its data: ``$LIGDICASH_DATA_DIR``, else
+    ``$XDG_DATA_HOME/ligdicash`` (if set to an absolute path), else the platform's user data
+    directory: ``~/.local/share/ligdicash``; ``~/Library/Application Support/ligdicash``
+    on macOS; ``%LOCALAPPDATA%\\ligdicash`` on Windows."""
+    explicit = os.environ.get(DATA_DIR_ENV, "").strip()
+    if explicit:
+        return os.path.abspath(os.path.expanduser(explicit))
+    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+    if xdg and os.path.isabs(xdg):  # the XDG spec: a relative one is ignored
+        base = xdg
+    elif sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
+    elif sys.platform == "darwin":
+        base = os.path.expanduser("~/Library/Application Support")
+    else:
+        base = os.path.expanduser("~/.local/share")
+    return os.path.join(base, "ligdicash")
+
+
+def account_ledger_url(
+    account: Union[str, Client, AsyncClient], *, directory: Optional[str] = None
+) -> str:
+    """The default ledger of an account: ``sqlite:///<data>/ledgers/<digest>.db``.
+
+    Every batch of an account, whatever its file's name or folder, goes to this one
+    ledger, so a reference that any earlier batch of the account holds is refused
+    (:meth:`Ledger.add_batch`): an edited copy of a file cannot pay its unchanged rows
+    again. The file is named after a digest of the API key, never the key. The
+    directories are created (readable by the user only) if absent.
+
+    Args:
+        account: the API key, or a client (its API key).
+        directory: instead of :func:`data_directory`.
+
+    Raises:
+        InvalidRequestError: no API key; the directory cannot be created.
+    """
+    api_key = account if isinstance(account, str) else account._settings.api_key
+    if not api_key or not api_key.strip():
+        raise InvalidRequestError(
+            "the default ledger is the account's: give the API key (LIGDICASH_API_KEY), "
+            "or a ledger URL (--store / LIGDICASH_PAYOUTS_STORE)"
+        )
+    digest = hashlib.sha256(b"ligdicash-ledger\0" + api_key.strip().encode("utf-8"))
+    folder = os.path.join(directory or data_directory(), "ledgers")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise InvalidRequestError(
+            f"cannot create the ledgers' directory {folder}: {exc.strerror}"
+        ) from None
+    return "sqlite:///" + os.path.join(folder, digest.hexdigest()[:32] + ".db")
+
+
 def default_ledger_url(batch_file: str) -> str:
-    """The SQLite ledger beside a batch file (``payouts.csv`` → ``payouts.csv.ledger.db``)."""
+    """The SQLite ledger that ligdicash before schema 2 kept beside a batch file
+    (``payouts.csv`` → ``payouts.csv.ledger.db``).
+
+    Only to find such a ledger again (to finish or look at its batches): new batches go
+    to the account's ledger (:func:`account_ledger_url`), which refuses a reference that
+    any earlier batch holds; a ledger per file could not see another file's batches.
+    """
     return "sqlite:///" + os.path.abspath(os.fspath(batch_file)) + ".ledger.db"

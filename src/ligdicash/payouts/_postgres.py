@@ -15,7 +15,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Optional
 
-from .._stores._pg_pool import PostgresPool
+from .._stores._pg_pool import PostgresPool  # first: its ImportError names the extra
+
+# isort: split
+import psycopg
+
 from ._ledger import Ledger
 from ._ledger_base import ITEM_COLUMNS, SCHEMA
 
@@ -37,6 +41,7 @@ class PostgresLedger(Ledger):
     """
 
     placeholder = "%s"
+    _integrity_errors = (psycopg.IntegrityError,)
 
     def __init__(
         self, url: str = "", *, pool: Optional[PostgresPool] = None, max_size: int = 16

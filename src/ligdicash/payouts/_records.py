@@ -33,8 +33,8 @@ class CallbackEvidence:
         amount: the amount they said (None if absent).
         customer: the recipient's number they said, masked.
         hash_check: ``"verified"`` (the hash matches the account's keys: still not proof),
-            ``"wrong"`` (it does not: a forgery), ``"unchecked"`` (no keys were given), ``"absent"`` (the callback carries
-            no hash, as the documented payout callback does).
+            ``"wrong"`` (it does not: a forgery), ``"unchecked"`` (no keys were given),
+            ``"absent"`` (the callback carries no hash, as the documented payout one does).
         callback_token: the callback's own token, shortened (to search the dashboard with).
         first_at, last_at: when the first and the latest such callback arrived (epoch s).
         received: how many saying this status arrived (each settlement comes twice).
@@ -80,7 +80,8 @@ class LedgerItem:
     error's text; ``resolution`` how an in-doubt item was settled (``"callback, confirmed
     by status"``, ``"operator: sent"``, ``"operator: not sent"``); ``evidence`` what
     callbacks said about it while it had no token (see :class:`CallbackEvidence`; never
-    proof), "" if none.
+    proof), "" if none; ``line`` the line of the batch file it came from (0 when unknown:
+    recorded before schema 2, or not from a file).
     """
 
     id: str
@@ -102,6 +103,7 @@ class LedgerItem:
     polled_at: float = 0.0
     resolution: str = ""
     evidence: str = ""
+    line: int = 0
 
     @property
     def status_type(self) -> str:

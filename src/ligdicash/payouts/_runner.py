@@ -33,6 +33,7 @@ from .._config import _is_loopback_url
 from .._exceptions import InvalidRequestError
 from ._effects import aperformer
 from ._ledger import Ledger, WorkerIdentity
+from ._ledger_base import STALE_AFTER
 from ._records import BatchInfo, Progress, RunResult
 from ._run_control import TICK, RateLimiter, RunControl
 from ._send import Halt, send_item
@@ -107,6 +108,10 @@ class BatchRunner:
             ``payouts work`` does not).
         on_progress: called about 5 times a second, in the thread running the event loop
             (the calling thread of :meth:`run`).
+        stale_after: at the start, the ``sending`` items of a worker of another host whose
+            heartbeat is older than this (seconds) become ``in_doubt`` (a worker of this host
+            only once its process is gone). Its answers, should it come back, are still
+            recorded.
 
     Raises:
         InvalidRequestError: ``workers``, ``in_flight`` or ``rate`` out of range.
@@ -133,6 +138,7 @@ class BatchRunner:
         callback_url: str = "",
         unpause: bool = True,
         on_progress: Optional[Callable[[Progress], None]] = None,
+        stale_after: float = STALE_AFTER,
     ) -> None:
         for name, value in (("workers", workers), ("in_flight", in_flight)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -151,6 +157,7 @@ class BatchRunner:
         self.callback_url = callback_url
         self.unpause = unpause
         self.on_progress = on_progress
+        self.stale_after = float(stale_after)
         self.identity = WorkerIdentity()
         self._limiter = RateLimiter(rate)
         self._control = RunControl()
@@ -204,7 +211,9 @@ class BatchRunner:
         if self.unpause:
             await self._ledger_call("set_paused", self.batch_id, "")
         await self._ledger_call("heartbeat", self.identity, self.batch_id)
-        recovered = await self._ledger_call("recover", self.batch_id, self.identity)
+        recovered = await self._ledger_call(
+            "recover", self.batch_id, self.identity, stale_after=self.stale_after
+        )
         started = time.monotonic()
         senders = SendSlots(
             ledger_call=self._ledger_call,

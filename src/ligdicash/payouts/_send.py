@@ -9,15 +9,24 @@ same decision blocking.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
+from .._wire import short_token
 from ._effects import Effect, LedgerCall, SendPayout
 from ._records import LedgerItem
 from ._states import FAILED, IN_DOUBT, PENDING, SENDING, SENT, Fate, SendOutcome, classify_error
 
-__all__ = ["Halt", "send_item"]
+__all__ = ["ANSWERABLE", "Halt", "send_item"]
+
+logger = logging.getLogger("ligdicash.payouts")
+
+#: Where an item may be when its answer comes back: ``sending``, or ``in_doubt`` when its
+#: worker was paused long enough for another host to presume it dead. The answer is then
+#: still the best evidence there is, and every move it makes from ``in_doubt`` is allowed.
+ANSWERABLE = [SENDING, IN_DOUBT]
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,16 @@ def send_item(
         yield from _record_error(item, batch_id, outcome)
         return outcome
     if response.token:
-        yield LedgerCall("move", (item.id, SENT), {"expect": [SENDING], "token": response.token})
+        moved = yield LedgerCall(
+            "move", (item.id, SENT), {"expect": ANSWERABLE, "token": response.token}
+        )
+        if not moved:
+            # Settled meanwhile (a status call, an operator): the token is still worth a line.
+            logger.warning(
+                "payout %s: LigdiCash's token %s came back after the item left sending",
+                item.id,
+                short_token(response.token),
+            )
     else:
         yield LedgerCall(
             "move",
@@ -63,11 +81,12 @@ def send_item(
 def _record_error(
     item: LedgerItem, batch_id: str, outcome: SendOutcome
 ) -> Generator[Union[Effect, Halt], Any, None]:
-    error = {"expect": [SENDING], "error_code": outcome.code, "error": outcome.message}
+    error = {"expect": ANSWERABLE, "error_code": outcome.code, "error": outcome.message}
     if outcome.fate is Fate.FAILED:
         yield LedgerCall("move", (item.id, FAILED), error)
     elif outcome.fate is Fate.IN_DOUBT:
-        yield LedgerCall("move", (item.id, IN_DOUBT), error)
+        # Already in_doubt if its worker was presumed dead meanwhile: nothing to change.
+        yield LedgerCall("move", (item.id, IN_DOUBT), {**error, "expect": [SENDING]})
     elif outcome.fate is Fate.STOP:
         # Every other sender stops claiming before this refusal is even written down.
         yield Halt("paused", outcome.message)

@@ -9,6 +9,7 @@ writes with ``NORMAL``.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +35,8 @@ class SQLiteLedger(Ledger):
         StoreUnavailableError: the file cannot be opened or written.
         ConfigurationError: a newer ligdicash wrote the ledger's tables.
     """
+
+    _integrity_errors = (sqlite3.IntegrityError,)
 
     def __init__(self, path: str, *, timeout: float = 30.0) -> None:
         directory = os.path.dirname(os.path.abspath(path))
