@@ -156,10 +156,14 @@ def _not_found(lang: str) -> HTMLResponse:
 
 
 def _hosted(engine: Engine, token: str) -> Optional[Transaction]:
+    """A hosted payin, or a direct one whose operator redirects the customer to a page."""
     record = engine.store.get(token)
-    if record is None or record.kind != "payin" or record.flow != "hosted":
+    if record is None or record.kind != "payin":
         return None
-    return record
+    if record.flow == "hosted":
+        return record
+    operator = operator_for(record.customer)
+    return record if operator is not None and operator.mode == "redirect" else None
 
 
 async def show_invoice(request: Request) -> Response:
