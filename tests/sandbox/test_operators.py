@@ -157,3 +157,16 @@ def test_the_callbacks_carry_the_operators_id_and_name(
         fields = json.loads(call.body) if call.content_type == "application/json" else call.fields
         assert (fields["operator_id"], fields["operator_name"]) == (operator.id, operator.name)
     assert sb.transaction(token)["operator_name"] == "ORANGE/ZAMANI NIGER"
+
+
+def test_a_redirect_page_takes_no_other_operator(client: ligdicash.Client) -> None:
+    invoice = client.Invoice(description="x", total_amount=500)
+    response = invoice.pay_without_redirection(
+        otp="", customer=number(ops.ORANGE_CI), callback_url="https://shop.example/cb"
+    )
+    url = response.redirect_url
+    assert url is not None
+    with httpx.Client(trust_env=False) as browser:
+        other = browser.post(url, data={"action": "pay", "operator": ops.ORANGE.id})
+    assert other.status_code == 400
+    assert client.get_transaction(response.token).is_pending
