@@ -101,7 +101,9 @@ def test_direct_payin_example_runs_verbatim_and_sends_phone_and_otp(
     invoice = docs_server.requests[-1].json["commande"]["invoice"]
     assert (invoice["customer"], invoice["otp"]) == ("22670123456", "123456")
     assert docs_server.requests[-1].json["commande"]["actions"] == {
-        "callback_url": "https://backend.mysuperstore.com/ligdicash/callback"
+        "cancel_url": "",
+        "return_url": "",
+        "callback_url": "https://backend.mysuperstore.com/ligdicash/callback",
     }
 
 
@@ -143,7 +145,7 @@ def test_status_example_runs_verbatim_and_reads_the_documented_fields(
     [
         ("00", "Invalid api_key or auth_token"),
         ("01", "Payin is not enabled on this project"),
-        ("02", "Amount outside the [20; 1,000,000] CFA francs range"),
+        ("02", "Amount outside [9; 2,000,000] CFA francs or the operator's limits"),
         ("09", "09: LigdiCash API error"),
     ],
 )

@@ -55,7 +55,7 @@ def test_quantity_must_be_a_whole_number_of_at_least_one(
     assert "quantity" in str(error)
 
 
-@pytest.mark.parametrize(("unit_price", "quantity"), [(19, 1), (1_000_001, 1), (500_001, 2)])
+@pytest.mark.parametrize(("unit_price", "quantity"), [(8, 1), (2_000_001, 1), (1_000_001, 2)])
 def test_invoice_totals_outside_the_range_are_refused(
     client: ligdicash.Client, fake: FakeLigdicash, unit_price: int, quantity: int
 ) -> None:
@@ -69,7 +69,7 @@ def test_invoice_totals_outside_the_range_are_refused(
     )
 
 
-@pytest.mark.parametrize("total", [20, 1_000_000])
+@pytest.mark.parametrize("total", [9, 2_000_000, 1_000_001, 1_500_000])
 def test_range_bounds_are_accepted(
     client: ligdicash.Client, fake: FakeLigdicash, total: int
 ) -> None:
@@ -87,7 +87,50 @@ def test_a_payin_with_no_items_is_refused(client: ligdicash.Client, fake: FakeLi
     assert "no items" in str(error)
 
 
-@pytest.mark.parametrize("amount", [None, 19, 1_000_001, 100.5, "5000"])
+@pytest.mark.parametrize("total", [9, 5000, 2_000_000])
+def test_an_invoice_without_lines_sends_the_documented_empty_items_and_its_total(
+    client: ligdicash.Client, fake: FakeLigdicash, total: int
+) -> None:
+    invoice = client.Invoice(description="Top-up", total_amount=total)
+    invoice.pay_with_redirection(callback_url="https://shop.example/cb")
+    sent = fake.requests[0].json["commande"]["invoice"]
+    assert (sent["items"], sent["total_amount"]) == ([], total)
+
+
+def test_total_amount_with_items_must_equal_their_sum(
+    client: ligdicash.Client, fake: FakeLigdicash
+) -> None:
+    invoice = client.Invoice(total_amount=5000)
+    invoice.add_item("a", "", 2, 2000)
+    error = refused_before_sending(
+        fake, invoice.pay_with_redirection, ligdicash.InvalidRequestError
+    )
+    assert "differs from the items' sum 4000" in str(error)
+    invoice.add_item("b", "", 1, 1000)
+    invoice.pay_with_redirection()
+    assert fake.requests[0].json["commande"]["invoice"]["total_amount"] == 5000
+
+
+@pytest.mark.parametrize("total", [8, 2_000_001, 10.5, "5000"])
+def test_a_total_amount_out_of_range_is_refused(
+    client: ligdicash.Client, fake: FakeLigdicash, total: Any
+) -> None:
+    refused_before_sending(
+        fake,
+        lambda: client.Invoice(total_amount=total).pay_with_redirection(),
+        ligdicash.InvalidAmountError,
+    )
+
+
+@pytest.mark.parametrize("amount", [9, 1_000_001, 2_000_000])
+def test_payout_amounts_the_provider_documents_reach_it(
+    client: ligdicash.Client, fake: FakeLigdicash, amount: int
+) -> None:
+    client.Withdrawal("r", amount, "22670123456").send(type="merchant")
+    assert fake.requests[0].json["commande"]["amount"] == amount
+
+
+@pytest.mark.parametrize("amount", [None, 8, 2_000_001, 100.5, "5000"])
 def test_payout_amounts_are_checked(
     client: ligdicash.Client, fake: FakeLigdicash, amount: Any
 ) -> None:
@@ -100,7 +143,7 @@ def test_a_payout_amount_changed_after_construction_is_checked_again(
     client: ligdicash.Client, fake: FakeLigdicash
 ) -> None:
     withdrawal = client.Withdrawal("r", 5000, "22670123456")
-    withdrawal.amount = 2_000_000
+    withdrawal.amount = 2_000_001
     refused_before_sending(fake, withdrawal.send, ligdicash.InvalidAmountError)
 
 

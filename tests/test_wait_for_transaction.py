@@ -287,3 +287,47 @@ def test_an_unreadable_answer_is_transient_for_the_wait_policy() -> None:
     sleeps, result = drive(policy, iter([unreadable, tx("completed")]))
     assert sleeps == [3]
     assert result.is_completed
+
+
+# -- payouts: the provider's advice is every 30 to 60 s ----------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["client_payout", "merchant_payout"])
+@pytest.mark.parametrize("base_url", [None, "https://proxy.example.com/pay/v01/"])
+def test_a_payout_wait_defaults_to_30_then_60_seconds_for_ten_minutes(
+    kind: str, base_url: Optional[str]
+) -> None:
+    policy = make_policy(settings(base_url), kind=kind)
+    assert (policy.interval, policy.max_interval, policy.timeout) == (30, 60, 600)
+    sleeps, _ = drive(policy, iter([tx("pending")] * 6 + [tx("completed")]))
+    assert sleeps == [30, 45, 60, 60, 60, 60]
+
+
+@pytest.mark.parametrize("base_url", [None, "https://proxy.example.com/pay/v01/"])
+def test_a_payout_interval_under_30_seconds_is_refused_off_loopback(
+    base_url: Optional[str],
+) -> None:
+    for interval in (3, 29.9):
+        with pytest.raises(ligdicash.InvalidRequestError, match="at least 30 s"):
+            make_policy(settings(base_url), kind="merchant_payout", interval=interval)
+    assert make_policy(settings(base_url), kind="client_payout", interval=45).interval == 45
+    # A payin keeps its 3 s advice.
+    assert make_policy(settings(base_url), kind="payin").interval == 3
+
+
+def test_a_loopback_sandbox_keeps_the_fast_payout_waits() -> None:
+    loopback = settings("http://127.0.0.1:8765/pay/v01/")
+    policy = make_policy(loopback, kind="merchant_payout")
+    assert (policy.interval, policy.max_interval, policy.timeout) == (3, 30, 300)
+    assert make_policy(loopback, kind="client_payout", interval=0).interval == 0
+
+
+def test_a_client_refuses_a_fast_payout_wait_before_sending(fake: FakeLigdicash) -> None:
+    with ligdicash.Client(api_key="k", auth_token="t") as client:
+        with pytest.raises(ligdicash.InvalidRequestError, match="at least 30 s"):
+            client.wait_for_transaction("tok", "merchant_payout", interval=5)
+    with make_client(fake) as client:  # the fake server is on loopback: its pace is free
+        push_statuses(fake, "pending", "completed")
+        done = client.wait_for_transaction("tok", "client_payout", interval=0.01)
+    assert done.is_completed
+    assert [r.method for r in fake.requests] == ["GET", "GET"]

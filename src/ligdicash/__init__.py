@@ -82,6 +82,7 @@ from ._models import PaymentResponse, Transaction, WalletOtpResponse
 from ._records import RequestRecord
 from ._resources import Invoice, InvoiceItem, Withdrawal
 from ._version import __version__
+from ._warnings import LigdicashWarning, MissingCallbackUrlWarning
 
 if TYPE_CHECKING:
     import httpx
@@ -177,10 +178,12 @@ __all__ = [
     "InvoiceNotFoundError",
     "IpDeniedError",
     "LigdicashError",
+    "LigdicashWarning",
     "MerchantAccountDoesNotExistError",
     "MerchantBalanceLowError",
     "MerchantPayinDisabledError",
     "MerchantPayoutDisabledError",
+    "MissingCallbackUrlWarning",
     "NoDeposit3MError",
     "NoDeposit3MonthsError",
     "NoDeposit24HError",

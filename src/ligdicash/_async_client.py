@@ -27,9 +27,6 @@ from ._models import Transaction
 from ._operations import RequestSpec, ResultT, TransactionType
 from ._pipeline import Sleep, Step
 from ._polling import (
-    DEFAULT_INTERVAL,
-    DEFAULT_MAX_INTERVAL,
-    DEFAULT_WAIT_TIMEOUT,
     make_policy,
     wait_async,
 )
@@ -197,15 +194,18 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
         token: str,
         type: TransactionType = "payin",
         *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT,
-        interval: float = DEFAULT_INTERVAL,
-        max_interval: float = DEFAULT_MAX_INTERVAL,
+        timeout: Optional[float] = None,
+        interval: Optional[float] = None,
+        max_interval: Optional[float] = None,
     ) -> Transaction:
         """Poll the status until the transaction is ``completed`` or ``cancelled``.
 
         The first check is immediate; the gap then starts at ``interval`` seconds and grows
-        by half each time up to ``max_interval``. Against LigdiCash's hosts ``interval`` is
-        at least 3 s; ``0`` is accepted for a loopback ``base_url`` (a local sandbox).
+        by half each time up to ``max_interval``. Defaults follow LigdiCash's advice: for a
+        payin 3 s, 30 s and a 300 s ``timeout``; for a payout 30 s, 60 s and 600 s (payouts
+        are processed in batches). Against LigdiCash's hosts a payin's ``interval`` is at
+        least 3 s, a payout's at least 30 s off a loopback ``base_url``; ``0`` (and the
+        payin defaults for payouts) is accepted for a loopback ``base_url`` (a local sandbox).
         Network failures, 5xx and 429 do not end the wait. Returns the final transaction:
         check ``is_completed`` (a cancelled one is returned, not raised).
 
@@ -218,7 +218,11 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
         """
         spec = self._status_spec(token, type)
         policy = make_policy(
-            self._settings, timeout=timeout, interval=interval, max_interval=max_interval
+            self._settings,
+            kind=type,
+            timeout=timeout,
+            interval=interval,
+            max_interval=max_interval,
         )
 
         async def fetch() -> Transaction:

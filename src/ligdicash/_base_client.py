@@ -97,6 +97,7 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
         store_website_url: str = "",
         *,
         external_id: str = "",
+        total_amount: Optional[Amount] = None,
     ) -> _InvoiceT:
         """An invoice whose payments use this client (awaitable ones on ``AsyncClient``).
 
@@ -114,6 +115,7 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
             store_name,
             store_website_url,
             external_id=external_id,
+            total_amount=total_amount,
             client=self,
         )
 

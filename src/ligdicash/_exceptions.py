@@ -468,17 +468,19 @@ class WalletOtpNotSentError(WalletOtpError):
 
 
 class InvalidAmountError(RequestRefusedError, InvalidRequestError):
-    """The amount is outside [20; 1,000,000] CFA francs, or not whole francs.
+    """The amount is outside [9; 2,000,000] CFA francs, or not whole francs.
 
-    Raised by the SDK before sending, and for the server's own amount refusals.
+    Raised by the SDK before sending (only for what every documented range refuses), and
+    for the server's own amount refusals (an operator's narrower limits, e.g. a 100 XOF
+    minimum).
     """
 
     default_code = "invalid_amount"
-    default_message = "Amount outside the [20; 1,000,000] CFA francs range"
+    default_message = "Amount outside [9; 2,000,000] CFA francs or the operator's limits"
 
 
 class AmountOutOfRangeError(InvalidAmountError):
-    """The payout amount is outside [20; 1,000,000] CFA francs (payout endpoints' code)."""
+    """LigdiCash refused the payout amount as out of range (payout endpoints' code)."""
 
 
 class InvalidTokenError(RequestRefusedError, InvalidRequestError):

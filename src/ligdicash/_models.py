@@ -34,8 +34,11 @@ class PaymentResponse:
         response_code: ``"00"`` (a refusal raises instead of returning).
         token: the transaction token. Store it whole: it is the only way to check the
             status later (``get_transaction``), and it differs from the callback's token.
-        response_text: for a hosted payin, the payment page URL to redirect the customer to.
-            Hand it over as is: its shape varies.
+        response_text: for a hosted payin, the payment page URL to redirect the customer to;
+            for a direct payin, a message, or, with a redirect-mode operator (Orange Money
+            Côte d'Ivoire and Mali, the Guinean operators), the URL of the page where the
+            customer confirms. Hand a URL over as is: its shape varies. See
+            :attr:`redirect_url`.
         description: the server's description, often empty.
         custom_data: what you sent as ``custom_data``, read back as a dict.
         wiki: links to the endpoint's error-code page.
@@ -54,6 +57,22 @@ class PaymentResponse:
     def payment_url(self) -> str:
         """The hosted payment page URL (same as :attr:`response_text`)."""
         return self.response_text
+
+    @property
+    def redirect_url(self) -> Optional[str]:
+        """Where to send the customer's browser, or ``None`` when there is nowhere to go.
+
+        A hosted payin's payment page; a direct payin's operator page when the operator
+        works by redirect (``response_text`` is then a URL, e.g.
+        ``https://mpayment.orange-money.com/ci/...``). ``None`` when ``response_text`` is
+        not an ``http(s)`` URL: a direct payin confirmed on the phone (OTP, USSD push) or a
+        payout. The customer coming back proves nothing: confirm with the stored token.
+        """
+        candidate = self.response_text.strip()
+        scheme, _, rest = candidate.partition("://")
+        if scheme.lower() in ("http", "https") and rest and not any(c.isspace() for c in rest):
+            return candidate
+        return None
 
     @classmethod
     def from_wire(cls, payload: Mapping[str, Any]) -> PaymentResponse:

@@ -12,6 +12,11 @@ The policy:
   grows by :data:`BACKOFF_FACTOR` up to ``max_interval``;
 - against LigdiCash's own hosts the gap is never under :data:`PROVIDER_MIN_INTERVAL` (3 s,
   the provider's guidance); ``interval=0`` is accepted only for a loopback ``base_url``;
+- a payout is polled every 30 to 60 s (the provider's advice: "Payouts are processed in
+  batches by the operator — polling too fast is pointless"): its defaults are
+  :data:`PAYOUT_INTERVAL`, :data:`PAYOUT_MAX_INTERVAL` and :data:`PAYOUT_WAIT_TIMEOUT`, and
+  any ``base_url`` but a loopback one (a local sandbox) refuses a gap under 30 s; a loopback
+  sandbox keeps the payin defaults;
 - ``pending`` is never an error; ``completed`` and ``cancelled`` end the wait;
 - transient failures (:class:`APIConnectionError`, :class:`ServerError`,
   :class:`RateLimitError`, :class:`InvalidResponseError`) are remembered and the wait
@@ -49,6 +54,9 @@ __all__ = [
     "DEFAULT_INTERVAL",
     "DEFAULT_MAX_INTERVAL",
     "DEFAULT_WAIT_TIMEOUT",
+    "PAYOUT_INTERVAL",
+    "PAYOUT_MAX_INTERVAL",
+    "PAYOUT_WAIT_TIMEOUT",
     "POLL",
     "PROVIDER_MIN_INTERVAL",
     "Poll",
@@ -66,6 +74,12 @@ DEFAULT_MAX_INTERVAL = 30.0
 #: Five minutes: a payin waits on a person typing a code, a payout takes tens of seconds.
 DEFAULT_WAIT_TIMEOUT = 300.0
 BACKOFF_FACTOR = 1.5
+#: The provider's payout advice (status-verification recommendations): every 30 to 60 s,
+#: about 10 attempts, "5 to 10 minutes" in all. 30 s is also the floor off loopback.
+PAYOUT_INTERVAL = 30.0
+PAYOUT_MAX_INTERVAL = 60.0
+PAYOUT_WAIT_TIMEOUT = 600.0
+PAYOUT_KINDS = ("client_payout", "merchant_payout")
 
 #: Errors after which a status call is simply made again later (an unreadable 200, such as
 #: a maintenance page served with status 200, is one of them).
@@ -104,20 +118,30 @@ def _seconds(value: object, name: str) -> float:
 def make_policy(
     settings: Settings,
     *,
-    timeout: float = DEFAULT_WAIT_TIMEOUT,
-    interval: float = DEFAULT_INTERVAL,
-    max_interval: float = DEFAULT_MAX_INTERVAL,
+    kind: str = "payin",
+    timeout: Optional[float] = None,
+    interval: Optional[float] = None,
+    max_interval: Optional[float] = None,
 ) -> WaitPolicy:
-    """Check the wait arguments against the host the client talks to.
+    """Check the wait arguments against the host the client talks to and the kind of
+    transaction (``"payin"``, ``"client_payout"``, ``"merchant_payout"``); ``None`` takes
+    the kind's default.
 
     Raises:
         InvalidRequestError: ``timeout`` not positive and finite; ``interval`` negative,
-            under 3 s against LigdiCash's hosts, or 0 off loopback; ``max_interval`` under
-            ``interval``.
+            under 3 s against LigdiCash's hosts, under 30 s for a payout off loopback, or 0
+            off loopback; ``max_interval`` under ``interval``.
     """
-    timeout = _seconds(timeout, "timeout")
-    interval = _seconds(interval, "interval")
-    max_interval = _seconds(max_interval, "max_interval")
+    payout_pace = kind in PAYOUT_KINDS and not _is_loopback_url(settings.base_url)
+    if payout_pace:
+        defaults = (PAYOUT_WAIT_TIMEOUT, PAYOUT_INTERVAL, PAYOUT_MAX_INTERVAL)
+    else:
+        defaults = (DEFAULT_WAIT_TIMEOUT, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL)
+    timeout = _seconds(defaults[0] if timeout is None else timeout, "timeout")
+    interval = _seconds(defaults[1] if interval is None else interval, "interval")
+    max_interval = _seconds(
+        max(defaults[2], interval) if max_interval is None else max_interval, "max_interval"
+    )
     if not 0 < timeout < math.inf:
         raise InvalidRequestError(f"timeout must be a positive, finite number, got {timeout!r}")
     if interval < 0 or interval == math.inf:
@@ -126,6 +150,12 @@ def make_policy(
         raise InvalidRequestError(
             f"interval must be at least {PROVIDER_MIN_INTERVAL:g} s against LigdiCash's hosts "
             f"(status checks made more often are rate-limited), got {interval:g}"
+        )
+    if payout_pace and interval < PAYOUT_INTERVAL:
+        raise InvalidRequestError(
+            f"a payout's interval must be at least {PAYOUT_INTERVAL:g} s off a loopback "
+            "sandbox (LigdiCash: payouts are processed in batches, poll every 30 to 60 s), "
+            f"got {interval:g}"
         )
     if interval == 0 and not _is_loopback_url(settings.base_url):
         raise InvalidRequestError("interval=0 is only allowed for a loopback base_url")

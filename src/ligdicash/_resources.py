@@ -37,6 +37,7 @@ from ._validation import (
     to_francs,
     to_phone,
 )
+from ._warnings import warn_missing_callback_url
 from ._wire import mask_phone
 
 if TYPE_CHECKING:
@@ -115,9 +116,14 @@ class _InvoiceBase(_Bound[ClientT]):
         store_website_url: str = "",
         *,
         external_id: str = "",
+        total_amount: Optional[Amount] = None,
         client: Optional[ClientT] = None,
     ) -> None:
         super().__init__(client)
+        # An invoice without lines (the documented ``items: []``): only total_amount counts.
+        self._fixed_total: Optional[int] = (
+            None if total_amount is None else to_francs(total_amount, "total_amount")
+        )
         self.currency = check_text(currency, "currency") or "xof"
         self.description = check_text(description, "description")
         self.customer_firstname = check_text(customer_firstname, "customer_firstname")
@@ -143,7 +149,10 @@ class _InvoiceBase(_Bound[ClientT]):
 
     @property
     def total_amount(self) -> int:
-        """The sum of the items' total prices, in CFA francs."""
+        """The amount to collect, in CFA francs: the ``total_amount=`` given to the
+        constructor if any, else the sum of the items' total prices."""
+        if self._fixed_total is not None:
+            return self._fixed_total
         return sum(item.total_price for item in self.items)
 
     def _payin_spec(
@@ -155,8 +164,17 @@ class _InvoiceBase(_Bound[ClientT]):
         actions: dict[str, str],
         custom_data: Optional[Mapping[str, Any]],
     ) -> RequestSpec[PaymentResponse]:
-        if not self.items:
-            raise InvalidRequestError("the invoice has no items: call add_item() first")
+        items_total = sum(item.total_price for item in self.items)
+        if not self.items and self._fixed_total is None:
+            raise InvalidRequestError(
+                "the invoice has no items: call add_item(), or give Invoice(total_amount=...)"
+            )
+        if self.items and self._fixed_total is not None and self._fixed_total != items_total:
+            # LigdiCash does not document which one it would charge: refuse the ambiguity.
+            raise InvalidRequestError(
+                f"total_amount={self._fixed_total} differs from the items' sum {items_total}: "
+                "give one or the other, or make them agree"
+            )
         total = check_total(self.total_amount, "invoice total")
         body = build_payin_body(
             items=[item.to_dict() for item in self.items],
@@ -184,17 +202,22 @@ class _InvoiceBase(_Bound[ClientT]):
         custom_data: Optional[Mapping[str, Any]],
         customer: str,
     ) -> RequestSpec[PaymentResponse]:
-        return self._payin_spec(
+        callback_url = check_text(callback_url, "callback_url")
+        spec = self._payin_spec(
             operation=HOSTED_PAYIN,
             customer=to_phone(customer, required=False),
             otp=Secret(""),
             actions={
                 "cancel_url": check_text(cancel_url, "cancel_url"),
                 "return_url": check_text(return_url, "return_url"),
-                "callback_url": check_text(callback_url, "callback_url"),
+                "callback_url": callback_url,
             },
             custom_data=custom_data,
         )
+        # Once the input is valid (a refused one is not sent). stacklevel 3: this frame,
+        # pay_with_redirection, then the caller's line.
+        warn_missing_callback_url("payin", callback_url, stacklevel=3)
+        return spec
 
     def _direct_spec(
         self,
@@ -205,20 +228,26 @@ class _InvoiceBase(_Bound[ClientT]):
     ) -> RequestSpec[PaymentResponse]:
         # The OTP goes into this one request body and is not stored on the invoice. It stays
         # a Secret all the way into the body, so no repr of a frame or of the body shows it.
-        return self._payin_spec(
+        callback_url = check_text(callback_url, "callback_url")
+        spec = self._payin_spec(
             operation=DIRECT_PAYIN,
             customer=to_phone(customer, required=True),
             otp=check_otp(otp),
-            actions={"callback_url": check_text(callback_url, "callback_url")},
+            # As the provider's direct-payin example sends them: empty return and cancel URLs
+            # (a PHP backend answers a missing key with "Undefined array key").
+            actions={"cancel_url": "", "return_url": "", "callback_url": callback_url},
             custom_data=custom_data,
         )
+        warn_missing_callback_url("payin", callback_url, stacklevel=3)
+        return spec
 
     def _wallet_otp_spec(self, customer: str) -> RequestSpec[WalletOtpResponse]:
         # The OTP is bound to the number and the amount: the invoice's total, checked now.
         phone = to_phone(customer, required=True)
-        if not self.items:
+        if not self.items and self._fixed_total is None:
             raise InvalidRequestError(
-                "the invoice has no items: call add_item() first (the OTP is for its total)"
+                "the invoice has no items: call add_item(), or give Invoice(total_amount=...), "
+                "first (the OTP is for its total)"
             )
         return wallet_otp_spec(phone, check_total(self.total_amount, "invoice total"))
 
@@ -234,13 +263,16 @@ class _InvoiceBase(_Bound[ClientT]):
             raise InvalidRequestError(
                 "otp is required: the code LigdiCash texted the customer after send_wallet_otp()"
             )
-        return self._payin_spec(
+        callback_url = check_text(callback_url, "callback_url")
+        spec = self._payin_spec(
             operation=WALLET_PAYIN,
             customer=to_phone(customer, required=True),
             otp=checked,
-            actions={"callback_url": check_text(callback_url, "callback_url")},
+            actions={"callback_url": callback_url},
             custom_data=custom_data,
         )
+        warn_missing_callback_url("payin", callback_url, stacklevel=3)
+        return spec
 
     def __repr__(self) -> str:
         return (
@@ -261,6 +293,10 @@ class Invoice(_InvoiceBase["Client"]):
         response = invoice.pay_with_redirection(return_url=..., cancel_url=...,
                                                 callback_url=..., custom_data={...})
         redirect(response.response_text)
+
+    Without lines (a top-up, a donation): ``ligdicash.Invoice(description="Top-up",
+    total_amount=5000)`` sends the documented ``items: []`` with that total. Given with
+    items as well, ``total_amount`` must equal their sum (``InvalidRequestError`` otherwise).
     """
 
     def _module_client(self) -> Client:
@@ -395,16 +431,18 @@ class _WithdrawalBase(_Bound[ClientT]):
                 "to_wallet=True only applies to type='client' (a merchant payout goes "
                 "straight to mobile money)"
             )
+        callback_url = check_text(callback_url, "callback_url")
         # Attributes may have been changed since __init__: check them again before sending.
         body = build_payout_body(
             amount=self._check_amount(self.amount),
             description=check_text(self.description, "description"),
             customer=to_phone(self.customer, required=True),
             custom_data=check_custom_data(custom_data),
-            callback_url=check_text(callback_url, "callback_url"),
+            callback_url=callback_url,
             top_up_wallet=bool(to_wallet) if type == "client" else None,
         )
         operation = CLIENT_PAYOUT if type == "client" else MERCHANT_PAYOUT
+        warn_missing_callback_url("payout", callback_url, stacklevel=3)
         return RequestSpec(operation, "payment", body=body)
 
     def __repr__(self) -> str:

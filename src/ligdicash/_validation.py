@@ -35,10 +35,15 @@ __all__ = [
 
 Amount = Union[int, float, Decimal]
 
-MIN_AMOUNT = 20
-MAX_AMOUNT = 1_000_000
+#: The widest range the provider documents (createInvoice ``Echec (Code02)``: "Wrong amount
+#: (must be between 9 and 2,000,000)"); operators' own minimums (10, 100, 200) and maximums sit
+#: inside it. Only what EVERY documented range refuses is refused here, before sending: an
+#: amount one operator accepts must reach LigdiCash, whose refusal is ``InvalidAmountError``.
+#: Source and details: docs/wire-contract.md, "Amounts".
+MIN_AMOUNT = 9
+MAX_AMOUNT = 2_000_000
 #: Amounts and quantities beyond this are refused before any arithmetic: the API's range
-#: ends at 1,000,000, and a ``Decimal("1E+1000000")`` must not cost seconds to reject.
+#: ends at 2,000,000, and a ``Decimal("1E+1000000")`` must not cost seconds to reject.
 _MAX_MAGNITUDE = 10**15
 _MAX_MAGNITUDE_BITS = _MAX_MAGNITUDE.bit_length()
 _MAX_MAGNITUDE_DIGITS = len(str(_MAX_MAGNITUDE)) - 1
@@ -129,7 +134,8 @@ def check_quantity(value: Any, name: str = "item quantity") -> int:
 
 
 def check_total(total: int, name: str = "total amount") -> int:
-    """Raise :class:`InvalidAmountError` unless ``total`` is within [20; 1,000,000]."""
+    """Raise :class:`InvalidAmountError` unless ``total`` is within [9; 2,000,000], the
+    widest range LigdiCash documents (payins and payouts alike)."""
     if not MIN_AMOUNT <= total <= MAX_AMOUNT:
         raise InvalidAmountError(
             f"{name} {total} is outside the [{MIN_AMOUNT}; {MAX_AMOUNT:,}] CFA francs range"

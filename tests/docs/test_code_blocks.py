@@ -48,15 +48,15 @@ PAGES = sorted(parity.pages("fr") | parity.pages("en"))
 # What the examples of a page must print, in order (the comments in the pages say so too).
 PRINTED = {
     "getting-started.md": ["pending"],
-    "direct-payin.md": ["pending", "OTP sent. Please check your phone.", "15"],
-    "errors.md": ["invoice total 10 is outside the [20; 1,000,000] CFA francs range"],
+    "direct-payin.md": ["pending", "OTP sent. Please check your phone.", "15", "True"],
+    "errors.md": ["invoice total 5 is outside the [9; 2,000,000] CFA francs range"],
     "status.md": ["completed", "completed"],
     "sandbox.md": ["completed", "502"],
     "migration.md": ["True"],
     "payouts.md": [
         "completed",
         "line 2: phone must contain only digits (spaces, '+', '-' and dots are ignored)",
-        "line 3: amount 19 is outside the [20; 1,000,000] CFA francs range",
+        "line 3: amount 5 is outside the [9; 2,000,000] CFA francs range",
         "done 3",
         "done 3",
         "PAY-001 completed",

@@ -73,7 +73,7 @@ def test_bad_rows_are_all_reported_with_their_file_line_numbers(tmp_path: Path) 
         + "A1,22670123456,5000,,\n"
         + "A2,not-a-phone,5000,,\n"
         + "\n"  # blank lines are skipped but still counted
-        + "A3,22670123456,19,,\n"
+        + "A3,22670123456,8,,\n"
         + "A4,22670123456,1500.5,,\n"
         + "A5,22670123456,5000,bank,\n"
     )

@@ -53,7 +53,11 @@ def test_a_refused_payout_exits_1_on_one_line(ligdicash_sandbox: Any) -> None:
         env=sandbox_env(ligdicash_sandbox),
     )
     assert result.returncode == 1
-    assert result.stderr.count("\n") == 1
+    # The refusal on one line, after the one-line note that no --callback-url was given.
+    warning, refusal = result.stderr.splitlines()
+    assert warning.startswith("ligdicash: warning: this payout is created without callback_url")
+    assert warning.endswith("Pass --callback-url (warned once per process)")
+    assert refusal.startswith("ligdicash: [02] Customer not registered")
     assert "Traceback" not in result.stderr
 
 

@@ -292,7 +292,7 @@ def test_the_payment_page_never_redirects_to_a_non_http_url(
     body["commande"]["actions"]["cancel_url"] = url
     pay, cancel = (create(api, HOSTED, body)["response_text"] for _ in range(2))
 
-    paid = httpx.post(pay, data={"action": "pay", "operator": "OMBF"}, follow_redirects=False)
+    paid = httpx.post(pay, data={"action": "pay", "operator": "11"}, follow_redirects=False)
     cancelled = httpx.post(cancel, data={"action": "cancel"}, follow_redirects=False)
 
     for answer, state in ((paid, "Payment completed"), (cancelled, "Payment cancelled")):

@@ -35,7 +35,11 @@ def test_the_page_shows_store_items_total_operators_and_two_buttons(
     assert "Kente shirt" in html
     assert "Shipping fee" in html
     assert re.search(r"id=total>31 500 XOF", html)
-    assert re.findall(r"type=radio name=operator value=\"(\w+)\"", html) == ["OMBF", "MOOVBF"]
+    # Every sandbox operator, with the ids of LigdiCash's supported-operators table.
+    ids = re.findall(r"type=radio name=operator value=\"(\w+)\"", html)
+    assert ids == ["11", "12", "1", "2", "16", "14", "15", "33", "51", "18", "27", "28", "29", "34"]
+    assert "ORANGE BURKINA" in html
+    assert "MOOV AFRICA BURKINA" in html
     assert "<form method=post>" in html
     assert "value=pay" in html
     assert "value=cancel" in html
@@ -69,13 +73,13 @@ def test_pay_completes_the_invoice_and_redirects_to_return_url(
 ) -> None:
     token = _invoice(api)
 
-    answer = browser.post(f"/pay/invoice/{token}", data={"action": "pay", "operator": "MOOVBF"})
+    answer = browser.post(f"/pay/invoice/{token}", data={"action": "pay", "operator": "12"})
 
     assert answer.status_code == 303
     assert answer.headers["location"] == "https://mysuperstore.com/order/success"
     status = confirm(api, "payin", token)
     assert status["status"] == "completed"
-    assert status["operator_name"] == "Moov Africa"
+    assert status["operator_name"] == "MOOV AFRICA BURKINA"
 
 
 def test_cancel_ends_the_invoice_nocompleted_and_redirects_to_cancel_url(
@@ -109,7 +113,7 @@ def test_paying_a_final_invoice_again_changes_nothing(
     token = _invoice(api)
     browser.post(f"/pay/invoice/{token}", data={"action": "cancel"})
 
-    again = browser.post(f"/pay/invoice/{token}", data={"action": "pay", "operator": "OMBF"})
+    again = browser.post(f"/pay/invoice/{token}", data={"action": "pay", "operator": "11"})
 
     assert again.status_code == 409
     assert confirm(api, "payin", token)["status"] == "nocompleted"
@@ -126,7 +130,7 @@ def test_a_customer_number_filters_the_page_to_its_operator(
     api: httpx.Client, browser: httpx.Client
 ) -> None:
     html = browser.get(f"/pay/invoice/{_invoice(api, customer='22660123456')}").text
-    assert re.findall(r"name=operator value=\"(\w+)\"", html) == ["MOOVBF"]
+    assert re.findall(r"name=operator value=\"(\w+)\"", html) == ["12"]
 
 
 def test_an_unknown_invoice_page_is_a_404(browser: httpx.Client) -> None:
@@ -140,8 +144,8 @@ def test_a_pending_forever_invoice_stays_pending_after_pay(
     body["commande"]["custom_data"]["sandbox_pending_forever"] = "1"
     token = create(api, HOSTED, body)["token"]
 
-    answer = browser.post(f"/pay/invoice/{token}", data={"action": "pay", "operator": "OMBF"})
+    answer = browser.post(f"/pay/invoice/{token}", data={"action": "pay", "operator": "11"})
 
     assert answer.status_code == 303
     status = confirm(api, "payin", token)
-    assert (status["status"], status["operator_id"]) == ("pending", "OMBF")
+    assert (status["status"], status["operator_id"]) == ("pending", "11")

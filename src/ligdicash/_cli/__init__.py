@@ -71,6 +71,32 @@ def build_cli() -> Any:
     return cli
 
 
+def _show_sdk_warnings_on_one_line() -> None:
+    """Print the SDK's warnings as ``ligdicash: warning: ...`` lines: a command's user has no
+    source line to fix (Python's default display shows the SDK's file and line)."""
+    import warnings
+
+    from .._warnings import LigdicashWarning
+
+    default = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: Optional[str] = None,
+    ) -> None:
+        if issubclass(category, LigdicashWarning):
+            text = str(message).replace("Pass callback_url=...", "Pass --callback-url")
+            print(f"ligdicash: warning: {text}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Console-script entry point."""
     try:
@@ -78,6 +104,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         import rich  # noqa: F401
     except ImportError as exc:
         missing(f"the command-line extra ({exc.name})")
+    _show_sdk_warnings_on_one_line()
     build_cli().main(args=list(argv) if argv is not None else None, prog_name="ligdicash")
 
 

@@ -43,7 +43,7 @@ class PayoutItem:
     Attributes:
         reference: the user's own id for this payout, unique in the batch.
         phone: the recipient's number as LigdiCash wants it (``22670123456``).
-        amount: whole CFA francs, within [20; 1,000,000].
+        amount: whole CFA francs, within [9; 2,000,000].
         type: ``"client"`` (through the LigdiCash wallet) or ``"merchant"`` (direct).
         to_wallet: client payouts only: keep the money in the LigdiCash wallet.
         description: the payout's description.

@@ -50,8 +50,9 @@ __all__ = ["BatchRunner", "Halt", "Progress", "RunResult", "send_item"]
 
 logger = logging.getLogger("ligdicash.payouts")
 
-#: LigdiCash asks status callers to wait at least 3 s between calls for one transaction.
-STATUS_FLOOR = 3.0
+#: LigdiCash's advice for payout status calls: every 30 to 60 s ("payouts are processed in
+#: batches by the operator — polling too fast is pointless"); 30 s off a loopback sandbox.
+STATUS_FLOOR = 30.0
 LOOPBACK_POLL_INTERVAL = 1.0
 HEARTBEAT_EVERY = 2.0
 #: Payouts each sender keeps in flight by default: 8 senders x 8 = 64 requests at once,
@@ -98,9 +99,9 @@ class BatchRunner:
             ``workers * in_flight`` requests at once. A ``kill -9`` may leave that many
             items ``in_doubt``.
         rate: at most this many sends per second, across all senders (``None``: no limit).
-        poll_interval: seconds between two status calls for one item; at least 3 s on
-            LigdiCash's hosts (default: 3 s there, 1 s on a loopback sandbox, where 0 is
-            allowed).
+        poll_interval: seconds between two status calls for one item; at least 30 s
+            (LigdiCash's payout advice: every 30 to 60 s) unless ``base_url`` is a loopback
+            sandbox (default: 30 s, or 1 s on a loopback sandbox, where 0 is allowed).
         settle_timeout: once nothing is left to send, how long to keep polling ``sent``
             items (0: do not wait; a later run or ``payouts status`` settles them).
         callback_url: given to each payout; wire it to :func:`apply_callback`.

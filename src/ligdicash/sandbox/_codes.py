@@ -62,7 +62,7 @@ AUTHENTICATION = "00"
 """Wrong or missing ``Apikey`` / ``Authorization: Bearer`` (every family)."""
 
 AMOUNT: dict[str, str] = {"payin": "02", "client_payout": "05", "merchant_payout": "02"}
-"""Amount outside [20; 1,000,000]."""
+"""Amount outside [9; 2,000,000], or under the operator's minimum."""
 
 MISSING_KEY: dict[str, str] = {
     "payin": "04",

@@ -108,6 +108,8 @@ class Engine:
             if req.otp == _operators.DECLINED_OTP:
                 return self._plan(self.config.otp_delay, "nocompleted")
             return self._plan(None, None)
+        if operator.mode == "redirect":  # settles when the customer pays on the page
+            return self._plan(None, None)
         declined = req.customer == _operators.APPROVAL_DECLINED
         return self._plan(self.config.approval_delay, "nocompleted" if declined else "completed")
 
@@ -140,7 +142,9 @@ class Engine:
         except ValueError as exc:  # bad sandbox_callback mode
             return _codes.refusal("payin", _codes.MISSING_KEY["payin"], str(exc))
         self._after_create(record)
-        if flow == "hosted":
+        if flow == "hosted" or (direct_operator is not None and direct_operator.mode == "redirect"):
+            # A redirect-mode operator's response_text is where to send the customer (the
+            # operator's portal on the real API; the sandbox's own page, that operator only).
             text = f"{page_root}pay/invoice/{record.token}"
         else:
             text = CREATE_TEXT["direct"]

@@ -156,10 +156,14 @@ def _not_found(lang: str) -> HTMLResponse:
 
 
 def _hosted(engine: Engine, token: str) -> Optional[Transaction]:
+    """A hosted payin, or a direct one whose operator redirects the customer to a page."""
     record = engine.store.get(token)
-    if record is None or record.kind != "payin" or record.flow != "hosted":
+    if record is None or record.kind != "payin":
         return None
-    return record
+    if record.flow == "hosted":
+        return record
+    operator = operator_for(record.customer)
+    return record if operator is not None and operator.mode == "redirect" else None
 
 
 async def show_invoice(request: Request) -> Response:
@@ -193,7 +197,9 @@ async def submit_invoice(request: Request) -> Response:
         target = record.cancel_url
     elif action == "pay":
         operator = OPERATORS_BY_ID.get(str(form.get("operator", "")))
-        if operator is None:
+        own = operator_for(record.customer) if record.customer else None
+        if operator is None or (own is not None and operator is not own):
+            # Only the operators the page offered: the customer's own one when it is known.
             choose = f"<p>{message(lang, 'page.choose_operator')}</p>"
             body = _invoice_html(lang, record) + choose + _form_html(lang, record)
             return _page(lang, title, body, status=400)

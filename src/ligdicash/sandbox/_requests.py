@@ -13,10 +13,15 @@ from typing import Any, Mapping
 
 from . import _codes
 from ._codes import Family
-from ._operators import VALID_OTP, Operator, normalise_number, operator_for
+from ._operators import (
+    MAX_AMOUNT,
+    MIN_AMOUNT,
+    VALID_OTP,
+    Operator,
+    normalise_number,
+    operator_for,
+)
 
-MIN_AMOUNT = 20
-MAX_AMOUNT = 1_000_000
 MAX_ITEM_NUMBER = 10**12
 """An item's quantity or unit price beyond this is refused as an invalid amount."""
 MAX_DEPTH = 512
@@ -163,14 +168,14 @@ def _amount(value: Any, family: Family) -> int:
     except (TypeError, ValueError, OverflowError):
         number = float("nan")
     if not (MIN_AMOUNT <= number <= MAX_AMOUNT) or number != int(number):
-        raise Refused(
-            _codes.refusal(
-                family,
-                _codes.AMOUNT[family],
-                f"The amount must be between {MIN_AMOUNT} and {MAX_AMOUNT} XOF",
-            )
-        )
+        raise Refused(_amount_refusal(family, MIN_AMOUNT))
     return int(number)
+
+
+def _amount_refusal(family: Family, minimum: int) -> dict[str, Any]:
+    # The provider's wording (sub-codes page): "Wrong amount (must be between 9 and 2,000,000)".
+    detail = f"Wrong amount (must be between {minimum:,} and {MAX_AMOUNT:,})"
+    return _codes.refusal(family, _codes.AMOUNT[family], detail)
 
 
 def _item_number(value: Any, key: str, family: Family) -> None:
@@ -237,6 +242,8 @@ def parse_payin(body: Any, flow: str, platform: str) -> PayinRequest:
             code = _codes.UNKNOWN_OPERATOR_PAYIN[platform]
             detail = f"No operator found for the customer number {customer!r}"
             raise Refused(_codes.refusal(family, code, detail))
+        if amount < operator.minimum:  # the operator's own documented minimum
+            raise Refused(_amount_refusal(family, operator.minimum))
         if operator.mode == "otp" and not otp:
             detail = "You must specify password or otp"
             raise Refused(_codes.refusal(family, _codes.OTP_REFUSED, detail))
