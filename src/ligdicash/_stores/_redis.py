@@ -124,7 +124,7 @@ class RedisStore(RedisRegistry):
         now = self._clock()
         raw = self._script(
             "INBOX_PUT",
-            [self._k("inbox", digest), self._k("inbox", "ready"), self._k("inbox", "all")],
+            [self._k("inbox", digest), self._index("inbox", "ready"), self._index("inbox", "all")],
             [digest, body, content_type, _t(now if received_at is None else received_at), _t(now)],
         )
         return self._entry(digest, raw)
@@ -142,7 +142,7 @@ class RedisStore(RedisRegistry):
         now, owner = self._clock(), new_owner()
         raw = self._script(
             "INBOX_CLAIM",
-            [self._k("inbox", digest), self._k("inbox", "ready")],
+            [self._k("inbox", digest), self._index("inbox", "ready")],
             [digest, owner, _t(now + lease), _t(now)],
         )
         return self._leased(raw, owner, now + lease)
@@ -152,7 +152,7 @@ class RedisStore(RedisRegistry):
         now, owner = self._clock(), new_owner()
         raw = self._script(
             "INBOX_CLAIM_NEXT",
-            [self._k("inbox", "ready")],
+            [self._index("inbox", "ready")],
             [self.prefix, owner, _t(now + lease), _t(now)],
         )
         return self._leased(raw, owner, now + lease)
@@ -163,7 +163,7 @@ class RedisStore(RedisRegistry):
         return bool(
             self._script(
                 "INBOX_RENEW",
-                [self._k("inbox", claim.digest), self._k("inbox", "ready")],
+                [self._k("inbox", claim.digest), self._index("inbox", "ready")],
                 [claim.digest, claim.owner, _t(now + lease), _t(now)],
             )
         )
@@ -173,7 +173,7 @@ class RedisStore(RedisRegistry):
         return bool(
             self._script(
                 "INBOX_SETTLE",
-                [self._k("inbox", claim.digest), self._k("inbox", "ready")],
+                [self._k("inbox", claim.digest), self._index("inbox", "ready")],
                 [claim.digest, claim.owner, state, outcome, _t(self._clock())],
             )
         )

@@ -3,13 +3,41 @@
 Times arrive as strings computed in Python (``repr`` of a float) and are stored as given;
 Lua only compares them (``tonumber``). ``P`` below is the store's key prefix (ARGV[1] of
 the scripts that reach entries by id; single-node Redis only, not Redis Cluster).
-Layout: ``P:idem:<key>``, ``P:inbox:<digest>``, ``P:inbox:ready`` (zset: when each
-unfinished entry can next be leased), ``P:inbox:all`` (zset by received time),
-``P:pay:<reference>``, ``P:pay:due`` (zset: when each pending payment can next be polled),
-``P:pay:all`` (zset by creation time), ``P:schema`` (the layout version).
+Layout (version 2): data ``P:idem:<key>``, ``P:inbox:<digest>``, ``P:pay:<reference>``;
+indexes ``P:index:inbox:ready`` (zset: when each unfinished entry can next be leased),
+``P:index:inbox:all`` (zset by received time), ``P:index:pay:due`` (zset: when each
+pending payment can next be polled), ``P:index:pay:all`` (zset by creation time); and
+``P:schema`` (the layout version). The indexes sit under ``index:`` so that no key,
+digest or payment reference (``all``, ``due``) can name one.
 """
 
 from __future__ import annotations
+
+# KEYS: schema. ARGV: prefix, version. Writes the version on a new prefix; on a version-1
+# prefix moves the four index zsets (P:pay:due -> P:index:pay:due, ...) once. A key of the
+# old name that is not a zset is a payment referenced "due" or "all": it stays. Returns the
+# version found before (false: none).
+MIGRATE_1_TO_2 = """
+local found = redis.call('GET', KEYS[1])
+if not found then
+  redis.call('SET', KEYS[1], ARGV[2])
+elseif found == '1' then
+  for _, name in ipairs({'pay:due', 'pay:all', 'inbox:ready', 'inbox:all'}) do
+    local old = ARGV[1] .. name
+    local new = ARGV[1] .. 'index:' .. name
+    if redis.call('TYPE', old)['ok'] == 'zset' then
+      if redis.call('EXISTS', new) == 0 then
+        redis.call('RENAME', old, new)
+      else
+        redis.call('ZUNIONSTORE', new, 2, new, old, 'AGGREGATE', 'MAX')
+        redis.call('DEL', old)
+      end
+    end
+  end
+  redis.call('SET', KEYS[1], ARGV[2])
+end
+return found
+"""
 
 # KEYS: record. ARGV: owner, lease_until, now.
 CLAIM = """
