@@ -242,6 +242,17 @@ class CallbackProcessor(InboxEntryPoints):
         if not isinstance(expected, ExpectedTransaction):
             logger.error("callback failed: the lookup must return an ExpectedTransaction or None")
             return ProcessResult("failed", "lookup_error")
+        if callback.token and callback.token == expected.token:
+            # LigdiCash's callbacks carry a token of their own, never the creation token;
+            # that one is in the payment page's URL, so anyone who saw it can write such a
+            # body. A final refusal (never retried); one WARNING, without the token.
+            logger.warning(
+                "callback refused: it carries the payment's creation token, which LigdiCash's "
+                "callbacks never do (a forged body, or a lookup returning the callback's own "
+                "token) (order_id %r)",
+                callback.order_id,
+            )
+            return ProcessResult("refused", "forged_token")
         try:
             check_confirmation_inputs(callback, expected.token)
             client = self._client()
