@@ -135,6 +135,9 @@ class RedisBase(Store):
                 "CLAIM_DUE",
                 "FINISH_POLL",
                 "MIGRATE_1_TO_2",
+                "INBOX_DISCARD",
+                "INBOX_PURGE",
+                "INBOX_COUNTS",
             )
         }
         self._schema_written = False
