@@ -52,9 +52,20 @@ def inbox_digest(body: bytes, content_type: str) -> str:
     return hashlib.sha256(content_type.encode("utf-8") + b"\0" + body).hexdigest()
 
 
+#: A query parameter whose name says it holds a secret (``password``, ``passwd``, ``pwd``,
+#: ``token``, ``secret``, ``key``, ``sslpassword``, ``auth``, ...), with its value.
+_SECRET_QUERY = re.compile(
+    r"([?&;][^=&;#]*(?:pass|pwd|token|secret|key|auth|credential)[^=&;#]*=)([^&;#]*)",
+    re.IGNORECASE,
+)
+
+
 def redact_url(url: str) -> str:
-    """The URL with its password replaced by ``***`` (for reprs and error messages)."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    """The URL with its secrets replaced by ``***`` (for reprs, error messages and logs):
+    the ``user:password@`` part and the value of every query parameter whose name says it
+    holds one (``?password=``, ``?sslpassword=``, ``?token=``, ``?secret=``, ``?api_key=``...)."""
+    url = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    return _SECRET_QUERY.sub(r"\1***", url)
 
 
 def check_key(value: object, what: str = "key") -> str:
