@@ -161,3 +161,22 @@ def test_every_command_guards_its_secret_options() -> None:
     assert "ligdicash reconcile store_url" in guarded
     assert "ligdicash status api_key" in guarded
     assert "ligdicash inbox purge store_url" in guarded
+
+
+def test_the_endpoints_503_log_line_hides_the_query_password(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from ligdicash.contrib import CallbackProcessor
+    from ligdicash.contrib._endpoint import receive
+
+    store = ligdicash.open_store(f"redis://127.0.0.1:{closed_port()}/0?password={SECRET}")
+    processor = CallbackProcessor(lookup=lambda cb: None, handler=lambda tx: None, store=store)
+    body = b'{"token": "t", "status": "completed", "custom_data": {"transaction_id": "A"}}'
+    try:
+        with caplog.at_level("ERROR", logger="ligdicash.callbacks"):
+            assert receive(processor, body, "application/json").status == 503
+    finally:
+        store.close()
+    assert "NOT stored" in caplog.text
+    assert "password=***" in caplog.text
+    assert SECRET not in caplog.text
