@@ -154,7 +154,10 @@ class RedisBase(Store):
         """Refuse (or, allowed, warn about) a server that may evict keys; why: an evicted
         done-claim or inbox entry lets the same callback run the handler again."""
         try:
-            reply = self._client.config_get("maxmemory-policy")
+            values: dict[Any, Any] = dict(self._client.config_get("maxmemory-policy"))
+            raw = values.get("maxmemory-policy", values.get(b"maxmemory-policy"))
+            if raw is None:  # a proxy or a managed service that answers nothing
+                raise redis.ResponseError("no maxmemory-policy in the reply")
         except redis.ResponseError as exc:  # CONFIG disabled or not permitted (managed Redis)
             logger.warning(
                 "could not read maxmemory-policy on the Redis store %s (%s): make sure it is "
@@ -163,8 +166,6 @@ class RedisBase(Store):
                 str(exc)[:120],
             )
             return
-        values: dict[Any, Any] = dict(reply)
-        raw = values.get("maxmemory-policy", values.get(b"maxmemory-policy", b"noeviction"))
         policy = raw.decode() if isinstance(raw, bytes) else str(raw)
         if policy == "noeviction":
             return
