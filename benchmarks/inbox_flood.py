@@ -16,6 +16,11 @@ are used, so the same script measures an older release (``PYTHONPATH=<its src>``
 
     python benchmarks/inbox_flood.py                    # 100,000 each, SQLite and Redis
     python benchmarks/inbox_flood.py -n 20000 --store sqlite
+    python benchmarks/inbox_flood.py --filled 100000 --store redis   # counts on a full inbox
+
+``--filled N`` instead stores N finished entries through the Store API (``inbox_put``,
+``inbox_claim``, ``inbox_finish``: what genuine processed callbacks leave for the
+retention) and prints the median time of 5 ``inbox_counts()`` on that inbox.
 """
 
 from __future__ import annotations
@@ -142,11 +147,35 @@ def run(kind: str, n: int, burst: bool) -> dict[str, Any]:
     }
 
 
+def filled(kind: str, n: int) -> None:
+    path = os.path.join(tempfile.mkdtemp(prefix="inbox-filled-"), "store.sqlite3")
+    prefix = f"inbox-filled-{secrets.token_hex(4)}:"
+    url = f"sqlite:///{path}" if kind == "sqlite" else f"{REDIS_URL}?prefix={prefix}"
+    store: Any = ligdicash.open_store(url)
+    try:
+        for i in range(n):
+            entry = store.inbox_put(forged(i), "application/json")
+            claim = store.inbox_claim(entry.digest, lease_seconds=60)
+            store.inbox_finish(claim, outcome="processed")
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            counts = store.inbox_counts()
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        print(f"{kind}: {counts} on {n} finished entries; inbox_counts() median {times[2]:.2f} ms")
+    finally:
+        store.close()
+        if kind == "redis":
+            drop_prefix(prefix)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=100_000, help="forged callbacks per run")
     parser.add_argument("--store", choices=["sqlite", "redis", "both"], default="both")
     parser.add_argument("--way", choices=["steady", "burst", "both"], default="both")
+    parser.add_argument("--filled", type=int, help="time inbox_counts() on N finished entries")
     args = parser.parse_args()
     # One WARNING per forged callback: the flood's own noise, not what is measured.
     logging.getLogger("ligdicash").addHandler(logging.NullHandler())
@@ -154,6 +183,10 @@ def main() -> None:
     kinds = ["sqlite", "redis"] if args.store == "both" else [args.store]
     ways = [False, True] if args.way == "both" else [args.way == "burst"]
     print(f"ligdicash {ligdicash.__version__} from {os.path.dirname(ligdicash.__file__)}")
+    if args.filled:
+        for kind in kinds:
+            filled(kind, args.filled)
+        return
     header = "store   way     posted   503s     kept     bytes        counts ms  seconds"
     print(header, flush=True)
     for kind in kinds:
