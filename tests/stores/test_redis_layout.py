@@ -86,10 +86,19 @@ def test_a_version_1_layout_is_moved_once_on_open(redis_prefix: str) -> None:
         )
         raw.zadd(prefix + "pay:due", {"old-order": 1.0})
         raw.zadd(prefix + "pay:all", {"old-order": 1.0})
+        digest = "ab" * 32  # a finished inbox entry of 1.x: no done index then
+        raw.hset(
+            prefix + "inbox:" + digest,
+            mapping={"state": "done", "updated_at": "5.0", "body": b"{}", "outcome": "processed"},
+        )
+        raw.zadd(prefix + "inbox:all", {digest: 4.0})
         store = open_store(f"{REDIS_URL}?prefix={prefix}")
         try:
             assert [c.reference for c in store.claim_due_payments()] == ["old-order"]
             assert store.schema_version() == REDIS_LAYOUT_VERSION
+            assert store.inbox_counts() == {"pending": 0, "processing": 0, "done": 1}
+            assert store.inbox_purge(older_than=0) == 1  # found through the done index
+            assert raw.exists(prefix + "inbox:" + digest) == 0
         finally:
             store.close()
         assert raw.exists(prefix + "pay:due", prefix + "pay:all") == 0
