@@ -370,8 +370,11 @@ def test_a_lookup_that_raises_processes_nothing(
 def test_a_lookup_handing_back_the_callbacks_own_token_is_refused(
     processor: CallbackProcessor, app: App, fake: FakeLigdicash
 ) -> None:
+    # Indistinguishable from a forged body carrying the creation token: a final refusal
+    # (issue 17 item 9), with a WARNING naming both causes.
     app.orders[ORDER] = ExpectedTransaction(token=CB_TOKEN, amount=31500)
-    assert processor.process(*json_copy()).outcome == "failed"
+    result = processor.process(*json_copy())
+    assert (result.outcome, result.reason) == ("refused", "forged_token")
     assert fake.requests == []
 
 

@@ -26,6 +26,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         # The CLI.
         "cli.lang_help": "Language of the messages: fr or en (env LIGDICASH_LANG; default: "
         "the locale).",
+        "cli.secret_in_argv": "warning: {option} on the command line is visible to every user "
+        "of this machine (ps) for the whole run; use {env} or {file_option} instead",
+        "cli.secret_in_argv_env": "warning: {option} holds a password, visible on the command "
+        "line to every user of this machine (ps) for the whole run; use {env} instead",
         "cli.skipped": "skipped {problem}",
         "cli.batch_line": "batch {id}: {count} payouts, {total} XOF in all; "
         "{to_send} to send ({amount} XOF)",
@@ -168,6 +172,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "fr": {
         "cli.lang_help": "Langue des messages : fr ou en (env LIGDICASH_LANG ; par défaut : "
         "la locale).",
+        "cli.secret_in_argv": "attention : {option} sur la ligne de commande est visible de "
+        "tous les utilisateurs de cette machine (ps) pendant toute l'exécution ; utilisez "
+        "plutôt {env} ou {file_option}",
+        "cli.secret_in_argv_env": "attention : {option} contient un mot de passe, visible sur "
+        "la ligne de commande de tous les utilisateurs de cette machine (ps) pendant toute "
+        "l'exécution ; utilisez plutôt {env}",
         "cli.skipped": "ligne ignorée : {problem}",
         "cli.batch_line": "lot {id} : {count} transferts, {total} XOF au total ; "
         "{to_send} à envoyer ({amount} XOF)",

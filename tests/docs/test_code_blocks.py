@@ -65,7 +65,7 @@ PRINTED = {
         "already_final",
         "not_ours",
     ],
-    "callbacks.md": ["processed", "duplicate", "refused", "0", "InvalidCallbackError"],
+    "callbacks.md": ["processed", "duplicate", "refused", "0", "0", "InvalidCallbackError"],
     "stores.md": ["claimed", "busy", "True", "done", "[('store', 1)]"],
     "performance.md": ["3", "['completed', 'completed', 'completed']"],
     "reconciliation.md": [

@@ -17,9 +17,10 @@ import pytest
 HERE = Path(__file__).parent
 # The fault tests that apply to the ORM: connections killed on PostgreSQL.
 SUITES = {
-    "sqlite": ["test_store_contract.py", "test_store_races.py"],
+    "sqlite": ["test_store_contract.py", "test_store_races.py", "test_inbox_retention.py"],
     "postgresql": [
         "test_store_contract.py",
+        "test_inbox_retention.py",
         "test_store_races.py",
         "test_store_faults.py",
         "-k",

@@ -5,6 +5,9 @@ itself to the click group with ``register(cli)``:
 - :mod:`._ops`: ``ligdicash status``, ``invoice create``, ``payout``.
 - :mod:`._payouts`: ``ligdicash payouts run/work/status/report/resolve`` (bulk payouts).
 - :mod:`._reconcile`: ``ligdicash reconcile`` (poll the payments recorded in a store).
+- :mod:`._inbox`: ``ligdicash inbox counts/purge`` (the callback inbox's retention).
+
+Every option holding a secret warns when given on the command line (:mod:`._secrets`).
 
 click and rich come with the ``cli`` extra, the server with the ``sandbox`` extra; without
 them the command prints the one line that installs them. ``-h``/``--help`` work on the group
@@ -53,7 +56,8 @@ def build_cli() -> Any:
     """The click group (built on demand so that importing this module needs no extra)."""
     import click
 
-    from . import _ops, _payouts, _reconcile, _sandbox
+    from . import _inbox, _ops, _payouts, _reconcile, _sandbox
+    from ._secrets import guard_secret_options
 
     @click.group(
         help="LigdiCash SDK tools: sandbox, demo, status checks, payments, bulk payouts, "
@@ -68,6 +72,8 @@ def build_cli() -> Any:
     _payouts.register(cli)
     _ops.register(cli)
     _reconcile.register(cli)
+    _inbox.register(cli)
+    guard_secret_options(cli)  # last: it covers every command registered above
     return cli
 
 

@@ -106,15 +106,33 @@ def lang_option(func: F) -> F:
 
 
 def credential_options(func: F) -> F:
-    """Add ``--api-key``, ``--auth-token``, ``--base-url``, ``--platform`` and ``--lang`` to a
-    command."""
+    """Add ``--api-key``, ``--auth-token`` (or ``--api-key-file``, ``--auth-token-file``),
+    ``--base-url``, ``--platform`` and ``--lang`` to a command."""
     import click
 
     options = [
         lang_option,
-        click.option("--api-key", envvar="LIGDICASH_API_KEY", help="(env LIGDICASH_API_KEY)"),
         click.option(
-            "--auth-token", envvar="LIGDICASH_AUTH_TOKEN", help="(env LIGDICASH_AUTH_TOKEN)"
+            "--api-key",
+            envvar="LIGDICASH_API_KEY",
+            help="(env LIGDICASH_API_KEY; an argument is visible in ps: prefer the env or a file)",
+        ),
+        click.option(
+            "--api-key-file",
+            envvar="LIGDICASH_API_KEY_FILE",
+            type=click.Path(dir_okay=False),
+            help="Read the API key from this file (env LIGDICASH_API_KEY_FILE).",
+        ),
+        click.option(
+            "--auth-token",
+            envvar="LIGDICASH_AUTH_TOKEN",
+            help="(env LIGDICASH_AUTH_TOKEN; prefer the env or a file)",
+        ),
+        click.option(
+            "--auth-token-file",
+            envvar="LIGDICASH_AUTH_TOKEN_FILE",
+            type=click.Path(dir_okay=False),
+            help="Read the auth token from this file (env LIGDICASH_AUTH_TOKEN_FILE).",
         ),
         click.option(
             "--base-url",
@@ -135,12 +153,29 @@ def credential_options(func: F) -> F:
 
 
 def make_client(options: dict[str, Any], *, max_retries: Optional[int] = None) -> Client:
-    """A Client from the credential options (popped from ``options``), else the env."""
-    from .._client import Client
+    """A Client from the credential options (popped from ``options``), else the env.
 
+    Raises:
+        ConfigurationError: a secret given both directly and as a file, or a file that
+            cannot be read.
+    """
+    from .._client import Client
+    from .._exceptions import ConfigurationError
+    from ._secrets import FILE_OPTIONS, read_secret_file
+
+    secrets: dict[str, Any] = {}
+    for file_option, name, _ in FILE_OPTIONS:
+        path = options.pop(file_option[2:].replace("-", "_"), None)
+        secrets[name] = options.pop(name, None)
+        if path:
+            if secrets[name]:
+                raise ConfigurationError(
+                    f"give --{name.replace('_', '-')} or {file_option}, not both"
+                )
+            secrets[name] = read_secret_file(path, file_option)
     return Client(
-        api_key=options.pop("api_key", None),
-        auth_token=options.pop("auth_token", None),
+        api_key=secrets["api_key"],
+        auth_token=secrets["auth_token"],
         base_url=options.pop("base_url", None),
         platform=options.pop("platform", None),
         max_retries=max_retries,

@@ -52,9 +52,20 @@ def inbox_digest(body: bytes, content_type: str) -> str:
     return hashlib.sha256(content_type.encode("utf-8") + b"\0" + body).hexdigest()
 
 
+#: A query parameter whose name says it holds a secret (``password``, ``passwd``, ``pwd``,
+#: ``token``, ``secret``, ``key``, ``sslpassword``, ``auth``, ...), with its value.
+_SECRET_QUERY = re.compile(
+    r"([?&;][^=&;#]*(?:pass|pwd|token|secret|key|auth|credential)[^=&;#]*=)([^&;#]*)",
+    re.IGNORECASE,
+)
+
+
 def redact_url(url: str) -> str:
-    """The URL with its password replaced by ``***`` (for reprs and error messages)."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    """The URL with its secrets replaced by ``***`` (for reprs, error messages and logs):
+    the ``user:password@`` part and the value of every query parameter whose name says it
+    holds one (``?password=``, ``?sslpassword=``, ``?token=``, ``?secret=``, ``?api_key=``...)."""
+    url = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    return _SECRET_QUERY.sub(r"\1***", url)
 
 
 def check_key(value: object, what: str = "key") -> str:
@@ -160,7 +171,9 @@ class Store(IdempotencyStore):
     Inbox (the endpoints write each callback here before answering 200; workers lease
     entries, so a callback whose worker died is found again by a sweeper):
     ``inbox_put``, ``inbox_claim``, ``inbox_claim_next``, ``inbox_renew``,
-    ``inbox_finish``, ``inbox_release``, ``inbox_get``, ``inbox_list``, ``inbox_counts``.
+    ``inbox_finish``, ``inbox_release``, ``inbox_get``, ``inbox_list``, ``inbox_counts``;
+    and ``inbox_backlog``, ``inbox_discard``, ``inbox_purge`` (the retention and the
+    bound on what forged callbacks can make the store keep).
 
     Payment registry (clients record what they created; a reconciler leases the payments
     due for a poll, one poller each): ``record_payment``, ``set_payment_token``,
@@ -210,6 +223,34 @@ class Store(IdempotencyStore):
     @abstractmethod
     def inbox_counts(self) -> dict[str, int]:
         """How many entries are ``pending``, ``processing`` and ``done`` (zeros included)."""
+
+    def inbox_backlog(self) -> int:
+        """How many entries are unfinished (``pending`` or ``processing``): what the
+        endpoints compare with the processor's ``max_pending`` before keeping one more.
+        Backends answer from an index, without reading the finished entries."""
+        counts = self.inbox_counts()
+        return counts.get("pending", 0) + counts.get("processing", 0)
+
+    def inbox_discard(self, claim: InboxClaim) -> bool:
+        """Delete the leased entry instead of finishing it (a refusal, a duplicate: nothing
+        worth keeping, and nothing an unauthenticated sender can pile up); only its
+        current owner can. Returns whether it was still ours.
+
+        Raises:
+            NotImplementedError: a store written before entries could be discarded (the
+                processor then finishes the entry instead).
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot discard inbox entries")
+
+    def inbox_purge(self, *, older_than: float, limit: int = 10_000) -> int:
+        """Delete up to ``limit`` ``done`` entries finished more than ``older_than``
+        seconds ago; returns how many. Unfinished entries are never purged, and
+        exactly-once does not depend on finished ones (the event keys hold it).
+
+        Raises:
+            NotImplementedError: a store written before the inbox had a retention.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot purge its inbox")
 
     # -- payment registry -------------------------------------------------------------
 

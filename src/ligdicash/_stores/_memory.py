@@ -193,6 +193,26 @@ class MemoryStore(RegistryFlowByChanges):
     def inbox_release(self, claim: InboxClaim, *, outcome: str = "") -> bool:
         return self._settle_entry(claim, "pending", outcome)
 
+    def inbox_discard(self, claim: InboxClaim) -> bool:
+        with self._lock:
+            entry = self._owned_entry(claim)
+            if entry is None:
+                return False
+            del self._inbox[entry.digest]
+            return True
+
+    def inbox_purge(self, *, older_than: float, limit: int = 10_000) -> int:
+        with self._lock:
+            cutoff = self._clock() - float(older_than)
+            old = [
+                e.digest
+                for e in self._inbox.values()
+                if e.state == "done" and e.updated_at <= cutoff
+            ][: max(0, int(limit))]
+            for digest in old:
+                del self._inbox[digest]
+            return len(old)
+
     def inbox_get(self, digest: str) -> Optional[InboxEntry]:
         with self._lock:
             return self._inbox.get(digest)

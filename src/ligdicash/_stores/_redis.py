@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ._base import (
-    INBOX_STATES,
     check_body,
     check_key,
     check_lease,
@@ -124,7 +123,7 @@ class RedisStore(RedisRegistry):
         now = self._clock()
         raw = self._script(
             "INBOX_PUT",
-            [self._k("inbox", digest), self._k("inbox", "ready"), self._k("inbox", "all")],
+            [self._k("inbox", digest), self._index("inbox", "ready"), self._index("inbox", "all")],
             [digest, body, content_type, _t(now if received_at is None else received_at), _t(now)],
         )
         return self._entry(digest, raw)
@@ -142,7 +141,7 @@ class RedisStore(RedisRegistry):
         now, owner = self._clock(), new_owner()
         raw = self._script(
             "INBOX_CLAIM",
-            [self._k("inbox", digest), self._k("inbox", "ready")],
+            [self._k("inbox", digest), self._index("inbox", "ready")],
             [digest, owner, _t(now + lease), _t(now)],
         )
         return self._leased(raw, owner, now + lease)
@@ -152,7 +151,7 @@ class RedisStore(RedisRegistry):
         now, owner = self._clock(), new_owner()
         raw = self._script(
             "INBOX_CLAIM_NEXT",
-            [self._k("inbox", "ready")],
+            [self._index("inbox", "ready")],
             [self.prefix, owner, _t(now + lease), _t(now)],
         )
         return self._leased(raw, owner, now + lease)
@@ -163,7 +162,7 @@ class RedisStore(RedisRegistry):
         return bool(
             self._script(
                 "INBOX_RENEW",
-                [self._k("inbox", claim.digest), self._k("inbox", "ready")],
+                [self._k("inbox", claim.digest), self._index("inbox", "ready")],
                 [claim.digest, claim.owner, _t(now + lease), _t(now)],
             )
         )
@@ -173,7 +172,11 @@ class RedisStore(RedisRegistry):
         return bool(
             self._script(
                 "INBOX_SETTLE",
-                [self._k("inbox", claim.digest), self._k("inbox", "ready")],
+                [
+                    self._k("inbox", claim.digest),
+                    self._index("inbox", "ready"),
+                    self._index("inbox", "done"),
+                ],
                 [claim.digest, claim.owner, state, outcome, _t(self._clock())],
             )
         )
@@ -183,6 +186,31 @@ class RedisStore(RedisRegistry):
 
     def inbox_release(self, claim: InboxClaim, *, outcome: str = "") -> bool:
         return self._settle(claim, "pending", outcome)
+
+    def inbox_discard(self, claim: InboxClaim) -> bool:
+        return bool(
+            self._script(
+                "INBOX_DISCARD",
+                [
+                    self._k("inbox", claim.digest),
+                    self._index("inbox", "ready"),
+                    self._index("inbox", "all"),
+                ],
+                [claim.digest, claim.owner],
+            )
+        )
+
+    def inbox_purge(self, *, older_than: float, limit: int = 10_000) -> int:
+        return int(
+            self._script(
+                "INBOX_PURGE",
+                [self._index("inbox", "done"), self._index("inbox", "all")],
+                [self.prefix, _t(self._clock() - float(older_than)), str(max(0, int(limit)))],
+            )
+        )
+
+    def inbox_backlog(self) -> int:
+        return int(self._call(lambda: self._client.zcard(self._index("inbox", "ready"))))
 
     def inbox_get(self, digest: str) -> Optional[InboxEntry]:
         check_key(digest, "digest")
@@ -202,6 +230,12 @@ class RedisStore(RedisRegistry):
         return entries
 
     def inbox_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = dict.fromkeys(INBOX_STATES, 0)
-        counts.update(self._counts("inbox", "state"))
-        return counts
+        # From the indexes (three O(log n) calls in one script), never a walk over every
+        # entry: 100,000 forged callbacks blocked Redis 266 ms per count that way. An
+        # entry whose lease lapsed is counted pending: it is claimable again.
+        pending, processing, done = self._script(
+            "INBOX_COUNTS",
+            [self._index("inbox", "ready"), self._index("inbox", "done")],
+            [_t(self._clock())],
+        )
+        return {"pending": int(pending), "processing": int(processing), "done": int(done)}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
+import warnings
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -13,21 +15,28 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError("the Redis store needs redis-py: pip install 'ligdicash[redis]'") from exc
 
-from .._exceptions import StoreUnavailableError
+from .._exceptions import ConfigurationError, StoreUnavailableError
 from . import _redis_scripts as lua
 from ._base import (
     Store,
     check_key,
     redact_url,
 )
-from ._types import (
-    SCHEMA_VERSION,
-)
 
-__all__ = ["DEFAULT_REDIS_PREFIX", "RedisBase"]
+__all__ = ["DEFAULT_REDIS_PREFIX", "REDIS_LAYOUT_VERSION", "RedisBase"]
 
 #: Every key the store writes starts with this, unless ``prefix=`` (or ``?prefix=``) says.
 DEFAULT_REDIS_PREFIX = "ligdicash:"
+
+#: The Redis key layout written under ``<prefix>schema``. 1: index zsets beside the data
+#: (``P:pay:due``, so a payment referenced ``due`` collided with them); 2: index zsets
+#: under ``P:index:`` where no data key can be. A store opening a version-1 prefix moves
+#: the index keys once (see :data:`~ligdicash._stores._redis_scripts.MIGRATE_1_TO_2`).
+REDIS_LAYOUT_VERSION = 2
+
+logger = logging.getLogger("ligdicash.stores")
+
+_TRUE = ("1", "true", "yes", "on")
 
 
 def _t(value: float) -> str:
@@ -66,6 +75,16 @@ class RedisBase(Store):
         prefix: the key prefix (default ``ligdicash:``; the URL's wins when both are given).
         timeout: socket timeout in seconds.
         clock: seconds since the epoch; injectable to test lease expiry.
+        allow_eviction: run on a Redis whose ``maxmemory-policy`` may evict keys (or
+            ``?allow_eviction=1``). Off by default: an evicted claim or inbox entry is a
+            callback processed twice, so the first operation raises
+            :class:`ConfigurationError` unless the policy is ``noeviction``. On, the store
+            warns (``RuntimeWarning`` and an ERROR on ``ligdicash.stores``) and goes on.
+            Where ``CONFIG GET`` is refused (managed Redis), the store warns once and goes on.
+
+    Raises:
+        ConfigurationError: (at the first operation) the server may evict keys and
+            ``allow_eviction`` is off.
     """
 
     def __init__(
@@ -75,13 +94,19 @@ class RedisBase(Store):
         prefix: Optional[str] = None,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        allow_eviction: bool = False,
     ) -> None:
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
+        ours = ("prefix", "allow_eviction")
         from_url = [v for k, v in query if k == "prefix"]
-        rest = urlencode([(k, v) for k, v in query if k != "prefix"])
+        evict_from_url = [v for k, v in query if k == "allow_eviction"]
+        rest = urlencode([(k, v) for k, v in query if k not in ours])
         self.prefix = from_url[-1] if from_url else (prefix or DEFAULT_REDIS_PREFIX)
         check_key(self.prefix, "prefix")
+        self.allow_eviction = bool(allow_eviction) or (
+            bool(evict_from_url) and evict_from_url[-1].strip().lower() in _TRUE
+        )
         self._url = url
         self._clock = clock
         self._client = redis.Redis.from_url(
@@ -109,6 +134,10 @@ class RedisBase(Store):
                 "SET_PAYMENT_STATUS",
                 "CLAIM_DUE",
                 "FINISH_POLL",
+                "MIGRATE_1_TO_2",
+                "INBOX_DISCARD",
+                "INBOX_PURGE",
+                "INBOX_COUNTS",
             )
         }
         self._schema_written = False
@@ -116,10 +145,62 @@ class RedisBase(Store):
     def _k(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
 
+    def _index(self, kind: str, name: str) -> str:
+        """An index key (``P:index:pay:due``): data keys are ``P:pay:<reference>``,
+        ``P:inbox:<digest>``, ``P:idem:<key>``, so no reference, digest or key names one."""
+        return self._k("index", kind, name)
+
+    def _check_eviction(self) -> None:
+        """Refuse (or, allowed, warn about) a server that may evict keys; why: an evicted
+        done-claim or inbox entry lets the same callback run the handler again."""
+        try:
+            values: dict[Any, Any] = dict(self._client.config_get("maxmemory-policy"))
+            raw = values.get("maxmemory-policy", values.get(b"maxmemory-policy"))
+            if raw is None:  # a proxy or a managed service that answers nothing
+                raise redis.ResponseError("no maxmemory-policy in the reply")
+        except redis.ResponseError as exc:  # CONFIG disabled or not permitted (managed Redis)
+            logger.warning(
+                "could not read maxmemory-policy on the Redis store %s (%s): make sure it is "
+                "noeviction, or an evicted key lets a callback be processed twice",
+                redact_url(self._url),
+                str(exc)[:120],
+            )
+            return
+        policy = raw.decode() if isinstance(raw, bytes) else str(raw)
+        if policy == "noeviction":
+            return
+        message = (
+            f"the Redis store {redact_url(self._url)} runs with maxmemory-policy {policy}: "
+            f"Redis may evict the keys that make callbacks exactly-once (a claim, an inbox "
+            f"entry) and a callback would be processed twice. Set `maxmemory-policy "
+            f"noeviction` (CONFIG SET maxmemory-policy noeviction, or in redis.conf / the "
+            f"provider's parameter group), or use a Redis of its own for the store"
+        )
+        if not self.allow_eviction:
+            raise ConfigurationError(
+                message + "; allow_eviction=True (?allow_eviction=1) runs anyway, at that risk"
+            )
+        logger.error("%s (allow_eviction is on: going on)", message)
+        warnings.warn(message + " (allow_eviction is on)", RuntimeWarning, stacklevel=4)
+
+    def _open_layout(self) -> None:
+        """Check the eviction policy, then write the layout version, or move a version-1
+        layout's index keys (one script: atomic against other hosts opening too)."""
+        self._check_eviction()
+        found = self._scripts["MIGRATE_1_TO_2"](
+            keys=[self._k("schema")], args=[self.prefix, str(REDIS_LAYOUT_VERSION)]
+        )
+        if found and int(found) > REDIS_LAYOUT_VERSION:
+            raise ConfigurationError(
+                f"the Redis store {redact_url(self._url)} (prefix {self.prefix!r}) has key "
+                f"layout version {int(found)}, newer than this release's "
+                f"{REDIS_LAYOUT_VERSION}: upgrade ligdicash"
+            )
+
     def _call(self, function: Callable[[], Any]) -> Any:
         try:
             if not self._schema_written:
-                self._client.set(self._k("schema"), str(SCHEMA_VERSION), nx=True)
+                self._open_layout()
                 self._schema_written = True
             return function()
         except redis.RedisError as exc:
@@ -134,15 +215,16 @@ class RedisBase(Store):
         return self._call(lambda: script(keys=keys, args=args))
 
     def schema_version(self) -> int:
-        """The layout version recorded under ``<prefix>schema``."""
+        """The key layout version recorded under ``<prefix>schema`` (see
+        :data:`REDIS_LAYOUT_VERSION`)."""
         return int(self._call(lambda: self._client.get(self._k("schema"))))
 
     def _all(self, kind: str) -> list[str]:
-        ids = self._call(lambda: self._client.zrange(self._k(kind, "all"), 0, -1))
+        ids = self._call(lambda: self._client.zrange(self._index(kind, "all"), 0, -1))
         return [i.decode() for i in ids]
 
     def _counts(self, kind: str, field: str) -> dict[str, int]:
-        flat = self._script("COUNT", [self._k(kind, "all")], [self.prefix, kind, field])
+        flat = self._script("COUNT", [self._index(kind, "all")], [self.prefix, kind, field])
         return {_s(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
 
     def close(self) -> None:

@@ -1,4 +1,5 @@
-"""The payment registry on Redis (hashes ``P:pay:<reference>``, zsets ``P:pay:due``/``all``)."""
+"""The payment registry on Redis: hashes ``P:pay:<reference>``; zsets
+``P:index:pay:due`` and ``P:index:pay:all``."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class RedisRegistry(RegistryFlow, RedisBase):
     def _insert_payment(self, new: PaymentRecord) -> PaymentRecord:
         raw = self._script(
             "RECORD_PAYMENT",
-            [self._k("pay", new.reference), self._k("pay", "due"), self._k("pay", "all")],
+            [self._k("pay", new.reference), self._index("pay", "due"), self._index("pay", "all")],
             [
                 new.reference,
                 new.kind,
@@ -62,7 +63,7 @@ class RedisRegistry(RegistryFlow, RedisBase):
         return bool(
             self._script(
                 "SET_PAYMENT_STATUS",
-                [self._k("pay", reference), self._k("pay", "due")],
+                [self._k("pay", reference), self._index("pay", "due")],
                 [reference, status, note, _t(now)],
             )
         )
@@ -72,7 +73,7 @@ class RedisRegistry(RegistryFlow, RedisBase):
     ) -> list[PaymentRecord]:
         raws = self._script(
             "CLAIM_DUE",
-            [self._k("pay", "due")],
+            [self._index("pay", "due")],
             [self.prefix, owner, _t(until), _t(now), _t(created_before), str(limit)],
         )
         return [self._payment(_s(_hash(raw)["reference"]), raw) for raw in raws]
@@ -83,7 +84,7 @@ class RedisRegistry(RegistryFlow, RedisBase):
         return bool(
             self._script(
                 "FINISH_POLL",
-                [self._k("pay", claim.reference), self._k("pay", "due")],
+                [self._k("pay", claim.reference), self._index("pay", "due")],
                 [claim.reference, claim.owner, status, _t(next_poll_at), note, _t(now)],
             )
         )

@@ -3,13 +3,48 @@
 Times arrive as strings computed in Python (``repr`` of a float) and are stored as given;
 Lua only compares them (``tonumber``). ``P`` below is the store's key prefix (ARGV[1] of
 the scripts that reach entries by id; single-node Redis only, not Redis Cluster).
-Layout: ``P:idem:<key>``, ``P:inbox:<digest>``, ``P:inbox:ready`` (zset: when each
-unfinished entry can next be leased), ``P:inbox:all`` (zset by received time),
-``P:pay:<reference>``, ``P:pay:due`` (zset: when each pending payment can next be polled),
-``P:pay:all`` (zset by creation time), ``P:schema`` (the layout version).
+Layout (version 2): data ``P:idem:<key>``, ``P:inbox:<digest>``, ``P:pay:<reference>``;
+indexes ``P:index:inbox:ready`` (zset: when each unfinished entry can next be leased),
+``P:index:inbox:all`` (zset by received time), ``P:index:inbox:done`` (zset: when each
+finished entry was finished, for the retention), ``P:index:pay:due`` (zset: when each
+pending payment can next be polled), ``P:index:pay:all`` (zset by creation time); and
+``P:schema`` (the layout version). The indexes sit under ``index:`` so that no key,
+digest or payment reference (``all``, ``due``) can name one.
 """
 
 from __future__ import annotations
+
+# KEYS: schema. ARGV: prefix, version. Writes the version on a new prefix; on a version-1
+# prefix moves the four index zsets (P:pay:due -> P:index:pay:due, ...) once and indexes the
+# done inbox entries by finish time (one pass over the inbox, once). A key of the old name
+# that is not a zset is a payment referenced "due" or "all": it stays. Returns the version
+# found before (false: none).
+MIGRATE_1_TO_2 = """
+local found = redis.call('GET', KEYS[1])
+if not found then
+  redis.call('SET', KEYS[1], ARGV[2])
+elseif found == '1' then
+  for _, name in ipairs({'pay:due', 'pay:all', 'inbox:ready', 'inbox:all'}) do
+    local old = ARGV[1] .. name
+    local new = ARGV[1] .. 'index:' .. name
+    if redis.call('TYPE', old)['ok'] == 'zset' then
+      if redis.call('EXISTS', new) == 0 then
+        redis.call('RENAME', old, new)
+      else
+        redis.call('ZUNIONSTORE', new, 2, new, old, 'AGGREGATE', 'MAX')
+        redis.call('DEL', old)
+      end
+    end
+  end
+  local done = ARGV[1] .. 'index:inbox:done'
+  for _, id in ipairs(redis.call('ZRANGE', ARGV[1] .. 'index:inbox:all', 0, -1)) do
+    local e = redis.call('HMGET', ARGV[1] .. 'inbox:' .. id, 'state', 'updated_at')
+    if e[1] == 'done' then redis.call('ZADD', done, e[2], id) end
+  end
+  redis.call('SET', KEYS[1], ARGV[2])
+end
+return found
+"""
 
 # KEYS: record. ARGV: owner, lease_until, now.
 CLAIM = """
@@ -121,7 +156,7 @@ end
 return 0
 """
 
-# KEYS: entry, ready. ARGV: digest, owner, state, outcome, now.
+# KEYS: entry, ready, done. ARGV: digest, owner, state, outcome, now.
 INBOX_SETTLE = """
 local s = redis.call('HMGET', KEYS[1], 'state', 'owner')
 if s[1] ~= 'processing' or s[2] ~= ARGV[2] then return 0 end
@@ -129,10 +164,43 @@ redis.call('HSET', KEYS[1], 'state', ARGV[3], 'lease_until', '0', 'outcome', ARG
            'updated_at', ARGV[5])
 if ARGV[3] == 'done' then
   redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
 else
   redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])
 end
 return 1
+"""
+
+# KEYS: entry, ready, all. ARGV: digest, owner. Deletes the entry its owner holds.
+INBOX_DISCARD = """
+local s = redis.call('HMGET', KEYS[1], 'state', 'owner')
+if s[1] ~= 'processing' or s[2] ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+"""
+
+# KEYS: done, all. ARGV: prefix, cutoff, limit. Deletes done entries finished by the cutoff
+# (the done zset is scored by finish time: no scan of the others).
+INBOX_PURGE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do
+  local key = ARGV[1] .. 'inbox:' .. id
+  if redis.call('HGET', key, 'state') == 'done' then redis.call('DEL', key) end
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('ZREM', KEYS[2], id)
+end
+return #ids
+"""
+
+# KEYS: ready, done. ARGV: now. Counts from the indexes alone (O(log n)): an unfinished entry
+# scored at or before now can be leased (pending, or a lapsed lease), one scored later is
+# under a live lease (processing).
+INBOX_COUNTS = """
+return {redis.call('ZCOUNT', KEYS[1], '-inf', ARGV[1]),
+        redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf'),
+        redis.call('ZCARD', KEYS[2])}
 """
 
 # KEYS: all. ARGV: prefix, what ('inbox' or 'pay'), field. Counts per value of the field.

@@ -280,6 +280,30 @@ class SQLStore(SQLRegistry):
     def inbox_release(self, claim: InboxClaim, *, outcome: str = "") -> bool:
         return self._settle_entry(claim, "pending", outcome)
 
+    def inbox_discard(self, claim: InboxClaim) -> bool:
+        count, _ = self._run(
+            "DELETE FROM ligdicash_inbox WHERE digest = ? AND owner = ? AND state = 'processing'",
+            (claim.digest, claim.owner),
+            write=True,
+        )
+        return count == 1
+
+    def inbox_purge(self, *, older_than: float, limit: int = 10_000) -> int:
+        # Through the (state, received_at) index: only the done rows are read.
+        count, _ = self._run(
+            "DELETE FROM ligdicash_inbox WHERE digest IN (SELECT digest FROM ligdicash_inbox "
+            "WHERE state = 'done' AND updated_at <= ? LIMIT ?)",
+            (self._clock() - float(older_than), max(0, int(limit))),
+            write=True,
+        )
+        return int(count)
+
+    def inbox_backlog(self) -> int:
+        rows = self._rows(
+            "SELECT COUNT(*) FROM ligdicash_inbox WHERE state IN ('pending', 'processing')", ()
+        )
+        return int(rows[0][0])
+
     def inbox_get(self, digest: str) -> Optional[InboxEntry]:
         rows = self._rows(
             f"SELECT {_INBOX_COLUMNS} FROM ligdicash_inbox WHERE digest = ?", (digest,)

@@ -27,8 +27,10 @@ __all__ = [
     "CompleteKey",
     "Effect",
     "FetchStatus",
+    "InboxDiscard",
     "InboxFinish",
     "InboxGet",
+    "InboxPurge",
     "InboxTake",
     "InboxTakeNext",
     "LookUp",
@@ -121,6 +123,22 @@ class InboxFinish:
 
 
 @dataclass(frozen=True)
+class InboxDiscard:
+    """``store.inbox_discard(claim)``; the result is whether it was still ours."""
+
+    store: Store
+    claim: InboxClaim
+
+
+@dataclass(frozen=True)
+class InboxPurge:
+    """``store.inbox_purge(older_than=...)``; the result is how many entries went."""
+
+    store: Store
+    older_than: float
+
+
+@dataclass(frozen=True)
 class FetchStatus:
     """``client.get_transaction(token, type)``; the result is the :class:`Transaction`."""
 
@@ -159,6 +177,8 @@ Effect = Union[
     InboxTake,
     InboxTakeNext,
     InboxFinish,
+    InboxDiscard,
+    InboxPurge,
     InboxGet,
     FetchStatus,
     RunHandler,
@@ -225,6 +245,10 @@ def _call(effect: Effect) -> Any:
         return effect.store.inbox_get(effect.digest)
     if isinstance(effect, InboxFinish):
         return effect.store.inbox_finish(effect.claim, outcome=effect.outcome)
+    if isinstance(effect, InboxDiscard):
+        return effect.store.inbox_discard(effect.claim)
+    if isinstance(effect, InboxPurge):
+        return effect.store.inbox_purge(older_than=effect.older_than)
     if isinstance(effect, FetchStatus):
         return effect.client.get_transaction(effect.token, effect.type)
     if isinstance(effect, LookUp):

@@ -50,7 +50,7 @@ from ._effects import (
 )
 from ._heartbeat import Heartbeat
 from ._inbox import TAKEN
-from ._inbox_entry_points import InboxEntryPoints
+from ._inbox_entry_points import DEFAULT_INBOX_RETENTION, DEFAULT_MAX_PENDING, InboxEntryPoints
 from ._steps import Flow
 from ._timing import ClaimTiming, claim_timing
 from ._types import (
@@ -111,6 +111,13 @@ class CallbackProcessor(InboxEntryPoints):
         on_result: called with every :class:`ProcessResult` (metrics, tests).
         max_attempts: after this many leases of one inbox entry that left something to
             do, the entry is marked done as given up, with an ERROR log (default 50).
+        max_pending: how many unfinished callbacks the inbox may hold; beyond, the
+            endpoints answer 503 without keeping the body (default 10,000; ``None``: no
+            bound). Refused, ignored and duplicate callbacks are deleted once finished, so
+            with this bound a flood of forged bodies cannot fill the store.
+        inbox_retention: seconds a finished inbox entry is kept before the sweeps purge
+            it (default 7 days; ``None``: never purged). Exactly-once does not depend on
+            it: the event keys hold it.
     """
 
     def __init__(
@@ -128,6 +135,8 @@ class CallbackProcessor(InboxEntryPoints):
         busy_wait: Optional[float] = None,
         on_result: Optional[Callable[[ProcessResult], Any]] = None,
         max_attempts: int = 50,
+        max_pending: Optional[int] = DEFAULT_MAX_PENDING,
+        inbox_retention: Optional[float] = DEFAULT_INBOX_RETENTION,
     ) -> None:
         self.lookup = lookup
         self.handler = handler
@@ -145,6 +154,9 @@ class CallbackProcessor(InboxEntryPoints):
         self.busy_wait = busy_wait
         self.on_result = on_result
         self.max_attempts = max_attempts
+        self.max_pending = max_pending
+        self.inbox_retention = inbox_retention
+        self._last_purge: Optional[float] = None
         self._heartbeat = Heartbeat()
 
     # -- public entry points ---------------------------------------------------------------
@@ -242,6 +254,17 @@ class CallbackProcessor(InboxEntryPoints):
         if not isinstance(expected, ExpectedTransaction):
             logger.error("callback failed: the lookup must return an ExpectedTransaction or None")
             return ProcessResult("failed", "lookup_error")
+        if callback.token and callback.token == expected.token:
+            # LigdiCash's callbacks carry a token of their own, never the creation token;
+            # that one is in the payment page's URL, so anyone who saw it can write such a
+            # body. A final refusal (never retried); one WARNING, without the token.
+            logger.warning(
+                "callback refused: it carries the payment's creation token, which LigdiCash's "
+                "callbacks never do (a forged body, or a lookup returning the callback's own "
+                "token) (order_id %r)",
+                callback.order_id,
+            )
+            return ProcessResult("refused", "forged_token")
         try:
             check_confirmation_inputs(callback, expected.token)
             client = self._client()

@@ -21,17 +21,31 @@ from typing import Any, Callable, Optional
 
 from .._stores._base import Store
 from .._stores._types import InboxClaim, InboxEntry
-from ._effects import Effect, InboxFinish, InboxGet, InboxTake, InboxTakeNext
+from ._effects import (
+    Effect,
+    InboxDiscard,
+    InboxFinish,
+    InboxGet,
+    InboxPurge,
+    InboxTake,
+    InboxTakeNext,
+)
 from ._heartbeat import Heartbeat
 from ._types import ProcessResult
 
-__all__ = ["FINISHED", "TAKEN", "entry_flow", "sweep_flow"]
+__all__ = ["DISCARDED", "FINISHED", "TAKEN", "entry_flow", "purge_flow", "sweep_flow"]
 
 logger = logging.getLogger("ligdicash.callbacks")
 
 #: Outcomes after which an inbox entry is done: nothing more can come of it. The others
 #: (``unconfirmed``, ``failed``) leave it for the sweeper.
 FINISHED = frozenset({"processed", "duplicate", "refused", "ignored", "in_progress"})
+#: Finished outcomes whose entry is deleted at once rather than kept for the retention:
+#: the handler did not run, so there is nothing to audit, and anyone can post bodies that
+#: end so (a forged order id, a status that is not final, a copy of a done event). Deleting
+#: them bounds what an unauthenticated sender makes the shop keep to the unfinished
+#: entries, which ``max_pending`` caps. The refusal itself is in the log and ``on_result``.
+DISCARDED = frozenset({"refused", "ignored", "duplicate", "in_progress"})
 #: The reason of the result when another worker had already taken the entry (or finished
 #: it): nothing was done here, and ``on_result`` is not called for it.
 TAKEN = "inbox_taken"
@@ -135,7 +149,30 @@ def _work(
         )
         return result
     try:
+        if outcome in DISCARDED:
+            try:
+                yield InboxDiscard(store, claim)
+                return result
+            except NotImplementedError:  # a store without discard keeps it as done
+                pass
         yield InboxFinish(store, claim, outcome)
     except Exception:  # processed all the same; a later sweep finds it a duplicate
         logger.exception("could not mark the inbox entry done [%s]", result.key or claim.digest)
     return result
+
+
+def purge_flow(store: Store, *, older_than: float) -> Generator[Effect, Any, int]:
+    """Delete the inbox entries finished more than ``older_than`` seconds ago; the count
+    (0 when the store cannot purge or fails: logged, never raised)."""
+    try:
+        purged: int = yield InboxPurge(store, older_than)
+    except NotImplementedError:
+        return 0
+    except Exception:
+        logger.exception("inbox purge failed; trying again at a later sweep")
+        return 0
+    if purged:
+        logger.info(
+            "inbox purge: %d finished callbacks older than %.0f s deleted", purged, older_than
+        )
+    return purged

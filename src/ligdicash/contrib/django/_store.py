@@ -278,6 +278,36 @@ class DjangoStore(DjangoRegistry):
     def inbox_release(self, claim: InboxClaim, *, outcome: str = "") -> bool:
         return self._settle(claim, "pending", outcome)
 
+    def inbox_discard(self, claim: InboxClaim) -> bool:
+        deleted = self._call(
+            lambda: (
+                self._q(InboxMessage)
+                .filter(digest=claim.digest, owner=claim.owner, state="processing")
+                .delete()
+            )
+        )
+        return bool(deleted[0])
+
+    def inbox_purge(self, *, older_than: float, limit: int = 10_000) -> int:
+        cutoff = self._clock() - float(older_than)
+
+        def purge() -> int:
+            old = list(
+                self._q(InboxMessage)
+                .filter(state="done", updated_at__lte=cutoff)
+                .values_list("digest", flat=True)[: max(0, int(limit))]
+            )
+            if not old:
+                return 0
+            return int(self._q(InboxMessage).filter(digest__in=old, state="done").delete()[0])
+
+        return self._call(purge)  # type: ignore[no-any-return]
+
+    def inbox_backlog(self) -> int:
+        return self._call(  # type: ignore[no-any-return]
+            lambda: self._q(InboxMessage).filter(state__in=("pending", "processing")).count()
+        )
+
     def inbox_get(self, digest: str) -> Optional[InboxEntry]:
         row = self._call(lambda: self._q(InboxMessage).filter(digest=digest).first())
         return None if row is None else _entry(row)
