@@ -95,9 +95,11 @@ def test_the_same_batch_added_twice_at_once_is_added_once_quietly(
 
 
 def test_two_cli_runs_racing_on_postgres_pay_each_reference_once(
-    tmp_path: Path, ligdicash_sandbox: Any, pg_url: str
+    tmp_path: Path, ligdicash_sandbox: Any, own_pg_url: str
 ) -> None:
-    env = {**sandbox_env(ligdicash_sandbox), "LIGDICASH_PAYOUTS_STORE": pg_url}
+    # A database of its own: the session's one keeps these batches from the other wire's
+    # run, so a second run would only resume them (and pay nothing on this sandbox).
+    env = {**sandbox_env(ligdicash_sandbox), "LIGDICASH_PAYOUTS_STORE": own_pg_url}
     for trial in range(3):
         paths = []
         for n in (0, 1):
@@ -127,9 +129,11 @@ def test_two_cli_runs_racing_on_postgres_pay_each_reference_once(
 
 
 def test_the_same_file_run_twice_at_once_on_postgres_is_one_batch_worked_by_both(
-    tmp_path: Path, ligdicash_sandbox: Any, pg_url: str
+    tmp_path: Path, ligdicash_sandbox: Any, own_pg_url: str
 ) -> None:
-    env = {**sandbox_env(ligdicash_sandbox), "LIGDICASH_PAYOUTS_STORE": pg_url}
+    # A database of its own: the session's one keeps these batches from the other wire's
+    # run, so a second run would only resume them (and pay nothing on this sandbox).
+    env = {**sandbox_env(ligdicash_sandbox), "LIGDICASH_PAYOUTS_STORE": own_pg_url}
     for trial in range(3):
         lines = ["reference;phone;amount"]
         lines += [f"S{trial}-{i};22670123456;{100 + i}" for i in range(200)]

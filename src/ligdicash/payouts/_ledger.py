@@ -107,6 +107,7 @@ class Ledger(LedgerBase):
     def _add_batch(self, batch: Batch, allowed: frozenset[str]) -> bool:
         now = time.time()
         with self._transaction(immediate=True, durable=True) as cur:
+            self._lock_references(cur)
             cur.execute(self._sql("SELECT 1 FROM payout_batches WHERE id = ?"), (batch.id,))
             if cur.fetchone() is not None:
                 return False

@@ -169,6 +169,15 @@ class LedgerBase(abc.ABC):
     def close(self) -> None:
         """Release the connections."""
 
+    def _lock_references(self, cur: Any) -> None:
+        """Hold, until ``cur``'s transaction ends, the lock that makes adding a batch one at
+        a time, so that its check of the references it takes sees every batch added before.
+
+        Nothing to do where the transaction already writes alone (SQLite's ``BEGIN
+        IMMEDIATE``); the unique index stays the last word on every backend.
+        """
+        return None
+
     def _execute_one(self, sql: str, params: Sequence[Any], *, durable: bool) -> int:
         """Run one statement in its own transaction; return the rows it changed."""
         with self._transaction(durable=durable) as cur:

@@ -25,6 +25,9 @@ from ._ledger_base import ITEM_COLUMNS, SCHEMA
 
 __all__ = ["PostgresLedger"]
 
+#: The advisory lock that serialises ``add_batch`` (the schema lock is 0x4C494744, "LIGD").
+_ADD_BATCH_LOCK = 0x4C494742  # "LIGB"
+
 
 class PostgresLedger(Ledger):
     """A :class:`Ledger` in a PostgreSQL database (``postgresql://user@host/db``).
@@ -65,6 +68,13 @@ class PostgresLedger(Ledger):
             if durable and self._owns_pool:
                 cur.execute("SET LOCAL synchronous_commit = on")
             yield cur
+
+    def _lock_references(self, cur: Any) -> None:
+        # READ COMMITTED: without it, two processes adding batches at the same moment both
+        # pass the check and one insert then fails on the unique index, inside psycopg's
+        # pipeline (which logs "error ignored terminating ..." on stderr before we can
+        # turn the failure into one line). With it, the second waits and sees the first.
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_ADD_BATCH_LOCK,))
 
     def _execute_one(self, sql: str, params: Sequence[Any], *, durable: bool) -> int:
         if durable:
