@@ -66,7 +66,7 @@ EXPECTED = {
         "00": L.AuthenticationError, "01": L.ApplicationAuthenticationError,
         "02": L.AmountOutOfRangeError, "03": L.MerchantAccountDoesNotExistError,
         "04": L.NoPendingOrProcessedPayout24HError, "05": L.RecipientOperatorNotIdentifiedError,
-        "06": L.MerchantAccountDoesNotExistError, "07": L.MerchantAccountDoesNotExistError,
+        "06": L.IpDeniedError, "07": L.MerchantAccountDoesNotExistError,
         "08": L.MerchantBalanceLowError, "09": L.ProcessingError, "10": L.ApiError,
         "11": L.NoHashError, "12": L.InvalidHashError,
         "13": L.UnauthorizedCurrencyConversionError, "14": L.IpDeniedError,

@@ -105,7 +105,10 @@ _MERCHANT_PAYOUT: _Table = {
     "03": MerchantAccountDoesNotExistError,
     "04": NoPendingOrProcessedPayout24HError,
     "05": RecipientOperatorNotIdentifiedError,
-    "06": MerchantAccountDoesNotExistError,
+    # The provider's SDK (ligdicash==1.0.5) said "merchant account does not exist"; the
+    # newer common-errors page (developers.ligdicash.com/en/errors/common-errors) says Code06
+    # on createStraightWithdrawal is "IP Denied". The newest source wins.
+    "06": IpDeniedError,
     "07": MerchantAccountDoesNotExistError,
     "08": MerchantBalanceLowError,
     "09": ProcessingError,

@@ -276,6 +276,20 @@ def test_a_payin_token_is_unknown_to_the_payout_status_endpoints(api: httpx.Clie
     assert confirm(api, "payin", token)["response_code"] == "00"
 
 
+def test_the_payin_status_route_takes_token_as_well_as_invoice_token(api: httpx.Client) -> None:
+    # The provider's pages name the parameter `token` (endpoint reference, status pages) and
+    # `invoiceToken` (guides' sources, provider SDKs): the sandbox must answer both.
+    token = create(api, HOSTED, payin_body())["token"]
+    route = "redirect/checkout-invoice/confirm/"
+    by_token = api.get(route, params={"token": token}).json()
+    by_invoice_token = api.get(route, params={"invoiceToken": token}).json()
+    assert by_token["response_code"] == "00"
+    assert by_token["status"] == "pending"
+    assert by_token == by_invoice_token
+    unknown = api.get(route, params={"token": "not-a-token"}).json()
+    assert unknown["response_text"] == "Echec (Code02)"
+
+
 def test_a_status_call_without_its_token_parameter_is_refused(api: httpx.Client) -> None:
     answer = api.get("redirect/checkout-invoice/confirm/").json()
     assert answer["response_text"] == "Echec (Code03)"

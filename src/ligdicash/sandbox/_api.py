@@ -28,12 +28,15 @@ CREATE_ROUTES: dict[str, tuple[Family, str]] = {
     "withdrawal/create": ("client_payout", "client_payout"),
     "straight/payout": ("merchant_payout", "merchant_payout"),
 }
-CONFIRM_ROUTES: dict[str, tuple[tuple[str, ...], str]] = {
-    "redirect/checkout-invoice/confirm": (("payin",), "invoiceToken"),
+CONFIRM_ROUTES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # The provider's pages disagree on the payin parameter: the endpoint reference and the
+    # status-verification pages write `token`, the guides' sources and the provider's SDKs
+    # `invoiceToken` (what this SDK sends). Both are accepted; the first one present wins.
+    "redirect/checkout-invoice/confirm": (("payin",), ("invoiceToken", "token")),
     # The documented payout status route, for the tokens of both payout kinds.
-    "withdrawal/confirm": (("client_payout", "merchant_payout"), "withdrawalToken"),
+    "withdrawal/confirm": (("client_payout", "merchant_payout"), ("withdrawalToken",)),
     # The older merchant-payout route the docs never list (still served).
-    "straight/payout/confirm": (("merchant_payout",), "payoutToken"),
+    "straight/payout/confirm": (("merchant_payout",), ("payoutToken",)),
 }
 WALLET_OTP_ROUTE = "debitotp/"
 WALLET_PAYIN_ROUTE = "debitwallet/withotp"
@@ -49,6 +52,15 @@ def _header(scope: Scope, name: bytes) -> Optional[bytes]:
 def _query_value(query: bytes, key: str) -> Optional[str]:
     for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
         if name == key:
+            return value
+    return None
+
+
+def _first_query_value(query: bytes, keys: tuple[str, ...]) -> Optional[str]:
+    """The value of the first of ``keys`` the query string carries (``None`` if none)."""
+    for key in keys:
+        value = _query_value(query, key)
+        if value is not None:
             return value
     return None
 
@@ -122,10 +134,10 @@ class ApiApp:
             if not self._authorised(scope):
                 await _send_json(send, self._auth_refusals["status"])
                 return
-            kinds, param = confirm
-            token = _query_value(scope["query_string"], param)
+            kinds, params = confirm
+            token = _first_query_value(scope["query_string"], params)
             if token is None:
-                body = _dumps(_codes.missing_key("status", param))
+                body = _dumps(_codes.missing_key("status", params[0]))
             else:
                 body = self.engine.confirm(kinds, token.strip())
             await _send_json(send, body)

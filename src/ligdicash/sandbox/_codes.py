@@ -43,7 +43,7 @@ CODE_NAMES: dict[str, dict[str, str]] = {
     "merchant_payout": {
         "00": "Authentication", "01": "ApplicationAuthentication", "02": "AmountOutOfRange",
         "03": "MerchantAccountDoesNotExist", "04": "NoPendingOrProcessedPayout24H",
-        "05": "RecipientOperatorNotIdentified", "06": "MerchantAccountDoesNotExist",
+        "05": "RecipientOperatorNotIdentified", "06": "IpDenied",
         "07": "MerchantAccountDoesNotExist", "08": "MerchantBalanceLow", "09": "Processing",
         "10": "Api", "11": "NoHash", "12": "InvalidHash", "13": "UnauthorizedCurrencyConversion",
         "14": "IpDenied",
