@@ -9,14 +9,17 @@ The sandbox's own payout list is the judge of what was paid.
 from __future__ import annotations
 
 import collections
+import json
 from typing import Any
 
 import pytest
 
 from ligdicash import Client
 from ligdicash.payouts import (
+    CallbackOutcome,
     Ledger,
     LedgerItem,
+    LedgerStateError,
     WorkerIdentity,
     apply_callback,
     load_batch,
@@ -170,3 +173,84 @@ def test_a_callback_whose_amount_differs_never_settles_a_sent_item(
     assert [o.action for o in outcomes] == ["mismatch"] * len(outcomes)
     assert poll_sent(ledger, sb_client, batch_id, interval=0) == 0
     assert ledger.get(item.id).status == "sent"  # type: ignore[union-attr]
+
+
+# -- survivors of the mutation run (scripts/mutation.sh) ------------------------------------
+
+
+def test_a_settlement_records_its_error_fields_and_refuses_a_non_final_status(
+    ledger: Ledger,
+) -> None:
+    _, ok = in_doubt_item(ledger)
+    ledger.resolve(ok.id, sent_token="tok-ok")
+    assert ledger.settle(ok.id, "completed") is True
+    done = ledger.get(ok.id)
+    assert done is not None
+    assert (done.status, done.error_code, done.error) == ("completed", "", "")
+
+    batch = load_batch([{"reference": "F1", "phone": PHONE, "amount": 120}])
+    ledger.add_batch(batch)
+    dead = WorkerIdentity()
+    dead.id += "-dead2"
+    claimed = ledger.claim(batch.id, dead)
+    assert claimed is not None
+    ledger.recover(batch.id, WorkerIdentity())
+    ledger.resolve(claimed.id, sent_token="tok-ko")
+    assert ledger.settle(claimed.id, "failed") is True
+    failed = ledger.get(claimed.id)
+    assert failed is not None
+    assert (failed.status, failed.error_code) == ("failed", "nocompleted")
+    assert failed.error == "LigdiCash reports the payout failed"
+
+    with pytest.raises(LedgerStateError, match="'sent' is not a settlement"):
+        ledger.settle(claimed.id, "sent")
+
+
+def test_a_cancelled_item_says_so_and_a_second_cancel_says_why_not(ledger: Ledger) -> None:
+    batch = load_batch([{"reference": "C1", "phone": PHONE, "amount": 100}])
+    ledger.add_batch(batch)
+    (item,) = ledger.items(batch.id)
+    ledger.cancel(item.id)
+    cancelled = ledger.get(item.id)
+    assert cancelled is not None
+    assert (cancelled.status, cancelled.resolution) == ("cancelled", "cancelled")
+    with pytest.raises(LedgerStateError, match=f"item '{item.id}' is not pending"):
+        ledger.cancel(item.id)
+
+
+def test_what_a_callback_did_names_the_item_and_its_status(
+    ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
+) -> None:
+    def body(transaction_id: str, token: str = "cb-token") -> bytes:
+        return json.dumps(
+            {
+                "token": token,
+                "status": "completed",
+                "amount": 150,
+                "custom_data": {"transaction_id": transaction_id},
+            }
+        ).encode()
+
+    ct = "application/json"
+    assert apply_callback(ledger, sb_client, body("NOPE-1"), ct) == CallbackOutcome(
+        "NOPE-1", "", "not_ours"
+    )
+    assert apply_callback(ledger, sb_client, body(""), ct) == CallbackOutcome("", "", "not_ours")
+
+    batch_id, item = in_doubt_item(ledger)
+    token = send_for(sb_client, item, amount=item.amount, sandbox_pending_forever=True)
+    ledger.resolve(item.id, sent_token=token)
+    # The status call fails: nothing is settled, and the outcome says the item is still sent.
+    ligdicash_sandbox.add_fault("http_500", count=1, path="confirm")
+    assert apply_callback(ledger, sb_client, body(item.id), ct) == CallbackOutcome(
+        item.id, "sent", "unconfirmed"
+    )
+    # LigdiCash's status call says pending: confirmed as nothing final, the item stays sent.
+    assert apply_callback(ledger, sb_client, body(item.id, token), ct) == CallbackOutcome(
+        item.id, "sent", "unconfirmed"
+    )
+    ligdicash_sandbox.set_status(token, "completed")
+    assert poll_sent(ledger, sb_client, batch_id, interval=0) == 1
+    assert apply_callback(ledger, sb_client, body(item.id), ct) == CallbackOutcome(
+        item.id, "completed", "already_final"
+    )

@@ -91,3 +91,17 @@ def test_a_failing_status_call_expires_a_payment_after_a_day_not_after_ten_minut
     clock.advance(86400)
     assert rec.run_once().expired == 1
     assert store.get_payment("GHOST").status == "expired"  # type: ignore[union-attr]
+
+
+def test_past_the_schedule_a_pending_payment_is_polled_at_the_last_gap(
+    client: ligdicash.Client, store: MemoryStore, clock: Clock
+) -> None:
+    pay(client, "LONG")
+    rec = reconciler(store, client, clock, schedule=(60.0, 300.0))
+    clock.advance(60)
+    for polls in range(1, 5):  # more polls than the schedule has gaps
+        assert rec.run_once().pending == 1
+        payment = store.get_payment("LONG")
+        assert payment is not None
+        assert (payment.poll_attempts, payment.next_poll_at) == (polls, clock.now + 300)
+        clock.advance(300)
