@@ -105,3 +105,99 @@ def test_past_the_schedule_a_pending_payment_is_polled_at_the_last_gap(
         assert payment is not None
         assert (payment.poll_attempts, payment.next_poll_at) == (polls, clock.now + 300)
         clock.advance(300)
+
+
+def payout(client: ligdicash.Client, reference: str) -> str:
+    """Create a client payout (recorded in the client's store) and return its token."""
+    sent = client.Withdrawal(amount=500, description="refund", customer="22670123456").send(
+        type="client", custom_data={"transaction_id": reference, "sandbox_callback": "none"}
+    )
+    return str(sent.token)
+
+
+@pytest.mark.parametrize("payin_status", ["pending", "completed"])
+def test_each_kind_of_payment_in_a_round_is_settled_whatever_the_kind_before_it_did(
+    ligdicash_sandbox: Sandbox,
+    client: ligdicash.Client,
+    store: MemoryStore,
+    clock: Clock,
+    payin_status: str,
+) -> None:
+    payin_token = pay(client, "A-PAYIN")  # claimed first (same due time, reference order)
+    if payin_status != "pending":
+        ligdicash_sandbox.set_status(payin_token, payin_status)
+    payout(client, "B-PAYOUT")  # the fast sandbox settles it as completed at once
+    clock.advance(60)
+    summary = reconciler(store, client, clock).run_once()  # no processor: records only
+    assert summary.claimed == 2
+    assert summary.settled == (2 if payin_status == "completed" else 1)
+    assert store.get_payment("B-PAYOUT").status == "completed"  # type: ignore[union-attr]
+    assert store.get_payment("A-PAYIN").status == payin_status  # type: ignore[union-attr]
+
+
+def test_the_counts_count_every_payment_and_the_boundaries_are_inclusive(
+    ligdicash_sandbox: Sandbox,
+    client: ligdicash.Client,
+    store: MemoryStore,
+    clock: Clock,
+) -> None:
+    handler = Handler()
+    processor = CallbackProcessor(
+        lookup=ligdicash.registry_lookup(store), handler=handler, client=client, store=store
+    )
+    for ref in ("DONE-1", "DONE-2"):
+        ligdicash_sandbox.set_status(pay(client, ref), "completed")
+    for ref in ("WAIT-1", "WAIT-2"):
+        pay(client, ref)
+    for ref in ("GHOST-1", "GHOST-2"):
+        store.record_payment(ref, kind="payin", amount=100, token=f"unknown-token-{ref}")
+    for ref in ("NOTOKEN-1", "NOTOKEN-2"):
+        store.record_payment(ref, kind="payin", amount=100)
+    rec = reconciler(store, client, clock, processor, in_doubt_after=600, expire_after=1200)
+    clock.advance(60)
+    summary = rec.run_once()
+    assert summary.to_dict() == {
+        "claimed": 8,
+        "polled": 6,
+        "settled": 2,
+        "pending": 4,  # WAIT-*, NOTOKEN-*
+        "expired": 0,
+        "in_doubt": 0,
+        "errors": 2,  # GHOST-*
+    }
+    assert handler.calls == Counter({"DONE-1": 1, "DONE-2": 1})
+    assert store.get_payment("NOTOKEN-1").note == "no token yet"  # type: ignore[union-attr]
+    clock.advance(540)  # exactly in_doubt_after since creation
+    summary = rec.run_once()
+    assert (summary.in_doubt, summary.pending, summary.errors) == (2, 2, 2)
+    notoken = store.get_payment("NOTOKEN-2")
+    assert notoken is not None
+    assert (notoken.status, notoken.note) == ("in_doubt", "no token: the creation answer was lost")
+    clock.advance(600)  # exactly expire_after since creation
+    summary = rec.run_once()
+    assert (summary.expired, summary.errors) == (4, 2)
+    wait = store.get_payment("WAIT-1")
+    assert wait is not None
+    assert (wait.status, wait.note) == ("expired", "still pending")
+    ghost = store.get_payment("GHOST-1")
+    assert ghost is not None
+    assert ghost.status == "expired"
+    assert ghost.note.startswith("status call failed: ")
+
+
+def test_a_poll_naming_another_reference_is_a_mismatch_and_not_handled(
+    ligdicash_sandbox: Sandbox, client: ligdicash.Client, store: MemoryStore, clock: Clock
+) -> None:
+    handler = Handler()
+    processor = CallbackProcessor(
+        lookup=ligdicash.registry_lookup(store), handler=handler, client=client, store=store
+    )
+    token = pay(client, "THEIRS")  # same amount, another order's reference
+    store.record_payment("MINE", kind="payin", amount=15000, token=token)
+    ligdicash_sandbox.set_status(token, "completed")
+    clock.advance(60)
+    reconciler(store, client, clock, processor).run_once()
+    mine = store.get_payment("MINE")
+    assert mine is not None
+    assert mine.status == "mismatch"
+    assert handler.calls == Counter({"THEIRS": 1})  # its own record settled it, once
