@@ -170,7 +170,7 @@ def test_a_callback_whose_amount_differs_never_settles_a_sent_item(
         )
         for cb in received
     ]
-    assert [o.action for o in outcomes] == ["mismatch"] * len(outcomes)
+    assert outcomes == [CallbackOutcome(item.id, "sent", "mismatch")] * len(outcomes)
     assert poll_sent(ledger, sb_client, batch_id, interval=0) == 0
     assert ledger.get(item.id).status == "sent"  # type: ignore[union-attr]
 
@@ -254,3 +254,26 @@ def test_what_a_callback_did_names_the_item_and_its_status(
     assert apply_callback(ledger, sb_client, body(item.id), ct) == CallbackOutcome(
         item.id, "completed", "already_final"
     )
+
+
+def test_the_callback_of_a_sent_payout_settles_it_once_its_status_is_confirmed(
+    ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
+) -> None:
+    batch_id, item = in_doubt_item(ledger, amount=150)
+    with CallbackReceiver() as rx:
+        token = send_for(sb_client, item, amount=150, callback_url=rx.callback_url)
+        ledger.resolve(item.id, sent_token=token)
+        received = rx.wait_for(1, timeout=10)
+    outcomes = [
+        apply_callback(ledger, sb_client, cb.body.encode(), cb.content_type) for cb in received
+    ]
+    assert outcomes[0] == CallbackOutcome(item.id, "completed", "settled")
+    assert outcomes[1:] == [CallbackOutcome(item.id, "completed", "already_final")] * (
+        len(outcomes) - 1
+    )
+    done = ledger.get(item.id)
+    assert done is not None
+    assert (done.status, done.error_code, done.error) == ("completed", "", "")
+    assert done.resolution == "operator: sent"  # the callback adds no resolution of its own
+    assert poll_sent(ledger, sb_client, batch_id, interval=0) == 0
+    assert paid_ids(ligdicash_sandbox)[item.id] == 1
