@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from reconcile_helpers import pay
@@ -17,6 +18,7 @@ from store_helpers import Clock
 from test_reconciler import Handler, reconciler
 
 import ligdicash
+from ligdicash._reconcile_round import ReconcilePolicy
 from ligdicash._stores import MemoryStore
 from ligdicash.contrib import CallbackProcessor
 from ligdicash.sandbox import Sandbox
@@ -201,3 +203,31 @@ def test_a_poll_naming_another_reference_is_a_mismatch_and_not_handled(
     assert mine is not None
     assert mine.status == "mismatch"
     assert handler.calls == Counter({"THEIRS": 1})  # its own record settled it, once
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"schedule": ()}, "schedule must be a non-empty sequence of seconds >= 0"),
+        ({"batch_size": True}, "batch_size must be an int >= 1"),
+        ({"batch_size": 2.0}, "batch_size must be an int >= 1"),
+        ({"batch_size": 0}, "batch_size must be an int >= 1"),
+        ({"expire_after": True}, "expire_after must be a positive number of seconds"),
+        ({"lease_seconds": 0}, "lease_seconds must be a positive number of seconds"),
+    ],
+)
+def test_bad_policies_are_refused_with_what_is_wrong(bad: dict[str, Any], message: str) -> None:
+    with pytest.raises(ligdicash.InvalidRequestError) as refused:
+        ReconcilePolicy(**bad)
+    assert str(refused.value) == f"[invalid_request] {message}"
+
+
+def test_the_smallest_policies_are_accepted_and_the_floor_says_why() -> None:
+    tiny = ReconcilePolicy(schedule=(0.0,), batch_size=1, expire_after=0.5, in_doubt_after=0.5)
+    assert (tiny.batch_size, tiny.expire_after) == (1, 0.5)
+    with pytest.raises(ligdicash.InvalidRequestError) as refused:
+        ReconcilePolicy(schedule=(1.0,)).check_floor("https://app.ligdicash.com/pay/v01")
+    assert str(refused.value) == (
+        "[invalid_request] every schedule gap must be at least 3 s against LigdiCash's hosts "
+        "(shorter gaps only for a loopback base_url)"
+    )
