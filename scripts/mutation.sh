@@ -5,8 +5,12 @@
 # thing at a time (a comparison, a constant, an argument...) and runs the tests that call
 # the changed function; a mutant no test notices "survived": a bug the suite would let in.
 #
-# NOT in the default CI: a full run takes about 40 min on 2 cores (the first one; mutmut
-# keeps its results in mutants/ and a re-run only runs the mutants whose function changed).
+# NOT in the default CI: it is long. mutmut first runs the test folders twice (to learn
+# which tests call which function, then to check they pass: about 15 min on 2 busy cores),
+# then ~2,000 mutants; the first full run did not end within an hour on a machine shared
+# with other jobs (load 5-20). mutmut keeps its results in mutants/: a re-run only runs
+# the mutants not checked yet or whose function changed, so a run can be stopped (Ctrl-C)
+# and resumed, or given one module at a time (below).
 #
 # Setup, once (the dev venv, plus mutmut in its own dependency group):
 #   python3 -m venv .venv && .venv/bin/pip install -e . --group dev --group mutation
