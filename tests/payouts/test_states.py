@@ -9,6 +9,8 @@ from ligdicash import (
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
+    ClientClosedError,
+    ConfigurationError,
     CustomerDoesNotExistError,
     InvalidRequestError,
     InvalidResponseError,
@@ -76,3 +78,40 @@ def test_an_answer_means_the_request_arrived_whatever_its_flag_says() -> None:
 def test_the_recorded_message_of_a_foreign_error_is_only_its_class() -> None:
     outcome = classify_error(RuntimeError("api_key=SECRET"))
     assert "SECRET" not in outcome.message
+
+
+@pytest.mark.parametrize(
+    ("error", "fate", "code", "message"),
+    [
+        (
+            ConfigurationError("no api_key"),
+            Fate.STOP,
+            "configuration",
+            "ConfigurationError: no api_key",
+        ),
+        (ClientClosedError(), Fate.STOP, "client_closed", None),
+        (
+            MerchantBalanceLowError(response_text="Echec (Code04)", response_text_details="low"),
+            Fate.STOP,
+            "refused",
+            "MerchantBalanceLowError (Echec (Code04)): low",
+        ),
+        (
+            CustomerDoesNotExistError(response_text="Echec (Code02)"),
+            Fate.FAILED,
+            "refused",
+            "CustomerDoesNotExistError (Echec (Code02))",
+        ),
+        (InvalidRequestError("bad phone"), Fate.FAILED, "invalid_request", None),
+        (TransactionAlreadyExistError(), Fate.IN_DOUBT, "refused", None),
+        (APIConnectionError(request_may_have_been_sent=False), Fate.RETRY, "connection", None),
+        (ServerError(http_status=502), Fate.IN_DOUBT, "http_502", "ServerError: LigdiCash error"),
+        (RuntimeError("a bug"), Fate.IN_DOUBT, "RuntimeError", "RuntimeError"),
+    ],
+)
+def test_each_fate_records_the_errors_code_and_message(
+    error: Exception, fate: Fate, code: str, message: str | None
+) -> None:
+    outcome = classify_error(error)
+    expected = message or f"{type(error).__name__}: {error.message}"  # type: ignore[attr-defined]
+    assert (outcome.fate, outcome.code, outcome.message) == (fate, code, expected)

@@ -137,13 +137,13 @@ def deliver(transaction):
 """
 
 
-@pytest.mark.parametrize(("lease", "at_most"), [(("--lease", "7"), 8.0), ((), 301.0)])
+@pytest.mark.parametrize(("lease", "seconds"), [(("--lease", "7"), 7.0), ((), 300.0)])
 def test_lease_says_how_long_a_crashed_round_holds_its_payments(
     ligdicash_sandbox: Sandbox,
     tmp_path: Path,
     store_url: str,
     lease: tuple[str, ...],
-    at_most: float,
+    seconds: float,
 ) -> None:
     import time
 
@@ -153,6 +153,7 @@ def test_lease_says_how_long_a_crashed_round_holds_its_payments(
     started = time.time()
     args = ("--store", store_url, "--handler", "crashy:deliver", "--schedule", "0", "--once")
     crashed = _run(ligdicash_sandbox, tmp_path, *args, *lease)
+    ended = time.time()
     assert crashed.returncode == 9, crashed.stderr
     store = ligdicash.open_store(store_url)
     try:
@@ -160,7 +161,6 @@ def test_lease_says_how_long_a_crashed_round_holds_its_payments(
     finally:
         store.close()
     assert record is not None
-    held_for = record.lease_until - started
-    # held from the claim (a little after `started`) for the lease: 7 s with --lease 7,
-    # else the default 300 s
-    assert at_most - 60 < held_for <= at_most
+    # held from the claim (made by the child, between `started` and `ended`, however slow
+    # its start) for the lease: 7 s with --lease 7, else the default 300 s
+    assert started + seconds <= record.lease_until <= ended + seconds
