@@ -206,6 +206,22 @@ def test_a_payout_answer_whose_amount_is_present_and_differs_still_raises(kind: 
 
 
 @pytest.mark.parametrize("kind", PAYOUT_KINDS)
+def test_a_payout_callback_contradicting_the_amount_sent_is_not_confirmed_by_an_amountless_answer(
+    kind: str,
+) -> None:
+    # The documented answer cannot say which amount was paid: the callback's own amount,
+    # when it differs from what was sent, is a mismatch (the status alone may still settle).
+    with pytest.raises(ligdicash.CallbackMismatchError) as info:
+        check_confirmation(
+            payout_answer(),
+            payout_callback("json"),
+            expected_amount=PAYOUT_AMOUNT + 1,
+            type=kind,  # type: ignore[arg-type]
+        )
+    assert info.value.field == "amount"
+
+
+@pytest.mark.parametrize("kind", PAYOUT_KINDS)
 def test_a_payout_answer_naming_another_order_still_raises(kind: str) -> None:
     other = [{"keyof_customdata": "transaction_id", "valueof_customdata": "SOMEONE-ELSE"}]
     with pytest.raises(ligdicash.CallbackMismatchError) as info:

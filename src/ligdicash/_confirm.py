@@ -125,6 +125,21 @@ def check_confirmation(
             f"{transaction.amount!r}",
             transaction,
         )
+    if (
+        not has_amount
+        and callback is not None
+        and callback.amount is not None
+        and expected_amount is not None
+        and callback.amount != expected_amount
+    ):
+        # The answer cannot say which amount was paid: a callback that contradicts what
+        # was sent is not confirmed by it (the status alone may still settle the payout).
+        raise _mismatch(
+            "amount",
+            f"the callback says amount {callback.amount!r}, expected {expected_amount!r} "
+            "(the status answer carries no amount)",
+            transaction,
+        )
     # A payout's empty custom_data ("Always []") carries nothing to compare; an answer
     # that carries keys must carry yours.
     if expected_transaction_id is not None and (transaction.custom_data or not payout):
