@@ -44,6 +44,21 @@ __all__ = ["RECENT_WINDOW", "Ledger", "LedgerStateError", "WorkerIdentity"]
 RECENT_WINDOW = 7 * 24 * 3600.0
 
 
+#: The columns of an :class:`EarlierPayment`, with their batch's source file.
+_EARLIER_PAYMENTS = (
+    "SELECT i.reference, i.batch_id, i.line, i.position, i.status, i.phone, i.amount, "
+    "i.updated_at, b.source FROM payout_items i JOIN payout_batches b ON b.id = i.batch_id"
+)
+
+
+def _in_chunks(values: Sequence[str], size: int = 500) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """``values`` in chunks of ``size``, each with its ``?, ?, …`` placeholders: an ``IN``
+    list stays under every backend's limit on bound parameters."""
+    for start in range(0, len(values), size):
+        chunk = tuple(values[start : start + size])
+        yield ", ".join("?" for _ in chunk), chunk
+
+
 class Ledger(LedgerBase):
     """Durable record of every payout of every batch, shared by all workers of a store.
 
@@ -119,17 +134,15 @@ class Ledger(LedgerBase):
             if taken:
                 raise ReferenceReusedError.about(taken, count=len(taken))
             repeats = sorted(allowed.intersection(references))
-            for start in range(0, len(repeats), 500):
+            for marks, chunk in _in_chunks(repeats):
                 # The new item holds the reference from now on; the earlier ones keep their
                 # rows (and the unique index keeps its one holder).
-                chunk = repeats[start : start + 500]
-                marks = ", ".join("?" for _ in chunk)
                 cur.execute(
                     self._sql(
                         "UPDATE payout_items SET repeat_key = id "  # noqa: S608
                         f"WHERE repeat_key = '' AND reference IN ({marks})"
                     ),
-                    tuple(chunk),
+                    chunk,
                 )
             cur.execute(
                 self._sql(
@@ -168,17 +181,12 @@ class Ledger(LedgerBase):
     def _holders(self, cur: Any, references: Sequence[str]) -> list[EarlierPayment]:
         """The items of other batches that hold one of ``references`` (not cancelled)."""
         found: list[EarlierPayment] = []
-        for start in range(0, len(references), 500):
-            chunk = references[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
+        for marks, chunk in _in_chunks(references):
             cur.execute(
                 self._sql(
-                    "SELECT i.reference, i.batch_id, i.line, i.position, i.status, i.phone, "  # noqa: S608
-                    "i.amount, i.updated_at, b.source FROM payout_items i "
-                    "JOIN payout_batches b ON b.id = i.batch_id "
-                    f"WHERE i.repeat_key = '' AND i.reference IN ({marks})"
+                    f"{_EARLIER_PAYMENTS} WHERE i.repeat_key = '' AND i.reference IN ({marks})"
                 ),
-                tuple(chunk),
+                chunk,
             )
             found += [EarlierPayment.from_row(r) for r in cur.fetchall()]
         return found
@@ -210,14 +218,10 @@ class Ledger(LedgerBase):
         latest: dict[tuple[str, int], EarlierPayment] = {}
         phones = sorted({it.phone for it in batch.items})
         with self._transaction() as cur:
-            for start in range(0, len(phones), 500):
-                chunk = phones[start : start + 500]
-                marks = ", ".join("?" for _ in chunk)
+            for marks, chunk in _in_chunks(phones):
                 cur.execute(
                     self._sql(
-                        "SELECT i.reference, i.batch_id, i.line, i.position, i.status, "  # noqa: S608
-                        "i.phone, i.amount, i.updated_at, b.source FROM payout_items i "
-                        "JOIN payout_batches b ON b.id = i.batch_id "
+                        f"{_EARLIER_PAYMENTS} "
                         f"WHERE i.phone IN ({marks}) AND i.batch_id <> ? "
                         "AND i.updated_at >= ? AND i.status IN (?, ?, ?, ?)"
                     ),
