@@ -101,6 +101,7 @@ class FakeLigdicash:
         self._script: deque[Scripted] = deque()
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
+        self._connections = 0  # handler threads still serving a connection
         self.api_key = API_KEY
         self.auth_token = AUTH_TOKEN
         handler = self._make_handler()
@@ -141,6 +142,13 @@ class FakeLigdicash:
             if not self._arrived.wait_for(lambda: len(self.requests) >= count, timeout):
                 raise AssertionError(f"{len(self.requests)} requests received, waited for {count}")
             return list(self.requests)
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Return once every connection's handler has finished and dropped the last request
+        it read: a keep-alive handler keeps the headers it parsed until the client hangs up."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: self._connections == 0, timeout):
+                raise AssertionError(f"{self._connections} connections still served")
 
     def reset(self) -> None:
         with self._lock:
@@ -193,6 +201,22 @@ class FakeLigdicash:
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def setup(self) -> None:
+                with server._lock:
+                    server._connections += 1
+                super().setup()
+
+            def finish(self) -> None:
+                try:
+                    super().finish()
+                finally:
+                    # The parsed headers of the connection's last request (credentials
+                    # included) would otherwise live until this object is collected.
+                    self.headers = None  # type: ignore[assignment]
+                    with server._lock:
+                        server._connections -= 1
+                        server._arrived.notify_all()
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
