@@ -12,7 +12,8 @@ reason), one per attempt at a payout item. Metrics: calls by operation and outco
 status-call latency, callbacks by outcome, payout items by state reached, and the inbox
 backlog and oldest entry's age (:meth:`LigdicashInstrumentor.watch_inbox`). Spans join the
 trace that is current (a Django, Flask, FastAPI or Celery instrumentation's span is their
-parent) and the httpx instrumentation's spans are children of the SDK's.
+parent) and the httpx instrumentation's spans are children of the SDK's (give it
+:func:`httpx_hooks`, which keep tokens and phone numbers out of the URLs it records).
 
 No credential, token, OTP, phone number or body is ever recorded. See
 ``docs/observability.md``. Needs ``pip install 'ligdicash[otel]'`` (``opentelemetry-api``;
@@ -29,6 +30,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
         "ligdicash.contrib.otel needs OpenTelemetry: pip install 'ligdicash[otel]'"
     ) from exc
 
+from ._httpx import httpx_hooks, redact_url
 from ._instrumentor import LigdicashInstrumentor, OtelObserver
 
-__all__ = ["LigdicashInstrumentor", "OtelObserver"]
+__all__ = ["LigdicashInstrumentor", "OtelObserver", "httpx_hooks", "redact_url"]
