@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import Telemetry
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
+from otel_telemetry import Telemetry
 
 import ligdicash
 from ligdicash.contrib.otel import LigdicashInstrumentor, httpx_hooks, redact_url
@@ -213,7 +213,8 @@ def test_the_async_client_joins_the_trace_the_same_way(
     parent = telemetry.span("checkout")
     for name in ("ligdicash hosted_payin", "ligdicash payin_status"):
         ours = telemetry.span(name)
-        assert ours.parent is not None and ours.parent.span_id == parent.context.span_id
+        assert ours.parent is not None
+        assert ours.parent.span_id == parent.context.span_id
         assert len(http_children(telemetry, ours)) == 1
 
 
