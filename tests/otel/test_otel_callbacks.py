@@ -9,13 +9,13 @@ from typing import Any, Optional
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
+from otel_telemetry import Telemetry
 
 import ligdicash
 from ligdicash import open_store
 from ligdicash.contrib import CallbackProcessor, ExpectedTransaction
 from ligdicash.contrib.otel import LigdicashInstrumentor
 from ligdicash.sandbox import CallbackReceiver
-from otel_telemetry import Telemetry
 
 ORDER = "ORD-OTEL-1"
 AMOUNT = 1500
