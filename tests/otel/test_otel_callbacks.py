@@ -167,3 +167,28 @@ def test_the_inbox_gauges_see_what_waits_and_the_sweep_spans_each_entry(
     assert dict(swept.attributes or {})["ligdicash.outcome"] == "processed"
     child_of(telemetry, swept, "ligdicash payin_status")
     assert telemetry.total("ligdicash.inbox.backlog", **{"ligdicash.store": "SQLiteStore"}) == 0
+
+
+def test_work_handed_to_the_background_pool_stays_in_the_requests_trace(
+    telemetry: Telemetry, client: ligdicash.Client, ligdicash_sandbox: Any, store: Any
+) -> None:
+    """What the Django and Flask endpoints do after answering 200: the pool's thread runs
+    the processor in the request's context, so a server span is the callback's parent."""
+    from ligdicash.contrib import BackgroundRunner
+
+    shop = Shop()
+    first, _ = paid_callbacks(client, ligdicash_sandbox, shop, telemetry)
+    processor = CallbackProcessor(
+        lookup=shop.lookup, handler=shop.deliver, client=client, store=store
+    )
+    runner = BackgroundRunner(max_workers=1)
+    request = telemetry.tracer_provider.get_tracer("framework")
+    try:
+        with request.start_as_current_span("POST /ligdicash/callback") as server:
+            job = runner.submit(lambda: processor.process(first.body.encode(), first.content_type))
+        assert job.result(timeout=30).outcome == "processed"
+    finally:
+        runner.shutdown()
+    callback = telemetry.span("ligdicash callback")
+    assert callback.parent is not None
+    assert callback.parent.span_id == server.get_span_context().span_id
