@@ -264,3 +264,19 @@ def test_nothing_is_recorded_once_uninstrumented(
     telemetry.secrets.add(response.token)
     assert telemetry.spans() == []
     assert not LigdicashInstrumentor().is_instrumented
+
+
+def test_a_bulk_status_fetch_on_threads_keeps_each_call_under_the_callers_span(
+    telemetry: Telemetry, client: ligdicash.Client
+) -> None:
+    tokens = [pay(client, f"ORD-B{i}").token for i in range(3)]
+    telemetry.secrets.update(tokens)
+    tracer = telemetry.tracer_provider.get_tracer("shop")
+    with tracer.start_as_current_span("nightly check") as parent:
+        results = client.get_transactions(tokens, concurrency=3)
+    assert all(r.ok for r in results)
+    calls = telemetry.spans("ligdicash payin_status")
+    assert len(calls) == 3
+    assert {c.parent.span_id if c.parent else None for c in calls} == {
+        parent.get_span_context().span_id
+    }
