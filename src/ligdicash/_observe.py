@@ -101,13 +101,23 @@ def watch_call(
     observer = _observer
     if observer is None:
         return gen
-    return observer.api_call(gen, operation=operation, platform=platform)
+    try:
+        return observer.api_call(gen, operation=operation, platform=platform)
+    except Exception as exc:  # telemetry never stops a payment
+        _failed(exc)
+        return gen
 
 
 def watch_callback(flow: Generator[E, S, R], *, source: Optional[str] = None) -> Generator[E, S, R]:
     """``flow`` as the observer watches it (``flow`` itself when there is none)."""
     observer = _observer
-    return flow if observer is None else observer.callback(flow, source=source)
+    if observer is None:
+        return flow
+    try:
+        return observer.callback(flow, source=source)
+    except Exception as exc:
+        _failed(exc)
+        return flow
 
 
 def watch_payout(
@@ -117,13 +127,28 @@ def watch_payout(
     observer = _observer
     if observer is None:
         return gen
-    return observer.payout_attempt(
-        gen, batch_id=batch_id, item_id=item_id, attempt=attempt, payout_type=payout_type
-    )
+    try:
+        return observer.payout_attempt(
+            gen, batch_id=batch_id, item_id=item_id, attempt=attempt, payout_type=payout_type
+        )
+    except Exception as exc:
+        _failed(exc)
+        return gen
 
 
 def payout_moved(state: str, count: Any = 1) -> None:
     """Tell the observer that ``count`` payout items moved to ``state`` (no-op without one)."""
     observer = _observer
     if observer is not None and count:
-        observer.payout_moved(state, int(count))
+        try:
+            observer.payout_moved(state, int(count))
+        except Exception as exc:  # the ledger's write happened: never report it failed
+            _failed(exc)
+
+
+def _failed(exc: Exception) -> None:
+    import logging  # only on this path: ``import ligdicash`` does not load logging
+
+    logging.getLogger("ligdicash").error(
+        "the installed observer failed: %s (ignored)", type(exc).__name__
+    )

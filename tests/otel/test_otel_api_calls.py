@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from opentelemetry import trace as trace_api
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 from otel_telemetry import Telemetry
@@ -280,3 +281,32 @@ def test_a_bulk_status_fetch_on_threads_keeps_each_call_under_the_callers_span(
     assert {c.parent.span_id if c.parent else None for c in calls} == {
         parent.get_span_context().span_id
     }
+
+
+class BrokenTracer(trace_api.Tracer):
+    """A tracer that cannot make spans: telemetry failing in the worst place."""
+
+    def start_span(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the tracing backend is broken")
+
+    def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the tracing backend is broken")
+
+
+class BrokenTracerProvider(trace_api.TracerProvider):
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace_api.Tracer:
+        return BrokenTracer()
+
+
+def test_telemetry_that_fails_never_changes_what_a_payment_returns(
+    telemetry: Telemetry,
+    client: ligdicash.Client,
+    ligdicash_sandbox: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    LigdicashInstrumentor().instrument(tracer_provider=BrokenTracerProvider())
+    response = pay(client)
+    telemetry.secrets.add(response.token)
+    assert ligdicash_sandbox.transaction(response.token)["status"] == "pending"
+    assert client.get_transaction(response.token).status == "pending"
+    assert "ligdicash telemetry failed: RuntimeError (ignored)" in caplog.text

@@ -53,18 +53,25 @@ class OtelObserver:
     def api_call(
         self, gen: Generator[E, S, R], *, operation: Operation, platform: str
     ) -> Generator[E, S, R]:
-        span = self._tracer.start_span(
-            n.SPAN_API_CALL.format(operation=operation.name),
-            attributes={n.OPERATION: operation.name, n.PLATFORM: platform},
-        )
-        return watched(gen, ApiCallWatch(span, self.instruments, operation, platform))
+        def start() -> ApiCallWatch:
+            span = self._tracer.start_span(
+                n.SPAN_API_CALL.format(operation=operation.name),
+                attributes={n.OPERATION: operation.name, n.PLATFORM: platform},
+            )
+            return ApiCallWatch(span, self.instruments, operation, platform)
+
+        return watched(gen, start)
 
     def callback(
         self, flow: Generator[E, S, R], *, source: Optional[str] = None
     ) -> Generator[E, S, R]:
-        source = source or _SOURCES.get(getattr(flow, "__name__", ""), "callback")
-        span = self._tracer.start_span(n.SPAN_CALLBACK, attributes={n.CALLBACK_SOURCE: source})
-        return watched(flow, CallbackWatch(span, self.instruments, source))
+        shown = source or _SOURCES.get(getattr(flow, "__name__", ""), "callback")
+
+        def start() -> CallbackWatch:
+            span = self._tracer.start_span(n.SPAN_CALLBACK, attributes={n.CALLBACK_SOURCE: shown})
+            return CallbackWatch(span, self.instruments, shown)
+
+        return watched(flow, start)
 
     def payout_attempt(
         self,
@@ -75,16 +82,15 @@ class OtelObserver:
         attempt: int,
         payout_type: str,
     ) -> Generator[E, S, R]:
-        span = self._tracer.start_span(
-            n.SPAN_PAYOUT,
-            attributes={
-                n.BATCH_ID: batch_id,
-                n.ITEM_ID: item_id,
-                n.ATTEMPT: attempt,
-                n.PAYOUT_TYPE: payout_type,
-            },
+        attributes: dict[str, Union[str, int]] = {
+            n.BATCH_ID: batch_id,
+            n.ITEM_ID: item_id,
+            n.ATTEMPT: attempt,
+            n.PAYOUT_TYPE: payout_type,
+        }
+        return watched(
+            gen, lambda: PayoutWatch(self._tracer.start_span(n.SPAN_PAYOUT, attributes=attributes))
         )
-        return watched(gen, PayoutWatch(span))
 
     def payout_moved(self, state: str, count: int) -> None:
         self.instruments.payout_transitions.add(count, {n.PAYOUT_STATE: state})

@@ -13,13 +13,16 @@ are the SDK's own names, numbers and short codes.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Generator
-from typing import Any, Optional, TypeVar
+from contextvars import Token
+from typing import Any, Callable, Optional, TypeVar
 
 import httpx
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
 
 from ..._exceptions import LigdicashError, RequestRefusedError
@@ -32,6 +35,9 @@ __all__ = ["ApiCallWatch", "CallbackWatch", "PayoutWatch", "Watch", "watched"]
 E = TypeVar("E")
 S = TypeVar("S")
 R = TypeVar("R")
+T = TypeVar("T")
+
+logger = logging.getLogger("ligdicash.otel")
 
 
 class Watch:
@@ -64,9 +70,14 @@ class Watch:
             self.span.end()
 
 
-def watched(gen: Generator[E, S, R], watch: Watch) -> Generator[E, S, R]:
-    """Run ``gen`` step by step with ``watch.span`` current; tell ``watch`` what happens."""
-    token = otel_context.attach(trace.set_span_in_context(watch.span))
+def watched(gen: Generator[E, S, R], start: Callable[[], Watch]) -> Generator[E, S, R]:
+    """Run ``gen`` step by step under the span of ``start()`` (called at the first step, so
+    the span covers the work, and a generator never driven starts none); tell the watch what
+    happens. A failure of the telemetry itself is logged and never changes the work's
+    result: a payment created is never reported failed because a span could not be written.
+    """
+    watch = _safely(start)
+    token = None if watch is None else _safely(_attach, watch.span)
     finished = False
     try:
         value: Any = None
@@ -76,27 +87,46 @@ def watched(gen: Generator[E, S, R], watch: Watch) -> Generator[E, S, R]:
                 step = gen.send(value) if error is None else gen.throw(error)
             except StopIteration as stop:
                 finished = True
-                watch.returned(stop.value)
+                if watch is not None:
+                    _safely(watch.returned, stop.value)
                 result: R = stop.value
                 return result
             except Exception as exc:
                 finished = True
-                watch.raised(exc)
+                if watch is not None:
+                    _safely(watch.raised, exc)
                 raise
             error = None
             try:
                 value = yield step
             except Exception as exc:  # what the step raised, handed in by the driver
-                watch.step_failed(exc)
+                if watch is not None:
+                    _safely(watch.step_failed, exc)
                 error, value = exc, None
             else:
-                watch.step_returned(value)
+                if watch is not None:
+                    _safely(watch.step_returned, value)
     finally:
         gen.close()
-        if not finished:
-            watch.abandoned()
-        watch.end()
-        otel_context.detach(token)
+        if watch is not None:
+            if not finished:
+                _safely(watch.abandoned)
+            _safely(watch.end)
+        if token is not None:
+            otel_context.detach(token)
+
+
+def _attach(span: Span) -> Token[Context]:
+    return otel_context.attach(trace.set_span_in_context(span))
+
+
+def _safely(action: Callable[..., T], *args: Any) -> Optional[T]:
+    """``action(*args)``, or ``None`` after logging what it raised (never the message)."""
+    try:
+        return action(*args)
+    except Exception as exc:
+        logger.error("ligdicash telemetry failed: %s (ignored)", type(exc).__name__)
+        return None
 
 
 def _error_attributes(span: Span, error: BaseException) -> str:
