@@ -104,7 +104,8 @@ def _shown(span: ReadableSpan) -> str:
         path = url.split("/pay/", 1)[-1] if "/pay/" in url else url.rsplit("/", 1)[-1]
         status = attributes.get("http.response.status_code") or attributes.get("http.status_code")
         scope = span.instrumentation_scope.name.split(".")[-1]
-        return f"{span.name} [{scope}] .../{path} -> {status}" if url else f"{span.name}"
+        method = span.name.removeprefix("HTTP ")  # older instrumentations: "HTTP POST"
+        return f"{method} [{scope}] .../{path} -> {status}" if url else method
     pairs = " ".join(f"{k.removeprefix('ligdicash.')}={v}" for k, v in attributes.items())
     return f"{span.name}  {pairs}".rstrip()
 
