@@ -192,3 +192,29 @@ def test_work_handed_to_the_background_pool_stays_in_the_requests_trace(
     callback = telemetry.span("ligdicash callback")
     assert callback.parent is not None
     assert callback.parent.span_id == server.get_span_context().span_id
+
+
+def test_the_async_processor_spans_a_callback_over_its_awaited_status_call(
+    telemetry: Telemetry, client: ligdicash.Client, ligdicash_sandbox: Any, store: Any
+) -> None:
+    import asyncio
+
+    shop = Shop()
+    first, _ = paid_callbacks(client, ligdicash_sandbox, shop, telemetry)
+
+    async def main() -> str:
+        async with ligdicash.AsyncClient(
+            api_key=ligdicash_sandbox.api_key,
+            auth_token=ligdicash_sandbox.auth_token,
+            base_url=ligdicash_sandbox.base_url,
+        ) as aclient:
+            processor = CallbackProcessor(
+                lookup=shop.lookup, handler=shop.deliver, client=aclient, store=store
+            )
+            result = await processor.aprocess(first.body.encode(), first.content_type)
+            return result.outcome
+
+    assert asyncio.run(main()) == "processed"
+    callback = telemetry.span("ligdicash callback")
+    assert dict(callback.attributes or {})["ligdicash.outcome"] == "processed"
+    child_of(telemetry, callback, "ligdicash payin_status")
