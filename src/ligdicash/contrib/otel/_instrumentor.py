@@ -53,6 +53,8 @@ class OtelObserver:
     def api_call(
         self, gen: Generator[E, S, R], *, operation: Operation, platform: str
     ) -> Generator[E, S, R]:
+        """``gen`` under a ``ligdicash <operation>`` span; counted, status calls timed."""
+
         def start() -> ApiCallWatch:
             span = self._tracer.start_span(
                 n.SPAN_API_CALL.format(operation=operation.name),
@@ -65,6 +67,7 @@ class OtelObserver:
     def callback(
         self, flow: Generator[E, S, R], *, source: Optional[str] = None
     ) -> Generator[E, S, R]:
+        """``flow`` under a ``ligdicash callback`` span; counted by outcome and source."""
         shown = source or _SOURCES.get(getattr(flow, "__name__", ""), "callback")
 
         def start() -> CallbackWatch:
@@ -82,6 +85,7 @@ class OtelObserver:
         attempt: int,
         payout_type: str,
     ) -> Generator[E, S, R]:
+        """``gen`` (one ``send_item``) under a ``ligdicash payout_item`` span."""
         attributes: dict[str, Union[str, int]] = {
             n.BATCH_ID: batch_id,
             n.ITEM_ID: item_id,
@@ -93,6 +97,7 @@ class OtelObserver:
         )
 
     def payout_moved(self, state: str, count: int) -> None:
+        """Count ``count`` payout items moved to ``state``."""
         self.instruments.payout_transitions.add(count, {n.PAYOUT_STATE: state})
 
 
