@@ -92,7 +92,7 @@ def test_the_parity_checker_passes_on_the_site_and_names_a_page_missing_in_one_l
     (tmp_path / "fr" / "only-french.md").write_text("# Seulement en français\n", "utf-8")
     (tmp_path / "en" / "index.md").write_text("# x\n\n```{.python .no-run}\nx = 1\n```\n", "utf-8")
     assert parity.problems(tmp_path) == [
-        "index.md: Python examples differ between languages {'fr': [True], 'en': [False]}",
+        "index.md: Python examples differ between languages {'fr': ['alone'], 'en': ['no-run']}",
         "only-french.md: missing in en",
     ]
 
