@@ -128,6 +128,8 @@ async def dashboard(request: Request) -> Response:
 
     title = message(lang, "dash.title")
     newest = f" <small>{message(lang, 'dash.newest_first')}</small>"
+    # Transactions are feminine in French: "les plus récentes".
+    newest_transactions = f" <small>{message(lang, 'dash.newest_transactions_first')}</small>"
     summary = message(
         lang,
         "dash.summary",
@@ -175,7 +177,7 @@ async def dashboard(request: Request) -> Response:
         f"<!DOCTYPE html><html lang={lang}><head><meta charset=utf-8>"
         f"<meta http-equiv=refresh content=5><title>{title}</title>"
         f"<style>{_STYLE}</style></head><body><h1>{title}</h1><p>{summary}</p>"
-        f"<h2>{message(lang, 'dash.transactions')}{newest}</h2><table id=transactions>"
+        f"<h2>{message(lang, 'dash.transactions')}{newest_transactions}</h2><table id=transactions>"
         f"<tr>{tx_columns}</tr>{transactions}</table>{wallet}"
         f"<h2>{message(lang, 'dash.callbacks')}{newest}</h2><table id=callbacks>"
         f"<tr>{callback_columns}</tr>{callbacks}</table></body></html>"
