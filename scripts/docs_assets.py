@@ -202,9 +202,17 @@ def take_screenshots(out: Path) -> list[Path]:
         # A few more transactions so that the dashboard shows each state.
         direct = client.Invoice(description="Commande #ORD-20240513")
         direct.add_item(name="Tea", description="", quantity=1, unit_price=500)
-        direct.pay_without_redirection(otp="123456", customer="22670123456")
+        direct.pay_without_redirection(
+            otp="123456",
+            customer="22670123456",
+            callback_url="https://backend.mysuperstore.com/ligdicash/callback",
+        )
         payout = client.Withdrawal(amount=5000, description="Refund", customer="22670123456")
-        payout.send(type="client", custom_data={"transaction_id": "REFUND-1"})
+        payout.send(
+            type="client",
+            callback_url="https://backend.mysuperstore.com/ligdicash/callback-payout",
+            custom_data={"transaction_id": "REFUND-1"},
+        )
 
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM)
@@ -258,16 +266,16 @@ def screenshot_digest() -> str:
     return digest.hexdigest()
 
 
-def stale() -> list[str]:
+def stale(site: Path = SITE) -> list[str]:
     """What is out of date among the committed pictures, as sentences (empty: all fresh)."""
     found = []
-    for path in expected_files():
+    for path in expected_files(site):
         if not path.exists():
-            found.append(f"{path.relative_to(ROOT)} is missing")
+            found.append(f"{path.relative_to(site)} is missing")
     for language in LANGUAGES:
-        svg = SITE / language / GENERATED / DIAGRAM
+        svg = site / language / GENERATED / DIAGRAM
         if svg.exists() and svg.read_text("utf-8") != sequence_svg(language):
-            found.append(f"{svg.relative_to(ROOT)} differs from what the script draws")
+            found.append(f"{svg.relative_to(site)} differs from what the script draws")
     recorded = STAMP.read_text("utf-8").strip() if STAMP.exists() else ""
     if recorded != screenshot_digest():
         found.append(

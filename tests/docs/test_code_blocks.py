@@ -206,6 +206,17 @@ def test_fragments_are_few_and_the_languages_have_the_same_examples() -> None:
     assert continued <= MAX_FRAGMENTS, counts
 
 
+def test_a_fragment_says_so_in_its_first_line() -> None:
+    # What the reader sees, and copies: the fragment needs what the block above defined.
+    said = {"fr": "# suite de l'exemple ci-dessus", "en": "# continues the example above"}
+    for language in LANGUAGES:
+        for page in PAGES:
+            text = (SITE / language / page).read_text("utf-8")
+            for kind, code in parity.python_block_kinds(text):
+                if kind == "continued":
+                    assert code.startswith(said[language]), (language, page, code[:80])
+
+
 def test_a_continued_fragment_runs_appended_to_the_block_before_it() -> None:
     page = (
         "```python\nx = 1\n```\n\ntext\n\n```{.python .continued}\nprint(x)\n```\n\n"
