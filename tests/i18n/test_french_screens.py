@@ -55,3 +55,27 @@ def test_the_payouts_command_writes_french_amounts_in_french(tmp_path: Path) -> 
     assert "Envoyer 2 transferts, 5\u202f015 XOF ? [o/N]" in out, out
     assert "5,015" not in out
     assert result.returncode == 0, out
+
+
+def test_the_payment_page_and_dashboard_write_amounts_the_way_their_language_does() -> None:
+    import ligdicash
+
+    with (
+        Sandbox(SandboxConfig.fast()) as sandbox,
+        ligdicash.Client(
+            api_key=sandbox.api_key, auth_token=sandbox.auth_token, base_url=sandbox.base_url
+        ) as client,
+    ):
+        invoice = client.Invoice(description="Commande #1")
+        invoice.add_item(name="Chemise", description="", quantity=2, unit_price=15750)
+        url = invoice.pay_with_redirection(
+            return_url="https://shop.example/ok",
+            cancel_url="https://shop.example/annule",
+            callback_url="https://shop.example/ligdicash/callback",
+        ).response_text
+        french = httpx.get(url, params={"lang": "fr"}, timeout=10).text
+        english = httpx.get(url, params={"lang": "en"}, timeout=10).text
+        dashboard = httpx.get(sandbox.url + "/_sandbox/?lang=fr", timeout=10).text
+    assert "id=total>31\u202f500 XOF" in french
+    assert "id=total>31,500 XOF" in english
+    assert "<td class=n>31\u202f500</td>" in dashboard
