@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
-from .._i18n import message
-from ._common import language, say
+from .._i18n import format_rate, message
+from ._common import amount_text, language, say
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,8 +29,10 @@ def summary_table(info: BatchInfo) -> Any:
     table.add_column(say("cli.table_amount"), justify="right")
     for status in ORDER:
         if info.counts.get(status):
-            table.add_row(status, str(info.counts[status]), f"{info.amounts[status]:,}")
-    table.add_row(say("cli.table_total"), str(info.item_count), f"{info.total:,}", style="bold")
+            table.add_row(status, str(info.counts[status]), amount_text(info.amounts[status]))
+    table.add_row(
+        say("cli.table_total"), str(info.item_count), amount_text(info.total), style="bold"
+    )
     return table
 
 
@@ -90,7 +92,7 @@ class ProgressView:
             settled=info.count(*FINAL),
             failed=info.count("failed"),
             in_doubt=info.count("in_doubt"),
-            rate=f"{progress.sent_per_second:.1f}",
+            rate=format_rate(progress.sent_per_second, self._language),
         )
         self._progress.update(
             self._task,
