@@ -41,7 +41,7 @@ from .._exceptions import (
     InvalidCallbackError,
     LigdicashError,
 )
-from .._idempotency import Claim, IdempotencyStore
+from .._stores import Claim, IdempotencyStore
 from ._effects import (
     FetchStatus,
     LookUp,
