@@ -21,6 +21,7 @@ from ._operations import (
     MERCHANT_PAYOUT,
     WALLET_PAYIN,
     Operation,
+    PayinOrder,
     RequestSpec,
     ResultT,
     build_payin_body,
@@ -200,20 +201,22 @@ class _InvoiceBase(_Bound[ClientT]):
                 f"total_amount={self._fixed_total} differs from the items' sum {items_total}: "
                 "give one or the other, or make them agree"
             )
-        total = check_total(self.total_amount, "invoice total")
-        body = build_payin_body(
+        order = PayinOrder(
             items=[item.to_dict() for item in self.items],
-            total_amount=total,
+            total_amount=check_total(self.total_amount, "invoice total"),
             currency=self.currency,
             description=self.description,
-            customer=customer,
             customer_firstname=self.customer_firstname,
             customer_lastname=self.customer_lastname,
             customer_email=self.customer_email,
             external_id=self.external_id,
-            otp=otp,
             store_name=self.store_name,
             store_website_url=self.store_website_url,
+        )
+        body = build_payin_body(
+            order,
+            customer=customer,
+            otp=otp,
             actions=actions,
             custom_data=check_custom_data(custom_data),
         )

@@ -8,27 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Union
 
-from .._types import (
-    ExpectedTransaction,
-    Lookup,
-    Outcome,
-    ProcessResult,
-    TransactionHandler,
-    event_key,
-)
+# ``X as X``: re-exported (mypy's strict mode exports no other imported name).
+from .._types import ExpectedTransaction as ExpectedTransaction
+from .._types import Lookup as Lookup
+from .._types import Outcome as Outcome
+from .._types import ProcessResult as ProcessResult
+from .._types import TransactionHandler as TransactionHandler
+from .._types import event_key as event_key
 
 if TYPE_CHECKING:
     from .._async_client import AsyncClient
     from .._client import Client
-
-__all__ = [
-    "ClientLike",
-    "ExpectedTransaction",
-    "Lookup",
-    "Outcome",
-    "ProcessResult",
-    "TransactionHandler",
-    "event_key",
-]
 
 ClientLike = Union["Client", "AsyncClient"]
