@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from types import TracebackType
 from typing import TYPE_CHECKING, Optional
 
 import anyio
@@ -229,10 +228,5 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal, httpx.AsyncClient])
     async def __aenter__(self) -> AsyncClient:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Uni
 
 import httpx
 
-from ._config import Settings, TimeoutTypes, resolve_settings
+from ._config import SETTING_NAMES, Settings, TimeoutTypes, resolve_settings
 from ._exceptions import ClientClosedError
 from ._models import Transaction
 from ._operations import RequestSpec, ResultT, status_spec
@@ -58,17 +58,9 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT, _HttpT]):
         store: Optional[StoreLike] = None,
     ) -> None:
         # One keyword per entry of ``_config.SETTINGS`` (tests/test_settings_declared_once.py
-        # holds them equal), plus the pool and the store.
-        settings = resolve_settings(
-            api_key=api_key,
-            auth_token=auth_token,
-            platform=platform,
-            base_url=base_url,
-            allow_http_hosts=allow_http_hosts,
-            timeout=timeout,
-            max_retries=max_retries,
-            on_request=on_request,
-        )
+        # holds them equal), plus the pool and the store: the settings go on by that list.
+        arguments = locals()
+        settings = resolve_settings(**{name: arguments[name] for name in SETTING_NAMES})
         self._start(settings, http_client=http_client, store=store)
 
     def _start(
