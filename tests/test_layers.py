@@ -65,8 +65,9 @@ APPS = {
     "payouts": ("ligdicash.payouts",),
     "reconcile": ("ligdicash._reconcile", "ligdicash._reconcile_round"),
 }
-#: The layers whose modules may import the front door ``ligdicash``.
-FRONT_DOOR_USERS = ("commands", "ligdicash.sandbox")
+#: Who may import the front door ``ligdicash``: the commands, and the sandbox (its pytest
+#: plugin sets the module settings of the SDK it points at the sandbox).
+FRONT_DOOR_USERS = ("ligdicash._cli", "ligdicash.contrib.django.management", "ligdicash.sandbox")
 
 _RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}
 _RANK[CORE] = len(LAYERS)
@@ -154,7 +155,7 @@ def broken_rules(graph: dict[str, set[str]]) -> list[str]:
         layer = layer_of(module)
         for target in sorted(targets):
             if target == PACKAGE:
-                if layer not in FRONT_DOOR_USERS and _prefix_of(module, FRONT_DOOR_USERS) == "":
+                if not _prefix_of(module, FRONT_DOOR_USERS):
                     problems.append(f"{module} ({layer}) imports the front door {PACKAGE}")
                 continue
             target_layer = layer_of(target)
@@ -236,6 +237,18 @@ def test_the_checker_finds_a_circle_and_an_upward_import() -> None:
     assert circles(graph) == [["ligdicash._stores._base", "ligdicash._wire"]]
     assert broken_rules(graph) == [
         "ligdicash._wire (core) imports ligdicash._stores._base (stores)"
+    ]
+
+
+def test_the_checker_finds_a_forbidden_front_door_and_apps_that_import_each_other() -> None:
+    graph = {
+        "ligdicash": {"ligdicash._reconcile"},
+        "ligdicash.payouts._runner": {"ligdicash", "ligdicash._reconcile_round"},
+        "ligdicash.sandbox.pytest_plugin": {"ligdicash"},
+    }
+    assert broken_rules(graph) == [
+        "ligdicash.payouts._runner (apps) imports the front door ligdicash",
+        "ligdicash.payouts._runner imports ligdicash._reconcile_round: the apps are independent",
     ]
 
 
