@@ -8,8 +8,9 @@ same exactly-once claim a callback goes through: a callback and a poll never bot
 handler. Payments still pending are polled again on a per-payment schedule, then marked
 ``expired``; a payment whose creation answer was lost (no token) is marked ``in_doubt``.
 
-One round is a sans-IO generator (:func:`reconcile_round`) of effects; ``run_once`` and
-``arun_once`` only perform them (blocking, or awaited), through ``ligdicash._drive``.
+One round is a sans-IO generator (:func:`reconcile_round`) of ``ligdicash._drive``'s
+effects; ``run_once`` and ``arun_once`` only hand it the client's bulk status call and the
+processor's runs (blocking, or awaited) and drive it with ``drive`` / ``adrive``.
 """
 
 from __future__ import annotations
@@ -25,23 +26,22 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from ._async_client import AsyncClient
-from ._bulk import DEFAULT_CONCURRENCY
+from ._bulk import DEFAULT_CONCURRENCY, TransactionResult
 from ._client import Client
-from ._drive import adrive, drive
+from ._drive import Effect, adrive, drive
 from ._exceptions import ConfigurationError, InvalidRequestError, LigdicashError
 from ._reconcile_round import (
     DEFAULT_EXPIRE_AFTER,
     DEFAULT_IN_DOUBT_AFTER,
     DEFAULT_SCHEDULE,
-    ClaimDue,
-    Effect,
     FetchStatuses,
-    FinishPoll,
+    ProcessFinals,
     ReconcilePolicy,
     ReconcileSummary,
     reconcile_round,
 )
 from ._registry import StoreLike, open_registry
+from ._stores._types import PaymentKind
 
 if TYPE_CHECKING:
     from ._stores import Store
@@ -138,8 +138,16 @@ class Reconciler:
         """
         return self.store.payment_counts()
 
-    def _round(self) -> Generator[Effect, Any, ReconcileSummary]:
-        return reconcile_round(self.policy, self._clock, with_processor=self.processor is not None)
+    def _round(
+        self, fetch: FetchStatuses, process: ProcessFinals
+    ) -> Generator[Effect, Any, ReconcileSummary]:
+        return reconcile_round(
+            self.policy,
+            self._clock,
+            store=self.store,
+            fetch=fetch,
+            process=process if self.processor is not None else None,
+        )
 
     # -- blocking ----------------------------------------------------------------------
 
@@ -150,38 +158,22 @@ class Reconciler:
             ConfigurationError: the client is an ``AsyncClient`` (use :meth:`arun_once`).
             StoreUnavailableError: the store cannot be reached.
         """
-        if not isinstance(self.client, Client):
+        client = self.client
+        if not isinstance(client, Client):
             raise ConfigurationError("run_once needs a Client; use arun_once with AsyncClient")
-        summary = drive(self._round(), self._perform)
+
+        def fetch(tokens: Sequence[str], kind: PaymentKind) -> list[TransactionResult]:
+            return client.get_transactions(tokens, kind, concurrency=self.concurrency)
+
+        summary = drive(self._round(fetch, self._process))
         logger.info("reconcile round: %s", summary.to_dict())
         return summary
 
-    def _perform(self, effect: Effect) -> Any:
-        if isinstance(effect, ClaimDue):
-            return self.store.claim_due_payments(
-                limit=effect.limit,
-                lease_seconds=effect.lease_seconds,
-                older_than=effect.older_than,
-            )
-        if isinstance(effect, FinishPoll):
-            return self._finish(effect)
-        if isinstance(effect, FetchStatuses):
-            assert isinstance(self.client, Client)  # checked in run_once
-            return self.client.get_transactions(
-                effect.tokens, effect.kind, concurrency=self.concurrency
-            )
+    def _process(self, expected: Sequence[ExpectedTransaction]) -> list[ProcessResult]:
         processor = self.processor
-        assert processor is not None  # ProcessFinals is only yielded with a processor
-        with ThreadPoolExecutor(min(self.concurrency, len(effect.expected))) as pool:
-            return list(pool.map(processor.reconcile, effect.expected))
-
-    def _finish(self, effect: FinishPoll) -> bool:
-        done = self.store.finish_payment_poll(
-            effect.claim, status=effect.status, next_poll_at=effect.next_poll_at, note=effect.note
-        )
-        if not done:  # our lease lapsed and another poller took it: its result stands
-            logger.warning("poll of %r finished after its lease lapsed", effect.claim.reference)
-        return done
+        assert processor is not None  # only called with a processor
+        with ThreadPoolExecutor(min(self.concurrency, len(expected))) as pool:
+            return list(pool.map(processor.reconcile, expected))
 
     def run_forever(
         self,
@@ -216,31 +208,27 @@ class Reconciler:
             ConfigurationError: the client is a ``Client`` (use :meth:`run_once`).
             StoreUnavailableError: the store cannot be reached.
         """
-        if not isinstance(self.client, AsyncClient):
+        client = self.client
+        if not isinstance(client, AsyncClient):
             raise ConfigurationError("arun_once needs an AsyncClient; use run_once with Client")
-        summary = await adrive(self._round(), self._aperform)
+
+        async def fetch(tokens: Sequence[str], kind: PaymentKind) -> list[TransactionResult]:
+            return await client.get_transactions(tokens, kind, concurrency=self.concurrency)
+
+        summary = await adrive(self._round(fetch, self._aprocess))
         logger.info("reconcile round: %s", summary.to_dict())
         return summary
 
-    async def _aperform(self, effect: Effect) -> Any:
-        import anyio.to_thread
-
-        if isinstance(effect, (ClaimDue, FinishPoll)):
-            return await anyio.to_thread.run_sync(self._perform, effect)
-        if isinstance(effect, FetchStatuses):
-            assert isinstance(self.client, AsyncClient)  # checked in arun_once
-            return await self.client.get_transactions(
-                effect.tokens, effect.kind, concurrency=self.concurrency
-            )
+    async def _aprocess(self, expected: Sequence[ExpectedTransaction]) -> list[ProcessResult]:
         processor = self.processor
-        assert processor is not None
+        assert processor is not None  # only called with a processor
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def one(expected: ExpectedTransaction) -> ProcessResult:
+        async def one(one_expected: ExpectedTransaction) -> ProcessResult:
             async with gate:
-                return await processor.areconcile(expected)
+                return await processor.areconcile(one_expected)
 
-        return list(await asyncio.gather(*(one(e) for e in effect.expected)))
+        return list(await asyncio.gather(*(one(e) for e in expected)))
 
     async def arun_forever(
         self,
@@ -322,10 +310,10 @@ def reconciler_for(
                 client=account,
                 store=registry,
             )
-        reconciler = Reconciler(registry, client=account, processor=processor, **options)
+        # Whoever opened the store closes it: this function's caller when it passed one.
+        options["close_store"] = owns
+        return Reconciler(registry, client=account, processor=processor, **options)
     except BaseException:
         if owns:
             registry.close()
         raise
-    reconciler._owns_store = owns
-    return reconciler
