@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 from ._async_client import AsyncClient
 from ._bulk import DEFAULT_CONCURRENCY, TransactionResult
 from ._client import Client
-from ._drive import Effect, adrive, drive
+from ._drive import Call, Effect, adrive, drive
 from ._exceptions import ConfigurationError, InvalidRequestError, LigdicashError
 from ._reconcile_round import (
     DEFAULT_EXPIRE_AFTER,
@@ -187,9 +187,21 @@ class Reconciler:
         network down) is logged and retried after ``interval``; it never ends the loop.
         ``on_round(summary)`` is called after each round that ran."""
         stop = stop_event if stop_event is not None else threading.Event()
-        while not stop.is_set():
+        drive(self._rounds(self.run_once, stop.wait, stop.is_set, interval, on_round))
+
+    def _rounds(
+        self,
+        run_round: Callable[[], Any],
+        wait: Callable[[float], Any],
+        stopped: Callable[[], bool],
+        interval: float,
+        on_round: Optional[Callable[[ReconcileSummary], Any]],
+    ) -> Generator[Effect, Any, None]:
+        """Rounds until ``stopped()``; ``run_round`` and ``wait(interval)`` (cut short by a
+        stop) blocking or async."""
+        while not stopped():
             try:
-                summary = self.run_once()
+                summary: ReconcileSummary = yield Call(run_round)
             except LigdicashError as exc:
                 logger.error("reconcile round failed: %s", exc.message)
                 summary = ReconcileSummary()
@@ -197,7 +209,7 @@ class Reconciler:
                 if on_round is not None:
                     on_round(summary)
             if summary.claimed < self.policy.batch_size:
-                stop.wait(interval)
+                yield Call(wait, interval)
 
     # -- async -------------------------------------------------------------------------
 
@@ -239,18 +251,12 @@ class Reconciler:
     ) -> None:
         """:meth:`run_forever` for async apps; cancel the task or set ``stop_event``."""
         stop = stop_event if stop_event is not None else asyncio.Event()
-        while not stop.is_set():
-            try:
-                summary = await self.arun_once()
-            except LigdicashError as exc:
-                logger.error("reconcile round failed: %s", exc.message)
-                summary = ReconcileSummary()
-            else:
-                if on_round is not None:
-                    on_round(summary)
-            if summary.claimed < self.policy.batch_size:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval)
+
+        async def wait(seconds: float) -> None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), seconds)
+
+        await adrive(self._rounds(self.arun_once, wait, stop.is_set, interval, on_round))
 
 
 def import_handler(spec: str) -> TransactionHandler:
