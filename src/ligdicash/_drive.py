@@ -36,10 +36,10 @@ import functools
 import inspect
 import time
 from collections.abc import Awaitable, Generator
-from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Union
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
     from typing import ParamSpec  # annotations only: Python 3.9 runs this module
 
     P = ParamSpec("P")
