@@ -52,8 +52,6 @@ __all__ = [
     "poll_sent",
 ]
 
-Steps = Generator[Effect, Any, Any]
-
 logger = logging.getLogger("ligdicash.payouts")
 
 
