@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import logging
 import threading
@@ -26,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from ._async_client import AsyncClient
-from ._bulk import DEFAULT_CONCURRENCY, TransactionResult
+from ._bulk import DEFAULT_CONCURRENCY
 from ._client import Client
 from ._drive import Call, Effect, adrive, drive
 from ._exceptions import ConfigurationError, InvalidRequestError, LigdicashError
@@ -41,7 +42,6 @@ from ._reconcile_round import (
     reconcile_round,
 )
 from ._registry import StoreLike, open_registry
-from ._stores._types import PaymentKind
 
 if TYPE_CHECKING:
     from ._stores import Store
@@ -139,15 +139,21 @@ class Reconciler:
         return self.store.payment_counts()
 
     def _round(
-        self, fetch: FetchStatuses, process: ProcessFinals
+        self, client: Union[Client, AsyncClient], process: ProcessFinals
     ) -> Generator[Effect, Any, ReconcileSummary]:
-        return reconcile_round(
+        """One round with ``client``'s bulk status call (blocking or async), logged."""
+        fetch: FetchStatuses = functools.partial(
+            client.get_transactions, concurrency=self.concurrency
+        )
+        summary = yield from reconcile_round(
             self.policy,
             self._clock,
             store=self.store,
             fetch=fetch,
             process=process if self.processor is not None else None,
         )
+        logger.info("reconcile round: %s", summary.to_dict())
+        return summary
 
     # -- blocking ----------------------------------------------------------------------
 
@@ -158,16 +164,9 @@ class Reconciler:
             ConfigurationError: the client is an ``AsyncClient`` (use :meth:`arun_once`).
             StoreUnavailableError: the store cannot be reached.
         """
-        client = self.client
-        if not isinstance(client, Client):
+        if not isinstance(self.client, Client):
             raise ConfigurationError("run_once needs a Client; use arun_once with AsyncClient")
-
-        def fetch(tokens: Sequence[str], kind: PaymentKind) -> list[TransactionResult]:
-            return client.get_transactions(tokens, kind, concurrency=self.concurrency)
-
-        summary = drive(self._round(fetch, self._process))
-        logger.info("reconcile round: %s", summary.to_dict())
-        return summary
+        return drive(self._round(self.client, self._process))
 
     def _process(self, expected: Sequence[ExpectedTransaction]) -> list[ProcessResult]:
         processor = self.processor
@@ -220,16 +219,9 @@ class Reconciler:
             ConfigurationError: the client is a ``Client`` (use :meth:`run_once`).
             StoreUnavailableError: the store cannot be reached.
         """
-        client = self.client
-        if not isinstance(client, AsyncClient):
+        if not isinstance(self.client, AsyncClient):
             raise ConfigurationError("arun_once needs an AsyncClient; use run_once with Client")
-
-        async def fetch(tokens: Sequence[str], kind: PaymentKind) -> list[TransactionResult]:
-            return await client.get_transactions(tokens, kind, concurrency=self.concurrency)
-
-        summary = await adrive(self._round(fetch, self._aprocess))
-        logger.info("reconcile round: %s", summary.to_dict())
-        return summary
+        return await adrive(self._round(self.client, self._aprocess))
 
     async def _aprocess(self, expected: Sequence[ExpectedTransaction]) -> list[ProcessResult]:
         processor = self.processor
