@@ -152,7 +152,7 @@ async def apoll_sent(
     executor: Optional[Executor] = None,
 ) -> int:
     """:func:`poll_sent` with an ``AsyncClient``; the ledger's calls run in ``executor``'s
-    threads (default: the event loop's).
+    threads (default: anyio's worker threads).
 
     Raises:
         LigdicashError: the ledger failed, or the client is closed.
@@ -326,8 +326,8 @@ async def aapply_callback(
     executor: Optional[Executor] = None,
 ) -> CallbackOutcome:
     """:func:`apply_callback` for asyncio apps (FastAPI...): the same decisions, the status
-    call awaited on ``client``, the ledger's calls in ``executor``'s threads (default: the
-    event loop's).
+    call awaited on ``client``, the ledger's calls in ``executor``'s threads (default:
+    anyio's worker threads).
 
     Raises:
         InvalidCallbackError: the body is not a LigdiCash callback.
