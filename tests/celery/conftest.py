@@ -1,10 +1,9 @@
 """Fixtures of the Celery tests: a broker queue of the run's own (Redis, then RabbitMQ) and
-worker processes (``celery -A celery_shop worker --pool solo``), the soak benchmark's
-helpers (``benchmarks/celery_soak.py``)."""
+worker processes (``celery -A celery_shop worker --pool solo``), with the soak benchmark's
+helpers (``celery_helpers``)."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,23 +11,9 @@ from typing import Any, Callable
 
 import pytest
 
-SOAK_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "celery_soak.py"
+sys.path.insert(0, str(Path(__file__).parent))
 
-
-def _load_soak() -> Any:
-    spec = importlib.util.spec_from_file_location("celery_soak", SOAK_PATH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["celery_soak"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-soak = _load_soak()
-Broker = soak.Broker
-Workers = soak.Workers
-wait_until = soak.wait_until
+from celery_helpers import Broker, Workers, soak
 
 
 @pytest.fixture(params=sorted(soak.BROKERS))

@@ -61,7 +61,8 @@ class LigdicashTasks:
             ``reconcile`` task (``schedule``, ``batch_size``, ``lease_seconds``...).
         time_budget: seconds a ``work_on_batch`` task works before handing over to a new
             message (see :data:`DEFAULT_TIME_BUDGET`).
-        queue: the queue every task goes to (default: the app's default queue).
+        queue: the queue every task goes to (a ``task_routes`` entry for
+            ``"<prefix>.*"``, put first; default: the app's default queue).
 
     The tasks are attributes (``tasks.reconcile``, ``tasks.sweep_inbox``,
     ``tasks.process_callback``, ``tasks.work_on_batch``): Celery task objects, with
@@ -108,7 +109,14 @@ class LigdicashTasks:
         self._resources = PerProcess(factory)
         options = dict(TASK_OPTIONS)
         if queue:
-            options["queue"] = queue
+            # A route, not the task attribute (deprecated by Celery 5.x): it also covers
+            # your own .delay() calls and beat's messages.
+            existing = app.conf.task_routes
+            if not existing:
+                existing = ()
+            elif not isinstance(existing, (list, tuple)):
+                existing = (existing,)
+            app.conf.task_routes = ({f"{prefix}.*": {"queue": queue}}, *existing)
         self.reconcile = self._task("reconcile", self._reconcile, options)
         self.sweep_inbox = self._task("sweep_inbox", self._sweep_inbox, options)
         self.process_callback = self._task("process_callback", self._process_callback, options)
@@ -305,12 +313,9 @@ class LigdicashTasks:
                 continue
             if isinstance(every, bool) or not every > 0:
                 raise InvalidRequestError(f"a beat period must be > 0 seconds, got {every!r}")
-            options: dict[str, Any] = {"expires": float(every)}
-            if self.queue:
-                options["queue"] = self.queue
             schedule[f"{self.prefix}-{key}"] = {
                 "task": f"{self.prefix}.{task}",
                 "schedule": float(every),
-                "options": options,
+                "options": {"expires": float(every)},
             }
         return schedule
