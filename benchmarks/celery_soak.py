@@ -332,6 +332,7 @@ def soak(
             raise
         finally:
             workers.stop_all()
+            tasks.close()
             tasks.app.close()
             ledger.close()
             broker.purge()

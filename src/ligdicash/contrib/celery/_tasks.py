@@ -124,8 +124,8 @@ class LigdicashTasks:
         from celery import signals
 
         # weak=False: the receiver is a bound method of this object, kept alive by the app.
-        signals.worker_process_shutdown.connect(self._close, weak=False)
-        signals.worker_shutdown.connect(self._close, weak=False)
+        signals.worker_process_shutdown.connect(self.close, weak=False)
+        signals.worker_shutdown.connect(self.close, weak=False)
 
     def _from_settings(self) -> Resources:
         return resources_from_settings(self.app.conf)
@@ -137,9 +137,13 @@ class LigdicashTasks:
         body.__name__ = body.__qualname__ = name
         body.__doc__ = run.__doc__
         body.__module__ = __name__
-        return self.app.task(name=f"{self.prefix}.{name}", **options)(body)
+        # shared=False: registered on this app only (a shared task is added to every app
+        # created in the process, with this object's resources).
+        return self.app.task(name=f"{self.prefix}.{name}", shared=False, **options)(body)
 
-    def _close(self, *args: Any, **kwargs: Any) -> None:
+    def close(self, *args: Any, **kwargs: Any) -> None:
+        """Close this process's :class:`Resources`, if it built them (a worker does it
+        when its process ends; ``args`` are the signals'). Safe to call twice."""
         self._resources.close()
 
     def resources(self) -> Resources:
