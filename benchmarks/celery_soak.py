@@ -33,6 +33,7 @@ import argparse
 import collections
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -337,6 +338,7 @@ def soak(
             ledger.close()
             broker.purge()
     result["broker_leftovers"] = broker.leftovers()
+    shutil.rmtree(workdir, ignore_errors=True)  # kept (with the workers' logs) on a failure
     return result
 
 

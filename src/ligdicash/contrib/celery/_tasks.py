@@ -32,9 +32,6 @@ logger = logging.getLogger("ligdicash.celery")
 #: delivered again) and RabbitMQ's ``consumer_timeout``, and short enough that a solo or
 #: busy worker answers its broker heartbeats in time.
 DEFAULT_TIME_BUDGET = 120.0
-#: Seconds before the next ``work_on_batch`` when only ``sent`` payouts remain (LigdiCash
-#: asks for 30 to 60 s between two status calls of a payout).
-SETTLE_AGAIN_AFTER = 30.0
 #: Seconds before the next try when nothing could be sent (network) or the ledger failed.
 RETRY_AFTER = 10.0
 
@@ -248,7 +245,9 @@ class LigdicashTasks:
             if info.count("pending"):
                 delay = RETRY_AFTER if result.stopped in ("network", "ledger") else 0.0
             elif info.count("sent"):
-                delay = SETTLE_AGAIN_AFTER
+                # The payouts' status-call interval: 30 s off a loopback sandbox (LigdiCash
+                # asks for 30 to 60 s between two status calls of a payout).
+                delay = runner.poll_interval
         if again and delay is not None:
             # Queued before this message is acknowledged: a worker killed between the two
             # leaves two messages, i.e. one more worker on the batch, never a second payment.
