@@ -17,6 +17,9 @@ from celery import Celery
 from ligdicash import Transaction
 from ligdicash.contrib.celery import LigdicashTasks
 
+#: Seconds after which Redis delivers an unacknowledged message again (a killed worker's).
+REDIS_VISIBILITY_TIMEOUT = 8
+
 
 def celery_config(broker: str, queue: str) -> dict[str, Any]:
     """The settings of an app whose every message and key is the run's own (``queue``)."""
@@ -39,7 +42,7 @@ def celery_config(broker: str, queue: str) -> dict[str, Any]:
             "global_keyprefix": f"{queue}:",
             # A killed worker's message comes back after 8 s (checked every second), not
             # after the default hour; the time budget of a batch task stays under it.
-            "visibility_timeout": 8,
+            "visibility_timeout": REDIS_VISIBILITY_TIMEOUT,
             "unacked_restore_interval": 1,
             "unacked_restore_throttle": 1,
         }
