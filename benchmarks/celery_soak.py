@@ -18,8 +18,11 @@ and the batch is started again. The sandbox's own payout list is the judge:
 - lost: items not final at the end, or whose final status disagrees with the sandbox (0).
 
     python benchmarks/celery_soak.py [--items 500] [--kills 10] [--workers 3]
-                                     [--broker redis|rabbitmq|both]
+                                     [--broker redis|rabbitmq|both] [--pool solo|prefork]
                                      [--store sqlite|postgresql://HOST/postgres] [--seed 1]
+
+``--pool prefork`` runs each worker with two pool children and kills a child instead of
+the worker (``reject_on_worker_lost`` puts its message back; the pool starts another).
 
 Brokers: ``LIGDICASH_TEST_REDIS_URL`` (redis://127.0.0.1:6379/0) and
 ``LIGDICASH_TEST_AMQP_URL`` (amqp://guest:guest@127.0.0.1:5672//); the run's queue, Redis
@@ -44,7 +47,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOP = ROOT / "tests" / "celery"
@@ -115,18 +118,40 @@ class Broker:
             return 1
 
 
+def children(pid: int) -> list[int]:
+    """The process ids whose parent is ``pid`` (Linux's ``/proc``)."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 1 and fields[1] == str(pid):
+            kids.append(int(entry))
+    return kids
+
+
 @dataclass
 class Workers:
-    """Celery worker processes, each ``--pool solo``: a task runs in the worker's own
-    process, so SIGKILL kills it mid-task."""
+    """Celery worker processes. ``--pool solo``: a task runs in the worker's own process,
+    so SIGKILL kills it mid-task. ``--pool prefork -c 2``: tasks run in two children; a
+    killed child's message goes back to the queue (``reject_on_worker_lost``) and the pool
+    starts another child."""
 
     broker: Broker
     env: dict[str, str]
     logs: Path
+    pool: str = "solo"
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @classmethod
-    def make(cls, broker: Broker, sandbox: Any, logs: Path, **extra: str) -> Workers:
+    def make(
+        cls, broker: Broker, sandbox: Any, logs: Path, pool: str = "solo", **extra: str
+    ) -> Workers:
         env = dict(
             os.environ,
             SHOP_BROKER=broker.url,
@@ -138,7 +163,7 @@ class Workers:
             **extra,
         )
         logs.mkdir(parents=True, exist_ok=True)
-        return cls(broker, env, logs)
+        return cls(broker, env, logs, pool)
 
     def start(self) -> subprocess.Popen[bytes]:
         n = len(self.procs)
@@ -146,7 +171,8 @@ class Workers:
             proc = subprocess.Popen(
                 [
                     *(sys.executable, "-m", "celery", "-A", "celery_shop", "worker"),
-                    *("--pool", "solo", "--loglevel", "WARNING", "-n", f"w{n}@%h"),
+                    *("--pool", self.pool, "--loglevel", "WARNING", "-n", f"w{n}@%h"),
+                    *(("--concurrency", "2") if self.pool == "prefork" else ()),
                     *("--without-heartbeat", "--without-gossip", "--without-mingle"),
                     *("-Q", self.broker.queue),
                 ],
@@ -243,8 +269,11 @@ def soak(
     broker_kind: str = "redis",
     store: str = "sqlite",
     seed: int = 1,
+    pool: str = "solo",
+    copies: Optional[int] = None,
 ) -> dict[str, Any]:
-    """Run one soak; returns its row (see the module's docstring)."""
+    """Run one soak; returns its row (see the module's docstring). ``copies``: the
+    ``work_on_batch`` messages queued (default: one per worker process, two with prefork)."""
     from ligdicash.payouts import load_batch, open_ledger
     from ligdicash.sandbox import Sandbox, SandboxConfig
 
@@ -257,7 +286,7 @@ def soak(
     options = {"workers": 4, "in_flight": 4, "settle_timeout": 2.0}
     with ledger_url(store, workdir) as url, Sandbox(SandboxConfig.fast()) as sb:
         ledger = open_ledger(url)
-        workers = Workers.make(broker, sb, workdir / "logs", LIGDICASH_PAYOUTS_STORE=url)
+        workers = Workers.make(broker, sb, workdir / "logs", pool, LIGDICASH_PAYOUTS_STORE=url)
         tasks = caller_tasks(broker)
         try:
             batch = load_batch(str(batch_path))
@@ -271,7 +300,19 @@ def soak(
             arm_faults(sb, rng)
             for _ in range(procs):
                 workers.start()
-            tasks.start_batch(batch.id, copies=procs, **options)
+            if copies is None:
+                copies = procs * (2 if pool == "prefork" else 1)
+            tasks.start_batch(batch.id, copies=copies, **options)
+
+            def busy_children(parent: int) -> list[int]:
+                """The pool children of ``parent`` that hold payouts ``sending`` now."""
+                owners = {
+                    item.worker.split(":")[1]
+                    for item in ledger.items(batch.id, statuses=["sending"])
+                    if item.worker.count(":") >= 2
+                }
+                return [kid for kid in children(parent) if str(kid) in owners]
+
             killed_mid_batch = 0
             for _ in range(kills):
                 target = min(items, moved() + rng.randrange(5, max(6, items // (kills + 1))))
@@ -279,6 +320,21 @@ def soak(
                 if ledger.batch_info(batch.id).count("pending") == 0:
                     break
                 victim = rng.choice(workers.alive())
+                if pool == "prefork":
+                    # The pool child in the middle of sending payouts; the worker starts
+                    # another child itself, and the message goes back to the queue.
+                    def busy_or_done(parent: int = victim.pid) -> Any:
+                        if ledger.batch_info(batch.id).count("pending") == 0:
+                            return ["done"]
+                        return busy_children(parent)
+
+                    busy = wait_until(busy_or_done, "a pool child sending payouts")
+                    if busy == ["done"]:
+                        break
+                    os.kill(rng.choice(busy), signal.SIGKILL)
+                    killed_mid_batch += 1
+                    arm_faults(sb, rng)
+                    continue
                 victim.send_signal(signal.SIGKILL)
                 victim.wait()
                 killed_at = time.monotonic()
@@ -343,6 +399,7 @@ def soak(
             ]
             result: dict[str, Any] = {
                 "broker": broker_kind,
+                "pool": pool,
                 "ledger": url.split(":", 1)[0],
                 "items": items,
                 "workers": procs,
@@ -371,6 +428,7 @@ def soak(
 
 COLUMNS = (
     "broker",
+    "pool",
     "ledger",
     "items",
     "workers",
@@ -390,10 +448,12 @@ def main() -> None:
     parser.add_argument("--broker", choices=["redis", "rabbitmq", "both"], default="both")
     parser.add_argument("--store", default="sqlite")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pool", choices=["solo", "prefork"], default="solo")
     args = parser.parse_args()
     kinds = ["redis", "rabbitmq"] if args.broker == "both" else [args.broker]
     rows = [
-        soak(args.items, args.kills, args.workers, kind, args.store, args.seed) for kind in kinds
+        soak(args.items, args.kills, args.workers, kind, args.store, args.seed, args.pool)
+        for kind in kinds
     ]
     widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in COLUMNS}
     print("  ".join(f"{c:>{widths[c]}}" for c in COLUMNS))

@@ -44,3 +44,15 @@ def test_a_lone_worker_killed_mid_batch_leaves_its_message_to_the_next_one(
     assert result["kills"] == 1, result
     assert (result["paid_twice"], result["lost"]) == (0, 0), result
     assert result["completed"] + result["failed"] == 30, result
+
+
+@pytest.mark.parametrize("broker_kind", sorted(soak.BROKERS))
+def test_a_pool_child_killed_mid_batch_puts_its_message_back(broker_kind: str) -> None:
+    # One message, one prefork worker with two children: the child sending the batch is
+    # killed; only the requeue of its message (reject_on_worker_lost) can finish the batch.
+    result: dict[str, Any] = soak.soak(
+        items=60, kills=1, procs=1, broker_kind=broker_kind, seed=9, pool="prefork", copies=1
+    )
+    assert result["kills"] == 1, result
+    assert (result["paid_twice"], result["lost"]) == (0, 0), result
+    assert result["completed"] + result["failed"] == 60, result

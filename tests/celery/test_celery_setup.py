@@ -77,6 +77,8 @@ def test_bad_options_are_refused_before_anything_is_queued(app: Celery) -> None:
     for bad in (0, -2, True, 1.5):
         with pytest.raises(InvalidRequestError):
             tasks.start_batch("b", copies=bad)
+    with pytest.raises(InvalidRequestError, match="unknown work_on_batch option\\(s\\) inflight"):
+        tasks.start_batch("b", copies=2, inflight=8)
 
 
 def test_a_task_without_what_it_needs_names_it(app: Celery, sb_client: Any) -> None:

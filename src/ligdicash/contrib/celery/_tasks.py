@@ -35,6 +35,9 @@ DEFAULT_TIME_BUDGET = 120.0
 #: Seconds before the next try when nothing could be sent (network) or the ledger failed.
 RETRY_AFTER = 10.0
 
+#: The options of ``work_on_batch`` that ``start_batch`` passes on.
+BATCH_OPTIONS = frozenset({"workers", "in_flight", "rate", "settle_timeout", "callback_url"})
+
 TASK_OPTIONS: dict[str, Any] = {
     "bind": True,
     # Acknowledged once done: a worker killed mid-task leaves its message to another one.
@@ -280,10 +283,17 @@ class LigdicashTasks:
         ``settle_timeout``, ``callback_url``). Returns the ``AsyncResult`` of each copy.
 
         Raises:
-            InvalidRequestError: ``copies`` < 1.
+            InvalidRequestError: ``copies`` < 1, an unknown option.
         """
         if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
             raise InvalidRequestError(f"copies must be an int >= 1, got {copies!r}")
+        unknown = sorted(set(options) - BATCH_OPTIONS)
+        if unknown:
+            # Refused here, not by each worker once the messages are on the queue.
+            raise InvalidRequestError(
+                f"unknown work_on_batch option(s) {', '.join(unknown)}: "
+                f"expected {', '.join(sorted(BATCH_OPTIONS))}"
+            )
         return [
             self.work_on_batch.apply_async(
                 args=(batch_id,), kwargs={**options, "unpause": unpause and n == 0}
