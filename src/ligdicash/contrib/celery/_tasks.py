@@ -98,7 +98,11 @@ class LigdicashTasks:
         time_budget: float = DEFAULT_TIME_BUDGET,
         queue: Optional[str] = None,
     ) -> None:
-        if not time_budget > 0:
+        if (
+            isinstance(time_budget, bool)
+            or not isinstance(time_budget, (int, float))
+            or not (time_budget > 0)
+        ):
             raise InvalidRequestError(f"time_budget must be > 0, got {time_budget!r}")
         self.app = app
         self.prefix = prefix
@@ -123,7 +127,8 @@ class LigdicashTasks:
         self.work_on_batch = self._task("work_on_batch", self._work_on_batch, options)
         from celery import signals
 
-        # weak=False: the receiver is a bound method of this object, kept alive by the app.
+        # weak=False: the signal keeps this object's bound method (and so the resources to
+        # close) alive; a weak reference to a bound method dies at once.
         signals.worker_process_shutdown.connect(self.close, weak=False)
         signals.worker_shutdown.connect(self.close, weak=False)
 
