@@ -271,9 +271,11 @@ def soak(
     seed: int = 1,
     pool: str = "solo",
     copies: Optional[int] = None,
+    rate: Optional[float] = None,
 ) -> dict[str, Any]:
     """Run one soak; returns its row (see the module's docstring). ``copies``: the
-    ``work_on_batch`` messages queued (default: one per worker process, two with prefork)."""
+    ``work_on_batch`` messages queued (default: one per worker process, two with prefork);
+    ``rate``: payouts per second of each task's runner (default: no limit)."""
     from ligdicash.payouts import load_batch, open_ledger
     from ligdicash.sandbox import Sandbox, SandboxConfig
 
@@ -283,7 +285,9 @@ def soak(
     write_batch(batch_path, items, rng)
     broker = Broker(broker_kind, BROKERS[broker_kind])
     started = time.monotonic()
-    options = {"workers": 4, "in_flight": 4, "settle_timeout": 2.0}
+    options: dict[str, Any] = {"workers": 4, "in_flight": 4, "settle_timeout": 2.0}
+    if rate is not None:
+        options["rate"] = rate
     with ledger_url(store, workdir) as url, Sandbox(SandboxConfig.fast()) as sb:
         ledger = open_ledger(url)
         workers = Workers.make(broker, sb, workdir / "logs", pool, LIGDICASH_PAYOUTS_STORE=url)

@@ -20,7 +20,7 @@ from celery_helpers import soak
 @pytest.mark.parametrize("broker_kind", sorted(soak.BROKERS))
 def test_killed_celery_workers_pay_nobody_twice_and_lose_nothing(broker_kind: str) -> None:
     result: dict[str, Any] = soak.soak(
-        items=100, kills=4, procs=2, broker_kind=broker_kind, store="sqlite", seed=3
+        items=100, kills=4, procs=2, broker_kind=broker_kind, store="sqlite", seed=3, rate=20.0
     )
     # Killed while payouts were still pending. On Redis with kombu < 5.7, each new worker
     # waits out the killed one's visibility timeout, and the other often finishes first.
