@@ -8,7 +8,14 @@ See ``docs/stores.md``.
 
 from __future__ import annotations
 
-from ._base import IdempotencyStore, Store, inbox_digest
+from ._base import (
+    ClaimStore,
+    IdempotencyStore,
+    InboxStore,
+    PaymentRegistryStore,
+    Store,
+    inbox_digest,
+)
 from ._memory import MemoryStore
 from ._open import DEFAULT_STORE_URL, STORE_URL_ENV, open_store
 from ._sqlite import DEFAULT_SQLITE_PATH, SQLiteStore
@@ -28,13 +35,16 @@ __all__ = [
     "SCHEMA_VERSION",
     "STORE_URL_ENV",
     "Claim",
+    "ClaimStore",
     "IdempotencyRecord",
     "IdempotencyStore",
     "InboxClaim",
     "InboxEntry",
+    "InboxStore",
     "MemoryStore",
     "PaymentClaim",
     "PaymentRecord",
+    "PaymentRegistryStore",
     "SQLiteStore",
     "Store",
     "inbox_digest",
