@@ -1,5 +1,6 @@
 """Stores: exactly-once claims, the callback inbox and the payment registry, on SQLite (the
-default), PostgreSQL, Redis, the Django ORM or memory, chosen by URL (:func:`open_store`).
+default), PostgreSQL, Redis, a Django project's database or memory, chosen by URL
+(:func:`open_store`).
 
 Only the protocol, the records and the stdlib backends load here; the PostgreSQL, Redis
 and Django backends import their drivers when ``open_store`` (or their module) is used.
