@@ -7,7 +7,9 @@ callback go to different workers). ``--payments`` are created first, then settle
 the clock runs from the first settlement until every payment was handled and the inbox is
 drained. Latency: per inbox entry, from "stored" (received) to "done", p50/p99.
 Claim latency: one ``claim`` + ``complete`` on the same store from ``--workers`` threads
-of this process, p50/p99 (the store's share of each callback).
+of this process, p50/p99 (the store's share of each callback). The Django hosts run on
+Django's own connection pool (Django ≥ 5.1, ``tests/durable/durable_helpers.py``), as the
+PostgreSQL store runs on its ``psycopg_pool``: both pay no connection per callback.
 
 ``--per-host-sqlite`` also runs the old default behind the load balancer, a SQLite file in
 each worker's own directory, and counts the payments handled twice (it should not be 0).

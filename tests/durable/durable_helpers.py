@@ -66,14 +66,22 @@ def django_databases(url: str) -> dict[str, Any]:
                 "OPTIONS": {"timeout": 30},
             }
         }
+    import django
+
     parts = urlsplit(url)
-    return {
-        "default": {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": parts.path.lstrip("/"),
-            "USER": parts.username or "postgres",
-            "PASSWORD": parts.password or "",
-            "HOST": parts.hostname or "127.0.0.1",
-            "PORT": str(parts.port or 5432),
-        }
+    database: dict[str, Any] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": parts.path.lstrip("/"),
+        "USER": parts.username or "postgres",
+        "PASSWORD": parts.password or "",
+        "HOST": parts.hostname or "127.0.0.1",
+        "PORT": str(parts.port or 5432),
     }
+    if django.VERSION >= (5, 1):
+        # A pool, as a production project has one (this, CONN_MAX_AGE or pgbouncer): the
+        # callback threads close their connections after each callback and the test
+        # server runs each request in a new thread, so without one every request and
+        # every callback would open a PostgreSQL connection, where the PostgreSQL store
+        # (with its own pool) opens none (benchmarks/callbacks_e2e.py compares the two).
+        database["OPTIONS"] = {"pool": {"min_size": 2, "max_size": 10}}
+    return {"default": database}
