@@ -7,18 +7,23 @@ callback go to different workers). ``--payments`` are created first, then settle
 the clock runs from the first settlement until every payment was handled and the inbox is
 drained. Latency: per inbox entry, from "stored" (received) to "done", p50/p99.
 Claim latency: one ``claim`` + ``complete`` on the same store from ``--workers`` threads
-of this process, p50/p99 (the store's share of each callback).
+of this process, p50/p99 (the store's share of each callback). The Django hosts run on
+Django's own connection pool (Django ≥ 5.1, ``HOST_DJANGO_POOL=1`` for
+``tests/durable/durable_helpers.py``), as the PostgreSQL store runs on its
+``psycopg_pool``: both pay no connection per callback; ``--no-django-pool`` opens one per
+request and per callback, as Django does without a pool or ``CONN_MAX_AGE``.
 
 ``--per-host-sqlite`` also runs the old default behind the load balancer, a SQLite file in
 each worker's own directory, and counts the payments handled twice (it should not be 0).
 
     python benchmarks/callbacks_e2e.py [--payments 200] [--workers 4]
-        [--backends sqlite,postgresql,redis,django] [--per-host-sqlite]
+        [--backends sqlite,postgresql,redis,django] [--per-host-sqlite] [--no-django-pool]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import threading
@@ -124,7 +129,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--backends", default="sqlite,postgresql,redis,django")
     parser.add_argument("--per-host-sqlite", action="store_true")
+    parser.add_argument("--no-django-pool", action="store_true")
     args = parser.parse_args()
+    os.environ["HOST_DJANGO_POOL"] = "0" if args.no_django_pool else "1"  # the hosts inherit it
     backends = args.backends.split(",") + (["sqlite-per-host"] if args.per_host_sqlite else [])
     print(
         f"{args.payments} payments ({2 * args.payments} callbacks), {args.workers} workers\n\n"

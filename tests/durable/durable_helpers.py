@@ -66,14 +66,23 @@ def django_databases(url: str) -> dict[str, Any]:
                 "OPTIONS": {"timeout": 30},
             }
         }
+    import django
+
     parts = urlsplit(url)
-    return {
-        "default": {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": parts.path.lstrip("/"),
-            "USER": parts.username or "postgres",
-            "PASSWORD": parts.password or "",
-            "HOST": parts.hostname or "127.0.0.1",
-            "PORT": str(parts.port or 5432),
-        }
+    database: dict[str, Any] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": parts.path.lstrip("/"),
+        "USER": parts.username or "postgres",
+        "PASSWORD": parts.password or "",
+        "HOST": parts.hostname or "127.0.0.1",
+        "PORT": str(parts.port or 5432),
     }
+    if os.environ.get("HOST_DJANGO_POOL") == "1" and django.VERSION >= (5, 1):
+        # benchmarks/callbacks_e2e.py: a pool, as a production project has one (this,
+        # CONN_MAX_AGE or pgbouncer). The callback threads close their connections after
+        # each callback and the test server runs each request in a new thread, so without
+        # one every request and every callback opens a PostgreSQL connection, where the
+        # PostgreSQL store (with its own pool) opens none. Not for the reconcilers: their
+        # threads keep their connections, and ten of them exhaust a pool of ten.
+        database["OPTIONS"] = {"pool": {"min_size": 2, "max_size": 10}}
+    return {"default": database}

@@ -1,4 +1,5 @@
-"""The contract and concurrency suites on the Django ORM store, on SQLite and PostgreSQL.
+"""The contract and concurrency suites on the Django store (the SQL stores' statements
+through Django's connection, on the app's tables), on SQLite and PostgreSQL.
 
 Django can be configured once per process and other test modules configure it their own
 way, so each database gets a child pytest in which ``conftest.py`` configures Django with
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
-# The fault tests that apply to the ORM: connections killed on PostgreSQL.
+# The fault tests that apply to Django's connections: killed on PostgreSQL.
 SUITES = {
     "sqlite": ["test_store_contract.py", "test_store_races.py", "test_inbox_retention.py"],
     "postgresql": [

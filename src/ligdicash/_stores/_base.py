@@ -1,9 +1,9 @@
-"""The store protocol: exactly-once claims, the callback inbox and the payment registry.
-
-:class:`IdempotencyStore` is the claim/complete/release/renew/get protocol the callback
-processor uses (subclass it to plug your own store). :class:`Store` adds, on the same
-object and the same database, the durable callback inbox (``inbox_*``) and the registry of
-created payments (``*_payment*``); every backend ``open_store`` returns is a ``Store``.
+"""The store protocols, one per concern: exactly-once claims (:class:`ClaimStore`, first
+named :data:`IdempotencyStore`: claim/complete/release/renew/get, what the callback
+processor needs; subclass it to plug your own store), the durable callback inbox
+(:class:`InboxStore`, ``inbox_*``) and the registry of created payments
+(:class:`PaymentRegistryStore`, ``*_payment*``). :class:`Store` is all three on one object
+and one database; every backend ``open_store`` returns is a ``Store``.
 
 Every backend makes the same promises, pinned by one contract suite
 (``tests/stores/``): a claim, a lease on an inbox entry or on a due payment is won by
@@ -35,7 +35,14 @@ from ._types import (
     ReleaseState,
 )
 
-__all__ = ["IdempotencyStore", "Store", "inbox_digest"]
+__all__ = [
+    "ClaimStore",
+    "IdempotencyStore",
+    "InboxStore",
+    "PaymentRegistryStore",
+    "Store",
+    "inbox_digest",
+]
 
 INBOX_STATES: tuple[InboxState, ...] = ("pending", "processing", "done")
 PAYMENT_KINDS: tuple[PaymentKind, ...] = ("payin", "client_payout", "merchant_payout")
@@ -121,8 +128,11 @@ def check_payment(reference: str, kind: object, amount: object, token: Optional[
         check_text(token, "token", limit=4000)
 
 
-class IdempotencyStore(ABC):
-    """Where claims live. Implementations must make :meth:`claim` atomic across workers.
+class ClaimStore(ABC):
+    """Where claims live (the exactly-once key of each callback event). Implementations
+    must make :meth:`claim` atomic across workers. Also known by its first name,
+    :data:`IdempotencyStore`: the protocol the callback processor needs; subclass it to plug
+    your own store.
 
     Semantics every implementation follows:
 
@@ -165,23 +175,19 @@ class IdempotencyStore(ABC):
         """Release resources (connections). Safe to call twice."""
 
 
-class Store(IdempotencyStore):
-    """A whole store: claims, plus the callback inbox and the payment registry.
+#: The claims protocol's first name (callback code and user stores subclass it).
+IdempotencyStore = ClaimStore
 
-    Inbox (the endpoints write each callback here before answering 200; workers lease
-    entries, so a callback whose worker died is found again by a sweeper):
+
+class InboxStore(ABC):
+    """The callback inbox: the endpoints write each callback here before answering 200;
+    workers lease entries, so a callback whose worker died is found again by a sweeper.
+
     ``inbox_put``, ``inbox_claim``, ``inbox_claim_next``, ``inbox_renew``,
     ``inbox_finish``, ``inbox_release``, ``inbox_get``, ``inbox_list``, ``inbox_counts``;
     and ``inbox_backlog``, ``inbox_discard``, ``inbox_purge`` (the retention and the
     bound on what forged callbacks can make the store keep).
-
-    Payment registry (clients record what they created; a reconciler leases the payments
-    due for a poll, one poller each): ``record_payment``, ``set_payment_token``,
-    ``set_payment_status``, ``claim_due_payments``, ``finish_payment_poll``,
-    ``get_payment``, ``list_payments``, ``payment_counts``.
     """
-
-    # -- inbox ------------------------------------------------------------------------
 
     @abstractmethod
     def inbox_put(
@@ -252,7 +258,18 @@ class Store(IdempotencyStore):
         """
         raise NotImplementedError(f"{type(self).__name__} cannot purge its inbox")
 
-    # -- payment registry -------------------------------------------------------------
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to close by default
+        """Release resources (connections). Safe to call twice."""
+
+
+class PaymentRegistryStore(ABC):
+    """The registry of created payments: clients record what they created; a reconciler
+    leases the payments due for a poll, one poller each.
+
+    ``record_payment``, ``set_payment_token``, ``set_payment_status``,
+    ``claim_due_payments``, ``finish_payment_poll``, ``get_payment``, ``list_payments``,
+    ``payment_counts``.
+    """
 
     @abstractmethod
     def record_payment(
@@ -303,3 +320,15 @@ class Store(IdempotencyStore):
     @abstractmethod
     def payment_counts(self) -> dict[str, int]:
         """How many payments have each status."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to close by default
+        """Release resources (connections). Safe to call twice."""
+
+
+class Store(ClaimStore, InboxStore, PaymentRegistryStore):
+    """A whole store: claims (:class:`ClaimStore`), the callback inbox
+    (:class:`InboxStore`) and the payment registry (:class:`PaymentRegistryStore`) on one
+    object and one database. Every backend ``open_store`` returns is a ``Store``; the
+    callback processor needs only a ``ClaimStore`` (and uses the inbox when the store is
+    a whole one), the reconciler the registry.
+    """

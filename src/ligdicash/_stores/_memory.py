@@ -9,6 +9,7 @@ from typing import Callable, Optional
 
 from ._base import (
     INBOX_STATES,
+    Store,
     check_body,
     check_key,
     check_lease,
@@ -31,7 +32,7 @@ from ._types import (
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(RegistryFlowByChanges):
+class MemoryStore(RegistryFlowByChanges, Store):
     """An in-process store: nothing survives the process, nothing is shared with another.
 
     Args:

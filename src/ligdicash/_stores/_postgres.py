@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 from ._pg_pool import PostgresPool
 from ._sql import Row, SQLStore, store_schema
@@ -31,7 +31,8 @@ class PostgresStore(SQLStore):
         clock: seconds since the epoch; injectable to test lease expiry.
     """
 
-    _row_lock = " FOR UPDATE SKIP LOCKED"
+    _names: ClassVar[dict[str, str]] = {"lock": " FOR UPDATE SKIP LOCKED"}
+    _placeholder = "%s"
 
     def __init__(
         self,
@@ -51,7 +52,7 @@ class PostgresStore(SQLStore):
     def _run(self, sql: str, params: Sequence[Any], *, write: bool) -> tuple[int, list[Row]]:
         self.pool.ensure_schema(_SCHEMA)
         with self.pool.connection() as conn:
-            cursor = conn.execute(sql.replace("?", "%s"), params)
+            cursor = conn.execute(sql, params)
             rows: list[Row] = list(cursor.fetchall()) if cursor.description is not None else []
             return cursor.rowcount, rows
 

@@ -1,12 +1,12 @@
 """The payment registry's writes, written once for every backend.
 
-:class:`RegistryFlow` implements the :class:`~ligdicash._stores.Store` methods that change a
-payment (``record_payment``, ``set_payment_token``, ``set_payment_status``,
-``claim_due_payments``, ``finish_payment_poll``): the input checks, the clock reading, the
-record a new payment starts as, the lease owner and the order of the claims it hands back.
-A backend (memory, SQL, Redis, Django ORM) supplies only the atomic write behind each one, as
-the ``_…`` hooks below, and its own reads (``get_payment``, ``list_payments``,
-``payment_counts``).
+:class:`RegistryFlow` implements the :class:`~ligdicash._stores.PaymentRegistryStore`
+methods that change a payment (``record_payment``, ``set_payment_token``,
+``set_payment_status``, ``claim_due_payments``, ``finish_payment_poll``): the input checks,
+the clock reading, the record a new payment starts as, the lease owner and the order of the
+claims it hands back. A backend (memory, SQL, Redis) supplies only the atomic write behind
+each one, as the ``_…`` hooks below, and its own reads (``get_payment``,
+``list_payments``, ``payment_counts``).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any, Callable, Optional
 
-from ._base import Store, check_lease, check_payment, check_text, new_owner
+from ._base import PaymentRegistryStore, check_lease, check_payment, check_text, new_owner
 from ._types import PaymentClaim, PaymentKind, PaymentRecord
 
 __all__ = ["RegistryFlow", "RegistryFlowByChanges"]
 
 
-class RegistryFlow(Store):
-    """The registry half of a :class:`Store`, over a backend's atomic writes (the hooks)."""
+class RegistryFlow(PaymentRegistryStore):
+    """The registry part of a store, over a backend's atomic writes (the hooks)."""
 
     _clock: Callable[[], float]
 
@@ -105,7 +105,7 @@ class RegistryFlow(Store):
 
 class RegistryFlowByChanges(RegistryFlow):
     """For a backend whose token and status writes are one conditional update of named
-    fields (memory, Django ORM): it supplies :meth:`_update_payment` for both."""
+    fields (memory): it supplies :meth:`_update_payment` for both."""
 
     @abstractmethod
     def _update_payment(self, reference: str, **changes: Any) -> bool:

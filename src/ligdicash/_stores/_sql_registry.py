@@ -1,5 +1,5 @@
-"""The payment registry's SQL, shared by SQLite and PostgreSQL (see ``_sql.py``): the atomic
-writes under ``_registry_flow.RegistryFlow``, and the reads."""
+"""The payment registry in SQL (SQLite, PostgreSQL, Django's connection): the atomic writes
+under ``_registry_flow.RegistryFlow``, and the reads."""
 
 from __future__ import annotations
 
@@ -11,11 +11,31 @@ from ._types import PaymentClaim, PaymentRecord
 
 __all__ = ["SQLRegistry"]
 
-_PAYMENT_COLUMNS = (
-    "reference, kind, amount, token, status, created_at, updated_at, next_poll_at, "
-    "poll_attempts, owner, lease_until, note"
+INSERT = (
+    "INSERT INTO {payments} ({payment_columns}) "
+    "VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, 0, '', 0, '') ON CONFLICT (reference) DO NOTHING"
 )
-_PAYMENT_DUE = "status = 'pending' AND next_poll_at <= ? AND lease_until <= ?"
+SET_TOKEN = "UPDATE {payments} SET token = ?, updated_at = ? WHERE reference = ?"
+SET_STATUS = "UPDATE {payments} SET status = ?, note = ?, updated_at = ? WHERE reference = ?"
+LEASE_DUE = (
+    "WITH picked AS MATERIALIZED (SELECT reference FROM {payments} "
+    "WHERE {payment_due} AND created_at <= ? ORDER BY next_poll_at, reference LIMIT ?{lock}) "
+    "UPDATE {payments} SET owner = ?, lease_until = ? "
+    "WHERE reference IN (SELECT reference FROM picked) AND {payment_due} "
+    "RETURNING {payment_columns}"
+)
+POLL_RESULT = (
+    "UPDATE {payments} SET status = ?, next_poll_at = ?, poll_attempts = poll_attempts + 1, "
+    "lease_until = 0, note = ?, updated_at = ? "
+    "WHERE reference = ? AND owner = ? AND lease_until > 0"
+)
+GET = "SELECT {payment_columns} FROM {payments} WHERE reference = ?"
+LIST = "SELECT {payment_columns} FROM {payments} ORDER BY created_at, reference LIMIT ?"
+LIST_STATUS = (
+    "SELECT {payment_columns} FROM {payments} WHERE status = ? "
+    "ORDER BY created_at, reference LIMIT ?"
+)
+COUNTS = "SELECT status, COUNT(*) FROM {payments} GROUP BY status"
 
 
 def _payment(row: Row) -> PaymentRecord:
@@ -35,14 +55,13 @@ def _payment(row: Row) -> PaymentRecord:
     )
 
 
-class SQLRegistry(RegistryFlow, SQLBase):
-    """Created payments and their poll schedule, leased to one poller each."""
+class SQLRegistry(SQLBase, RegistryFlow):
+    """The :class:`PaymentRegistryStore` part of the SQL stores: created payments and
+    their poll schedule, leased to one poller each."""
 
     def _insert_payment(self, new: PaymentRecord) -> PaymentRecord:
-        self._run(
-            f"INSERT INTO ligdicash_payments ({_PAYMENT_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, 0, '', 0, '') "
-            "ON CONFLICT (reference) DO NOTHING",
+        self._exec(
+            INSERT,
             (
                 new.reference,
                 new.kind,
@@ -52,77 +71,45 @@ class SQLRegistry(RegistryFlow, SQLBase):
                 new.updated_at,
                 new.next_poll_at,
             ),
-            write=True,
         )
         record = self.get_payment(new.reference)
         assert record is not None  # inserted, or there already
         return record
 
     def _write_payment_token(self, reference: str, token: str, now: float) -> bool:
-        count, _ = self._run(
-            "UPDATE ligdicash_payments SET token = ?, updated_at = ? WHERE reference = ?",
-            (token, now, reference),
-            write=True,
-        )
+        count, _ = self._exec(SET_TOKEN, (token, now, reference))
         return count == 1
 
     def _write_payment_status(self, reference: str, status: str, note: str, now: float) -> bool:
-        count, _ = self._run(
-            "UPDATE ligdicash_payments SET status = ?, note = ?, updated_at = ? "
-            "WHERE reference = ?",
-            (status, note, now, reference),
-            write=True,
-        )
+        count, _ = self._exec(SET_STATUS, (status, note, now, reference))
         return count == 1
 
     def _lease_due_payments(
         self, *, now: float, created_before: float, limit: int, owner: str, until: float
     ) -> list[PaymentRecord]:
-        _, rows = self._run(
-            "WITH picked AS MATERIALIZED (SELECT reference FROM ligdicash_payments "
-            f"WHERE {_PAYMENT_DUE} AND created_at <= ? ORDER BY next_poll_at, reference "
-            f"LIMIT ?{self._row_lock}) "
-            "UPDATE ligdicash_payments SET owner = ?, lease_until = ? "
-            f"WHERE reference IN (SELECT reference FROM picked) AND {_PAYMENT_DUE} "
-            f"RETURNING {_PAYMENT_COLUMNS}",
-            (now, now, created_before, limit, owner, until, now, now),
-            write=True,
-        )
+        params = (now, now, created_before, limit, owner, until, now, now)
+        _, rows = self._exec(LEASE_DUE, params)
         return [_payment(row) for row in rows]
 
     def _write_poll_result(
         self, claim: PaymentClaim, status: str, next_poll_at: float, note: str, now: float
     ) -> bool:
-        count, _ = self._run(
-            "UPDATE ligdicash_payments SET status = ?, next_poll_at = ?, "
-            "poll_attempts = poll_attempts + 1, lease_until = 0, note = ?, updated_at = ? "
-            "WHERE reference = ? AND owner = ? AND lease_until > 0",
-            (status, next_poll_at, note, now, claim.reference, claim.owner),
-            write=True,
-        )
+        params = (status, next_poll_at, note, now, claim.reference, claim.owner)
+        count, _ = self._exec(POLL_RESULT, params)
         return count == 1
 
     def get_payment(self, reference: str) -> Optional[PaymentRecord]:
-        rows = self._rows(
-            f"SELECT {_PAYMENT_COLUMNS} FROM ligdicash_payments WHERE reference = ?", (reference,)
-        )
+        rows = self._rows(GET, (reference,))
         return _payment(rows[0]) if rows else None
 
     def list_payments(
         self, *, status: Optional[str] = None, limit: int = 100
     ) -> list[PaymentRecord]:
-        where, params = ("WHERE status = ? ", (status,)) if status is not None else ("", ())
-        rows = self._rows(
-            f"SELECT {_PAYMENT_COLUMNS} FROM ligdicash_payments {where}"
-            "ORDER BY created_at, reference LIMIT ?",
-            (*params, int(limit)),
-        )
+        if status is None:
+            rows = self._rows(LIST, (int(limit),))
+        else:
+            rows = self._rows(LIST_STATUS, (status, int(limit)))
         return [_payment(row) for row in rows]
 
     def payment_counts(self) -> dict[str, int]:
-        return {
-            str(status): int(count)
-            for status, count in self._rows(
-                "SELECT status, COUNT(*) FROM ligdicash_payments GROUP BY status", ()
-            )
-        }
+        return {str(status): int(count) for status, count in self._rows(COUNTS, ())}

@@ -1,9 +1,11 @@
-"""The Django ORM store's tables: claims, the callback inbox and the payment registry.
+"""The Django store's tables: claims, the callback inbox and the payment registry.
 
 Add ``"ligdicash.contrib.django"`` to ``INSTALLED_APPS`` and run ``migrate``; then
 ``ligdicash.open_store("django://")`` (or ``django://<alias>``) keeps everything in the
 project's own database. The layout is the one the other SQL stores use (times in seconds
-since the epoch); its version is the app's latest migration.
+since the epoch), and the store runs the same SQL on it through Django's connection
+(``_store.py``); the models are there for ``migrate`` (their version is the app's latest
+migration) and for reading the rows with the ORM (an admin).
 """
 
 from __future__ import annotations
