@@ -21,9 +21,11 @@ reading, without reading the rest), keeps the callback in the store's inbox, ans
 to a forger) and hands it to a small thread pool that runs
 :meth:`CallbackProcessor.process_inbox`: parse → (hash) → lookup → claim → status call
 with the stored token → compare → your handler and the signal receivers (once, in that
-thread) → done. The thread's database connections are closed after each callback. A
-daemon thread sweeps the inbox every 5 s, finishing what a dead worker left. Start it
-with the process, in ``wsgi.py`` (or ``asgi.py``)::
+thread) → done. After each callback the thread's database connections are handled as
+Django handles them after a request (``close_old_connections``: closed, unless
+``CONN_MAX_AGE`` keeps them or a pool takes them back). A daemon thread sweeps the inbox
+every 5 s, finishing what a dead worker left. Start it with the process, in ``wsgi.py``
+(or ``asgi.py``)::
 
     application = get_wsgi_application()
     ligdicash.contrib.django.start_sweeper()
@@ -73,7 +75,7 @@ try:
         request_started,
         setting_changed,
     )
-    from django.db import connections  # type: ignore[import-untyped,unused-ignore]
+    from django.db import close_old_connections  # type: ignore[import-untyped,unused-ignore]
     from django.dispatch import Signal  # type: ignore[import-untyped,unused-ignore]
     from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped,unused-ignore]
     from django.utils.module_loading import import_string  # type: ignore[import-untyped,unused-ignore]
@@ -234,7 +236,7 @@ def _closing_connections(job: Callable[[], Any]) -> Callable[[], Any]:
         try:
             return job()
         finally:
-            connections.close_all()  # this thread's connections only
+            close_old_connections()  # this thread's: CONN_MAX_AGE and pools respected
 
     return run
 
@@ -312,14 +314,14 @@ def _process(processor: CallbackProcessor, body: bytes, content_type: str) -> Pr
     try:
         return processor.process(body, content_type)
     finally:
-        connections.close_all()  # this worker thread's connections only
+        close_old_connections()  # this worker thread's: CONN_MAX_AGE and pools respected
 
 
 def _process_inbox(processor: CallbackProcessor, digest: str) -> ProcessResult:
     try:
         return processor.process_inbox(digest)
     finally:
-        connections.close_all()  # this worker thread's connections only
+        close_old_connections()  # this worker thread's: CONN_MAX_AGE and pools respected
 
 
 def _read_body(request: HttpRequest) -> Optional[bytes]:
