@@ -75,6 +75,9 @@ class Reconciler:
         clock: seconds since the epoch, the stores' clock (tests pass their own).
         close_store: whether :meth:`close` closes the store (default: only when this
             reconciler opened it from a URL).
+        thread_cleanup: called in a worker thread of :meth:`run_once` after each processor
+            run (Django: ``close_old_connections``, so the threads give their database
+            connections back, as a request does).
 
     Raises:
         InvalidRequestError: a bad schedule or number (nothing polled).
@@ -104,6 +107,7 @@ class Reconciler:
         lease_seconds: float = 300.0,
         clock: Callable[[], float] = time.time,
         close_store: Optional[bool] = None,
+        thread_cleanup: Optional[Callable[[], object]] = None,
     ) -> None:
         try:
             gaps = tuple(schedule)
@@ -121,6 +125,7 @@ class Reconciler:
         self.processor = processor
         self.concurrency = concurrency
         self._clock = clock
+        self._thread_cleanup = thread_cleanup
 
     def __repr__(self) -> str:
         return f"<ligdicash.Reconciler store={self.store!r} schedule={self.policy.schedule}>"
@@ -171,8 +176,17 @@ class Reconciler:
     def _process(self, expected: Sequence[ExpectedTransaction]) -> list[ProcessResult]:
         processor = self.processor
         assert processor is not None  # only called with a processor
+        cleanup = self._thread_cleanup
+
+        def one(one_expected: ExpectedTransaction) -> ProcessResult:
+            try:
+                return processor.reconcile(one_expected)
+            finally:
+                if cleanup is not None:
+                    cleanup()
+
         with ThreadPoolExecutor(min(self.concurrency, len(expected))) as pool:
-            return list(pool.map(processor.reconcile, expected))
+            return list(pool.map(one, expected))
 
     def run_forever(
         self,

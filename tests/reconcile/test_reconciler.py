@@ -390,3 +390,41 @@ def test_no_credential_or_full_token_reaches_a_log_line_or_a_repr(
     shown += [repr(c) for c in store.claim_due_payments(older_than=0)]
     for secret in (ligdicash_sandbox.api_key, ligdicash_sandbox.auth_token, *tokens):
         assert not any(secret in text for text in shown), secret[:10]
+
+
+def test_thread_cleanup_runs_in_the_worker_thread_after_each_processor_run(
+    ligdicash_sandbox: Sandbox,
+    client: ligdicash.Client,
+    store: MemoryStore,
+    clock: Clock,
+    processor: CallbackProcessor,
+    handler: Handler,
+) -> None:
+    # Django's command passes close_old_connections: each worker thread must give its
+    # connection back after its run, in that very thread (connections are per thread).
+    handled_in: list[int] = []
+    cleaned_in: list[int] = []
+    inner = processor.reconcile
+
+    def reconcile(expected: Any) -> Any:
+        handled_in.append(threading.get_ident())
+        return inner(expected)
+
+    processor.reconcile = reconcile  # type: ignore[method-assign]
+    tokens = {ref: pay(client, ref) for ref in ("T1", "T2", "T3")}
+    for token in tokens.values():
+        ligdicash_sandbox.set_status(token, "completed")
+    rec = reconciler(
+        store,
+        client,
+        clock,
+        processor,
+        thread_cleanup=lambda: cleaned_in.append(threading.get_ident()),
+        concurrency=3,
+    )
+    clock.advance(60)
+    assert rec.run_once().settled == 3
+    assert handler.calls == Counter({"T1": 1, "T2": 1, "T3": 1})
+    assert len(handled_in) == 3
+    assert sorted(cleaned_in) == sorted(handled_in)
+    assert threading.get_ident() not in cleaned_in
