@@ -9,9 +9,10 @@ so the admin tests run in a child pytest (``test_django_admin_child.py``) that s
 
 from __future__ import annotations
 
+import socketserver
 import sys
 import types
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 PASSWORD = "admin-tests-only"
@@ -52,6 +53,7 @@ def configure(database: dict[str, Any], **extra: Any) -> None:
             "django.contrib.contenttypes",
             "django.contrib.sessions",
             "django.contrib.messages",
+            "django.contrib.staticfiles",
             "ligdicash.contrib.django",
         ],
         MIDDLEWARE=[
@@ -77,6 +79,7 @@ def configure(database: dict[str, Any], **extra: Any) -> None:
         ],
         DATABASES=database,
         ROOT_URLCONF=urls.__name__,
+        STATIC_URL="/static/",
         LANGUAGE_CODE="en",
         LANGUAGES=[("en", "English"), ("fr", "Français")],
         USE_I18N=True,
@@ -91,6 +94,40 @@ def configure(database: dict[str, Any], **extra: Any) -> None:
 
     urls.urlpatterns = [path("admin/", admin.site.urls)]  # type: ignore[attr-defined]
     call_command("migrate", verbosity=0)
+
+
+def serve() -> tuple[str, Callable[[], None]]:
+    """Serve the project (and the admin's static files) on 127.0.0.1 in a thread: its base
+    URL and a function that stops it. For the browser test and the screenshots."""
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.wsgi import get_wsgi_application
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    class Threaded(socketserver.ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    server = make_server(
+        "127.0.0.1",
+        0,
+        StaticFilesHandler(get_wsgi_application()),
+        server_class=Threaded,
+        handler_class=Quiet,
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+    return f"http://127.0.0.1:{server.server_port}", stop
 
 
 def fill_payments(count: int, *, now: float, batch: int = 5000) -> None:

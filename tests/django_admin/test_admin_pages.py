@@ -119,7 +119,7 @@ def _action(client: Client, model: str, action: str, keys: list[str]) -> Any:
             "fr",
             [
                 "Paiements suivis",
-                "Boîte des rappels",
+                "Boîte de réception des callbacks",
                 "Verrous d\u2019idempotence",
                 "Jeton (masqué)",
             ],
