@@ -119,8 +119,16 @@ def main() -> None:
     tables = {}
     for db in args.dbs.split(","):
         out = subprocess.run(
-            [sys.executable, __file__, "--child", db, "--rows", str(args.rows)]
-            + ["--repeat", str(args.repeat)],
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                db,
+                "--rows",
+                str(args.rows),
+                "--repeat",
+                str(args.repeat),
+            ],
             capture_output=True,
             text=True,
             check=True,
