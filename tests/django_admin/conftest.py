@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 DB = os.environ.get("LIGDICASH_TEST_DJANGO_ADMIN", "")
 
 if DB:
-    collect_ignore = ["test_django_admin_child.py"]
+    collect_ignore = ["test_django_admin_child.py", "test_django_admin_pictures.py"]
     from admin_project import configure, databases
 
     _pg_name = f"ligdicash_admin_{secrets.token_hex(4)}"

@@ -31,6 +31,7 @@ from django.conf import settings  # type: ignore[import-untyped,unused-ignore]
 from django.contrib import admin, messages  # type: ignore[import-untyped,unused-ignore]
 from django.http import HttpRequest  # type: ignore[import-untyped,unused-ignore]
 from django.utils import translation  # type: ignore[import-untyped,unused-ignore]
+from django.utils.html import format_html  # type: ignore[import-untyped,unused-ignore]
 
 from ._admin_display import (
     callback_body,
@@ -242,7 +243,8 @@ class InboxMessageAdmin(_ReadOnlyAdmin):
 
     @_display(description=_("body (number, hash and token masked)"))
     def body_display(self, obj: InboxMessage) -> str:
-        return callback_body(bytes(obj.body), obj.content_type)
+        # <pre> keeps the JSON's indentation; format_html escapes the body's text.
+        return str(format_html("<pre>{}</pre>", callback_body(bytes(obj.body), obj.content_type)))
 
     def get_queryset(self, request: HttpRequest) -> Any:
         # The list never reads the bodies (up to 256 KiB each); the detail page does.

@@ -28,6 +28,9 @@ class IdempotencyKey(models.Model):  # type: ignore[misc,unused-ignore]
         verbose_name = _("idempotency claim")
         verbose_name_plural = _("idempotency claims")
 
+    def __str__(self) -> str:
+        return str(self.key)
+
 
 class InboxMessage(models.Model):  # type: ignore[misc,unused-ignore]
     """A received callback, kept before answering 200 (key: the body's digest)."""
@@ -55,6 +58,9 @@ class InboxMessage(models.Model):  # type: ignore[misc,unused-ignore]
         verbose_name_plural = _("callback inbox")
         # The admin's "retry" action (``admin.py``).
         permissions = [("retry_inboxmessage", _("Can retry a callback that gave up"))]
+
+    def __str__(self) -> str:
+        return str(self.digest)[:16]
 
 
 class TrackedPayment(models.Model):  # type: ignore[misc,unused-ignore]
@@ -86,3 +92,6 @@ class TrackedPayment(models.Model):  # type: ignore[misc,unused-ignore]
         verbose_name_plural = _("tracked payments")
         # The admin's "reconcile now" action (``admin.py``).
         permissions = [("reconcile_trackedpayment", _("Can make payments due for reconciling"))]
+
+    def __str__(self) -> str:
+        return str(self.reference)
