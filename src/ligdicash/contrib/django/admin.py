@@ -104,7 +104,7 @@ class TrackedPaymentAdmin(_ReadOnlyAdmin):
     )
     list_filter = ("status", "kind")
     search_fields = ("reference",)
-    search_help_text = _("A reference, or its beginning (case counts).")
+    search_help_text = _("A reference, or its beginning.")
     ordering = ("-created_at",)
     fields = (
         "reference",
@@ -148,8 +148,8 @@ class TrackedPaymentAdmin(_ReadOnlyAdmin):
         return format_epoch(obj.lease_until)
 
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
-        # A prefix of the primary key, case-sensitive: the key's index answers it (Django's
-        # default, icontains, reads every row).
+        # A prefix of the primary key (LIKE 'term%'): PostgreSQL answers it from the key's
+        # varchar_pattern_ops index, where Django's default (icontains) reads every row.
         term = search_term.strip()
         if not term:
             return queryset, False
@@ -349,7 +349,7 @@ class IdempotencyKeyAdmin(_ReadOnlyAdmin):
     list_display = ("key", "state", "attempts", "lease_display", "updated_display", "note")
     list_filter = ("state",)
     search_fields = ("key",)
-    search_help_text = _("A key, or its beginning (case counts).")
+    search_help_text = _("A key, or its beginning.")
     ordering = ("-updated_at",)
     fields = ("key", "state", "owner", "attempts", "lease_display", "updated_display", "note")
     actions: Optional[tuple[str, ...]] = None
