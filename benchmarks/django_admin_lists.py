@@ -30,12 +30,12 @@ HERE = Path(__file__).resolve().parent
 PG_URL = os.environ.get("LIGDICASH_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PAGES = [
     ("payments: newest first", "/admin/ligdicash/trackedpayment/"),
-    ("payments: status = pending", "/admin/ligdicash/trackedpayment/?status__exact=pending"),
-    ("payments: kind = payout", "/admin/ligdicash/trackedpayment/?kind__exact=payout"),
+    ("payments: status = pending", "/admin/ligdicash/trackedpayment/?status=pending"),
+    ("payments: kind = client_payout", "/admin/ligdicash/trackedpayment/?kind=client_payout"),
     ("payments: search a reference", "/admin/ligdicash/trackedpayment/?q=order-00421"),
     ("payments: the middle page", "/admin/ligdicash/trackedpayment/?p={page}"),
     ("inbox: newest first", "/admin/ligdicash/inboxmessage/"),
-    ("inbox: state = pending", "/admin/ligdicash/inboxmessage/?state__exact=pending"),
+    ("inbox: state = pending", "/admin/ligdicash/inboxmessage/?state=pending"),
     ("inbox: search a digest", "/admin/ligdicash/inboxmessage/?q={digest}"),
 ]
 ADMIN_INDEXES = [

@@ -75,7 +75,7 @@ def _rows() -> tuple[str, str]:
         ("ORD-20240512", "payin", 31500, "pending"),
         ("ORD-20240513", "payin", 500, "completed"),
         ("ORD-20240514", "payin", 12000, "cancelled"),
-        ("REFUND-1", "payout", 5000, "pending"),
+        ("REFUND-1", "client_payout", 5000, "pending"),
     ]
     for n, (reference, kind, amount, status) in enumerate(payments):
         TrackedPayment.objects.create(

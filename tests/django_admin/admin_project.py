@@ -140,7 +140,7 @@ def fill_payments(count: int, *, now: float, batch: int = 5000) -> None:
         rows.append(
             TrackedPayment(
                 reference=f"order-{n:07d}",
-                kind="payout" if n % 2 else "payin",
+                kind="client_payout" if n % 2 else "payin",
                 amount=1000 + n,
                 token=f"tok{n:07d}-secret-middle-part-{n:07d}",
                 status=statuses[n % len(statuses)],
