@@ -29,6 +29,7 @@ STAMP = ROOT / "scripts" / "admin_screenshots.sha256"
 SOURCES = (
     "src/ligdicash/contrib/django/admin.py",
     "src/ligdicash/contrib/django/_admin_display.py",
+    "src/ligdicash/contrib/django/_admin_filters.py",
     "src/ligdicash/contrib/django/models.py",
     "src/ligdicash/contrib/django/locale/fr/LC_MESSAGES/django.po",
     "scripts/admin_screenshots.py",
