@@ -363,3 +363,46 @@ def test_the_french_catalog_is_compiled_from_its_source() -> None:
         else:
             assert message.string, f"no French for {message.id!r}"
             assert compiled.gettext(message.id) == message.string
+
+
+def lookup_nothing(callback: Any) -> None:
+    """A shop that knows no order: the callback is refused (no status call)."""
+    return None
+
+
+def test_retry_hands_the_callbacks_to_the_view_s_processor_when_it_is_configured(
+    operator: Any,
+) -> None:
+    import threading
+
+    from django.test import override_settings
+
+    from ligdicash.contrib.django import callback_processed
+
+    gave_up = _entry(_callback_body("order-7"), outcome="gave_up:failed:status_call_error")
+    outcomes: list[str] = []
+    processed = threading.Event()
+
+    def note(result: Any, **kwargs: Any) -> None:
+        outcomes.append(result.outcome)
+        processed.set()
+
+    callback_processed.connect(note, weak=False)
+    settings = {
+        "LIGDICASH_CALLBACK_LOOKUP": f"{__name__}.lookup_nothing",
+        "LIGDICASH_API_KEY": "admin-tests-key",
+        "LIGDICASH_AUTH_TOKEN": "admin-tests-token",
+        "LIGDICASH_CALLBACK_SWEEP_INTERVAL": None,  # only the action may process it
+    }
+    try:
+        with override_settings(**settings):
+            response = _action(_client(operator), "inboxmessage", "retry", [gave_up.digest])
+            assert "1 callback handed to the processor now" in response.content.decode()
+            assert processed.wait(30), "the processor never took the retried entry"
+    finally:
+        callback_processed.disconnect(note)
+    # Its thread leased it, found no order (refused: on_result comes after the inbox's
+    # last write) and discarded it.
+    assert outcomes == ["refused"]
+    assert not InboxMessage.objects.filter(digest=gave_up.digest).exists()
+    assert LogEntry.objects.filter(object_id=gave_up.digest).count() == 1
