@@ -250,9 +250,8 @@ class InboxMessageAdmin(_ReadOnlyAdmin):
     def get_queryset(self, request: HttpRequest) -> Any:
         # The list never reads the bodies (up to 256 KiB each); the detail page does.
         queryset = super().get_queryset(request)
-        if getattr(request, "resolver_match", None) and request.resolver_match.url_name.endswith(
-            "_changelist"
-        ):
+        match = getattr(request, "resolver_match", None)
+        if match is not None and str(match.url_name or "").endswith("_changelist"):
             return queryset.defer("body")
         return queryset
 
