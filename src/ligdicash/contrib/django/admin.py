@@ -165,23 +165,26 @@ class TrackedPaymentAdmin(_ReadOnlyAdmin):
     )
     def reconcile_now(self, request: HttpRequest, queryset: Any) -> None:
         now = time.time()
-        made_due = refused = 0
+        made_due = 0
         for payment in queryset.only("reference", "status"):
-            if payment.status != "pending":
-                refused += 1
+            # Conditional: a payment that settled since the page was read stays settled.
+            updated = payment.status == "pending" and (
+                TrackedPayment.objects.filter(reference=payment.reference, status="pending").update(
+                    next_poll_at=now
+                )
+            )
+            if not updated:
+                status = (
+                    TrackedPayment.objects.filter(reference=payment.reference)
+                    .values_list("status", flat=True)
+                    .first()
+                )
                 self.message_user(
                     request,
                     gettext("Payment %(reference)s is settled (%(status)s): nothing to reconcile")
-                    % {"reference": payment.reference, "status": payment.status},
+                    % {"reference": payment.reference, "status": status or payment.status},
                     messages.WARNING,
                 )
-                continue
-            # Conditional: a payment that settled since the page was read stays settled.
-            updated = TrackedPayment.objects.filter(
-                reference=payment.reference, status="pending"
-            ).update(next_poll_at=now)
-            if not updated:
-                refused += 1
                 continue
             made_due += 1
             self.log_change(request, payment, gettext("Reconcile now: due for the next round"))
@@ -282,8 +285,8 @@ class InboxMessageAdmin(_ReadOnlyAdmin):
                 )
                 continue
             if entry.state == "done":
-                # Conditional on what was read: another operator's retry, or a worker that
-                # took it meanwhile, wins and this one is refused.
+                # Conditional on what was read: when another operator's retry won meanwhile,
+                # the entry is already back in the queue and this one writes and logs nothing.
                 reopened = InboxMessage.objects.filter(
                     digest=entry.digest, state="done", outcome=entry.outcome
                 ).update(state="pending", owner="", lease_until=0.0, updated_at=now)
