@@ -21,6 +21,8 @@ REQUIRED = (
     # The compiled message catalogs (committed; tests/i18n/test_catalog.py keeps them fresh).
     "ligdicash/locale/en/LC_MESSAGES/ligdicash.mo",
     "ligdicash/locale/fr/LC_MESSAGES/ligdicash.mo",
+    # The Django admin's French (tests/django_admin keeps it compiled from its .po).
+    "ligdicash/contrib/django/locale/fr/LC_MESSAGES/django.mo",
 )
 FORBIDDEN = re.compile(r"(^|/)(tests?|docs|benchmarks|examples|scripts|\.ci)/|\.pyc$|mkdocs\.yml")
 
