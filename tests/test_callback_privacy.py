@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 import ligdicash
 from fake_ligdicash import API_KEY, AUTH_TOKEN, LONG_TOKEN, FakeLigdicash, status_body
 from ligdicash.contrib import CallbackProcessor, ExpectedTransaction, MemoryIdempotencyStore
+from provider_payloads import FORM, form_fields, payload
 
 SHORT = "226123"  # a six-digit number: fully masked
 ORDER = "ORD-20240512"
@@ -83,3 +85,20 @@ def test_the_processor_logs_a_short_customer_masked(
     assert SHORT not in logged
     assert "******" in logged
     assert [t.customer for t in delivered] == [SHORT]  # the handler gets the real number
+
+
+def test_the_documented_customer_details_are_masked_in_the_redacted_payload() -> None:
+    # The payin payload page's customer_details: phone, e-mail and names of the customer.
+    secrets_of_customer = ("22676275726", "firstname.lastname", "LASTNAME", "Firstname")
+    body = json.dumps(payload("payin_callback")).encode()
+    form = urlencode(form_fields("payin_callback_form")).encode()
+    for raw, content_type in ((body, "application/json"), (form, FORM)):
+        callback = ligdicash.parse_callback(raw, content_type)
+        shown = json.dumps(callback.redacted(), ensure_ascii=False)
+        assert "customer_details" in shown
+        for secret in secrets_of_customer:
+            assert secret not in shown, (content_type, secret)
+        details = callback.redacted()["customer_details"]
+        assert details["phone"] == "226*****726"
+        assert details["email"] == "f***@example.com"
+        assert details["firstname"] == "F***"

@@ -26,6 +26,8 @@ from urllib.parse import parse_qsl
 
 from ._exceptions import InvalidCallbackError
 from ._wire import (
+    mask_email,
+    mask_name,
     mask_phone,
     normalize_keys,
     normalize_status,
@@ -185,7 +187,8 @@ class Callback:
             )
 
     def redacted(self) -> dict[str, Any]:
-        """The raw payload, safe to log: phone masked, token shortened, hash withheld."""
+        """The raw payload, safe to log: phone masked, token shortened, hash withheld, the
+        documented ``customer_details`` (phone, e-mail, names) masked."""
         out: dict[str, Any] = {}
         for key, value in self.raw.items():
             name = snake_case(key) if isinstance(key, str) else key
@@ -198,6 +201,8 @@ class Callback:
                 out[key] = short_token(value)
             elif name == "custom_data":
                 out[key] = _redact_custom_data(value)
+            elif name == "customer_details":
+                out[key] = _redact_customer_details(value)
             else:
                 out[key] = value
         return out
@@ -249,6 +254,36 @@ class Callback:
             f"customer={mask_phone(self.customer)!r}, custom_data={self.custom_data!r}, "
             f"hash={shown_hash!r}, encoding={self.encoding!r})"
         )
+
+
+#: ``customer_details`` fields (payin payload page) and how each is masked in a log.
+_CUSTOMER_MASKS = {
+    "phone": mask_phone,
+    "email": mask_email,
+    "firstname": mask_name,
+    "lastname": mask_name,
+}
+
+
+def _redact_customer_details(value: Any) -> Any:
+    """``customer_details`` (phone, e-mail, names) masked; a JSON text of it too; any other
+    shape withheld whole (it is the customer's, whatever it holds)."""
+    if isinstance(value, str) and value.strip()[:1] == "{":
+        try:
+            parsed = json.loads(value)
+        except (ValueError, RecursionError):
+            return "<redacted>"
+        return json.dumps(_redact_customer_details(parsed), ensure_ascii=False)
+    if isinstance(value, Mapping):
+        shown: dict[Any, Any] = {}
+        for k, v in value.items():
+            mask = _CUSTOMER_MASKS.get(snake_case(str(k)))
+            if mask is not None:
+                shown[k] = mask(_scalar(v)) if v not in (None, "") else v
+            else:
+                shown[k] = v if v in (None, "") else "<redacted>"
+        return shown
+    return value if value in (None, "", [], {}) else "<redacted>"
 
 
 def _redact_custom_data(value: Any, depth: int = 0) -> Any:

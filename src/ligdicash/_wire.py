@@ -178,6 +178,17 @@ def mask_phone(number: str) -> str:
     return number[:3] + "*" * (len(number) - 6) + number[-3:]
 
 
+def mask_email(address: str) -> str:
+    """``firstname.lastname@example.com`` → ``f***@example.com``."""
+    local, at, domain = address.partition("@")
+    return (local[:1] + "***" + at + domain) if at else "*" * min(len(address), 8)
+
+
+def mask_name(name: str) -> str:
+    """``Firstname`` → ``F***``: a customer's name is theirs, not the log's."""
+    return name[:1] + "***" if name else name
+
+
 def short_token(token: str) -> str:
     """A token cut to 20 characters for reprs and logs (tokens run to 1,000 characters)."""
     return token if len(token) <= 24 else token[:20] + "..."
