@@ -21,11 +21,30 @@ from django.core.management.base import (  # type: ignore[import-untyped,unused-
     CommandParser,
 )
 
-from ligdicash._exceptions import LigdicashError
+from ligdicash._exceptions import (
+    ConfigurationError,
+    InvalidRequestError,
+    LigdicashError,
+    RequestRefusedError,
+)
 from ligdicash._reconcile import Reconciler
 from ligdicash._reconcile_round import ReconcileSummary, parse_schedule
 from ligdicash._stores import STORE_URL_ENV
 from ligdicash.contrib.django import get_processor
+
+
+def _command_error(exc: Exception) -> CommandError:
+    """One line and the ``ligdicash`` command's exit status: 2 for what the user must fix (a
+    bad store URL, a missing extra, no credentials), 3 for a store or network that is down,
+    1 for a refusal."""
+    if isinstance(exc, (ConfigurationError, InvalidRequestError, ImportError)):
+        status = 2
+    elif isinstance(exc, RequestRefusedError):
+        status = 1
+    else:
+        status = 3
+    message = exc.message if isinstance(exc, LigdicashError) else str(exc)
+    return CommandError(message, returncode=status)
 
 
 def _store_url(option: Any) -> str:
@@ -84,8 +103,8 @@ class Command(BaseCommand):  # type: ignore[misc,unused-ignore]
                 concurrency=options["concurrency"],
                 **extra,
             )
-        except LigdicashError as exc:
-            raise CommandError(exc.message) from None
+        except (LigdicashError, ImportError) as exc:
+            raise _command_error(exc) from None
 
         def show(summary: ReconcileSummary) -> None:
             counts = summary.to_dict()
@@ -99,7 +118,7 @@ class Command(BaseCommand):  # type: ignore[misc,unused-ignore]
                 try:
                     show(reconciler.run_once())
                 except LigdicashError as exc:
-                    raise CommandError(exc.message) from None
+                    raise _command_error(exc) from None
                 return
             with contextlib.suppress(KeyboardInterrupt):
                 reconciler.run_forever(options["interval"], on_round=show)
