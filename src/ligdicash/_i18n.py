@@ -42,6 +42,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cli.stopped": "stopped: {detail}",
         "cli.not_a_file": "{batch} is not a file: give the batch file, or --store with a batch id",
         "cli.no_batch": "the ledger has no batch",
+        "cli.already_exists": "{count} of them ({items}) LigdiCash refused because a payout "
+        "with this transaction_id already exists. A payout's transaction_id is "
+        "<batch id>-<reference>, and the batch id is a digest of the file's rows: the same "
+        "rows run again from another ledger (a new or deleted ledger file, another machine, "
+        "another --store) get the same ids. Find each in the LigdiCash dashboard by its "
+        "transaction_id, then record it: ligdicash payouts resolve ITEM --sent TOKEN (or "
+        "--not-sent if it is not there).",
+        "cli.which_ledger": "{batch} names a batch of a ledger, and no ledger is given: pass "
+        "--store URL (or set LIGDICASH_PAYOUTS_STORE), or set LIGDICASH_API_KEY for the "
+        "account's ledger",
         "cli.resolve_one_of": "give exactly one of --sent TOKEN or --not-sent",
         "cli.resolve_where": "give --store URL or --file BATCH_FILE",
         "cli.recent": "warning: {count} payout(s) of this batch pay a recipient the same "
@@ -191,6 +201,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cli.not_a_file": "{batch} n'est pas un fichier : donnez le fichier du lot, ou --store "
         "avec un identifiant de lot",
         "cli.no_batch": "le registre n'a aucun lot",
+        "cli.already_exists": "{count} d'entre eux ({items}) ont été refusés par LigdiCash "
+        "parce qu'un transfert avec ce transaction_id existe déjà. Le transaction_id d'un "
+        "transfert est <id du lot>-<référence>, et l'id du lot est une empreinte des lignes "
+        "du fichier : les mêmes lignes relancées depuis un autre registre (un fichier de "
+        "registre nouveau ou supprimé, une autre machine, un autre --store) reçoivent les "
+        "mêmes ids. Retrouvez chacun dans le tableau de bord LigdiCash par son "
+        "transaction_id, puis enregistrez-le : ligdicash payouts resolve ITEM --sent TOKEN "
+        "(ou --not-sent s'il n'y est pas).",
+        "cli.which_ledger": "{batch} désigne un lot d'un registre, et aucun registre n'est "
+        "donné : passez --store URL (ou LIGDICASH_PAYOUTS_STORE), ou définissez "
+        "LIGDICASH_API_KEY pour le registre du compte",
         "cli.resolve_one_of": "donnez soit --sent TOKEN, soit --not-sent",
         "cli.resolve_where": "donnez --store URL ou --file FICHIER_DU_LOT",
         "cli.recent": "attention : {count} transfert(s) de ce lot paient à un bénéficiaire "

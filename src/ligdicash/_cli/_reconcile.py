@@ -148,7 +148,7 @@ def register(cli: click.Group) -> None:
                 try:
                     summary = reconciler.run_once()
                 except LigdicashError as exc:
-                    fail(str(exc), exit_code_for(exc))
+                    fail(str(exc), exit_code_for(exc), error=exc)
                 print(_line(summary, as_json, lang))
                 return
             # Failed rounds (store or API away) are logged and retried; say so on stderr.
