@@ -70,7 +70,7 @@ def test_both_factories_refuse_a_bad_url_with_the_same_error(url: str) -> None:
 
 @pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/0", "memory://"])
 def test_a_ledger_in_a_store_only_scheme_is_the_same_error(url: str) -> None:
-    with pytest.raises(StoreURLError, match=r"scheme .* cannot hold a ledger URL"):
+    with pytest.raises(StoreURLError, match=r"scheme .* cannot hold a ledger: use"):
         open_ledger(url)
 
 

@@ -116,8 +116,9 @@ def open_url(kind: str, url: Any, **options: Any) -> Any:
     if opener is None:
         if entry is None and _REGISTERED_BY.get(scheme, ("",))[0] == kind:
             raise StoreURLError(_REGISTERED_BY[scheme][2])
-        where = "cannot hold a" if entry else "is not a known"
-        raise StoreURLError(f"scheme {scheme!r} {where} {kind} URL: use {_forms(kind)}")
+        if entry is not None:
+            raise StoreURLError(f"scheme {scheme!r} cannot hold a {kind}: use {_forms(kind)}")
+        raise StoreURLError(f"unknown {kind} URL scheme {scheme!r}: use {_forms(kind)}")
     return opener(text, **options)
 
 
