@@ -24,6 +24,7 @@ from ligdicash import (
     StoreURLError,
     open_store,
 )
+from ligdicash._stores._open import check_store_url
 from ligdicash.payouts import open_ledger
 
 PG_URL = os.environ.get("LIGDICASH_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -131,13 +132,23 @@ def test_a_server_that_is_down_is_unavailable_within_2_s(
 ) -> None:
     caplog.set_level(logging.WARNING)
     url = _server_down()
-    for factory in (open_store, open_ledger):
+    for check in (open_ledger, check_store_url):
         started = time.monotonic()
         with pytest.raises(StoreUnavailableError) as caught:
-            _open_and_use(factory, url)
+            check(url)
         assert time.monotonic() - started < 5  # the pool gave up after 10 s
         assert "hunter2" not in str(caught.value)
     _quiet_pool(caplog)
+
+
+def test_a_store_stays_lazy_about_a_server_that_is_down() -> None:
+    # It may be opened while its server restarts (an app's start): its first use raises.
+    store = open_store(_server_down(), timeout=1)
+    try:
+        with pytest.raises(StoreUnavailableError):
+            store.get("k")
+    finally:
+        store.close()
 
 
 def _cli(*args: str, prelude: str = "", cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -124,6 +124,7 @@ def register(cli: click.Group) -> None:
     ) -> None:
         from .._exceptions import LigdicashError
         from .._reconcile import import_handler, reconciler_for
+        from .._stores._open import check_store_url
 
         lang = language()  # rounds may be reported from another thread than click's
         # As uvicorn does for its app: --handler names a module of the current directory.
@@ -137,6 +138,7 @@ def register(cli: click.Group) -> None:
         if lease is not None:
             options["lease_seconds"] = lease
         with one_line_errors():  # a bad URL, a missing driver, a database that is down
+            check_store_url(store_url)
             reconciler = reconciler_for(
                 store_url,
                 handler=import_handler(handler) if handler else None,

@@ -12,9 +12,11 @@ them. Openers import their drivers when called, never at registration.
 Every refusal of a URL is one :class:`StoreURLError` (a :class:`ConfigurationError` and
 an :class:`InvalidRequestError`), its message free of the URL's password. A PostgreSQL URL
 is tried with one short connection before its pool is built: a server that refuses the
-URL for good (no such database or role, a wrong password) is a :class:`StoreURLError`,
-one that cannot be reached a :class:`StoreUnavailableError`, both within about 2 s
-instead of the pool's 10 s of retries and warnings.
+URL for good (no such database or role, a wrong password) is a :class:`StoreURLError`
+within about 2 s, instead of the pool's 10 s of retries and warnings. A server that cannot
+be reached is a :class:`StoreUnavailableError` at once for a ledger (it connects when
+opened) and for the commands (:func:`check_store_url`); a store opened by
+``open_store`` stays lazy about it, as before.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ._base import Store, redact_url
 __all__ = [
     "DEFAULT_STORE_URL",
     "STORE_URL_ENV",
+    "check_store_url",
     "open_store",
     "open_url",
     "probe_postgres",
@@ -146,10 +149,15 @@ _REFUSED_FOR_GOOD = re.compile(
 )
 
 
-def probe_postgres(url: str, what: str) -> None:
+def probe_postgres(url: str, what: str, *, down_is_error: bool = True) -> None:
     """Try ``url`` with one connection of at most :data:`PROBE_TIMEOUT` seconds, closed at
     once, so that a bad URL or a server that is down fails here in one sentence instead of
     through the pool (10 s of retries, one warning per retry).
+
+    Args:
+        down_is_error: ``False`` lets a server that cannot be reached pass (a store opens
+            its pool on first use, and may be opened while its server restarts); a URL
+            refused for good still raises.
 
     Raises:
         StoreURLError: the server refused the URL for good (no such database or role, a
@@ -178,6 +186,8 @@ def probe_postgres(url: str, what: str) -> None:
         shown = redact_url(url)
         if isinstance(exc, ValueError) or _REFUSED_FOR_GOOD.search(text):
             raise StoreURLError(f"the PostgreSQL {what} {shown} cannot be used: {reason}") from None
+        if not down_is_error:
+            return
         raise StoreUnavailableError(
             f"the PostgreSQL {what} {shown} is unavailable: {reason}", code="store_unavailable"
         ) from None
@@ -196,7 +206,9 @@ def _open_sqlite(url: str, **options: Any) -> Store:
 
 
 def _open_postgres(url: str, **options: Any) -> Store:
-    probe_postgres(url, "store")
+    # A store stays lazy about a server that is down (its first use raises, as before);
+    # a URL the server refuses for good is refused now.
+    probe_postgres(url, "store", down_is_error=False)
     from ._postgres import PostgresStore
 
     return PostgresStore(url, **options)
@@ -214,6 +226,20 @@ register_scheme("store", ("redis", "rediss"), _open_redis, example="redis://..."
 register_scheme("store", ("memory",), _open_memory, example="memory://")
 
 
+def check_store_url(url: str) -> None:
+    """For commands, before they open a store: a PostgreSQL URL whose server is down or
+    refuses it raises now, in one sentence within about 2 s (``open_store`` itself lets a
+    server that is down pass until the store's first use).
+
+    Raises:
+        StoreURLError: a URL the server refuses for good.
+        StoreUnavailableError: the server cannot be reached.
+        ImportError: psycopg is not installed (the message names the extra).
+    """
+    if isinstance(url, str) and url_scheme(url.strip()) in ("postgresql", "postgres"):
+        probe_postgres(url.strip(), "store")
+
+
 def open_store(url: Optional[str] = None, **options: Any) -> Store:
     """Open the store a URL names (the argument, else ``LIGDICASH_STORE_URL``, else
     ``sqlite:///ligdicash-callbacks.sqlite3`` in the working directory).
@@ -223,7 +249,9 @@ def open_store(url: Optional[str] = None, **options: Any) -> Store:
     * ``sqlite:///relative/path.sqlite3`` or ``sqlite:////absolute/path.sqlite3``: one
       machine (the default);
     * ``postgresql://user:password@host:5432/db`` (or ``postgres://``): several machines,
-      ``pip install 'ligdicash[postgres]'``; tried with one short connection first;
+      ``pip install 'ligdicash[postgres]'``; tried with one short connection first (a URL
+      the server refuses is refused at once; a server that is down only fails the store's
+      first use, as its pool opens then);
     * ``redis://host:6379/0?prefix=myshop:`` (or ``rediss://``): several machines,
       ``pip install 'ligdicash[redis]'``;
     * ``django://`` or ``django://<alias>``: the Django ORM on the project's ``DATABASES``
@@ -239,7 +267,6 @@ def open_store(url: Optional[str] = None, **options: Any) -> Store:
         StoreURLError: an unknown scheme, a malformed URL, a PostgreSQL database that
             refuses it (no such database or role, a wrong password); also a
             :class:`ConfigurationError`, as before.
-        StoreUnavailableError: the PostgreSQL server cannot be reached (within 2 s).
         ImportError: the backend's driver is not installed (the message names the extra).
     """
     if url is None:

@@ -30,6 +30,7 @@ from ligdicash._exceptions import (
 from ligdicash._reconcile import Reconciler
 from ligdicash._reconcile_round import ReconcileSummary, parse_schedule
 from ligdicash._stores import STORE_URL_ENV
+from ligdicash._stores._open import check_store_url
 from ligdicash.contrib.django import get_processor
 
 
@@ -93,10 +94,12 @@ class Command(BaseCommand):  # type: ignore[misc,unused-ignore]
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
         try:
+            store_url = _store_url(options["store"])
+            check_store_url(store_url)  # a database that is down: one line within 2 s
             processor = get_processor()
             client = processor.client if isinstance(processor.client, Client) else None
             reconciler = Reconciler(
-                _store_url(options["store"]),
+                store_url,
                 client=client if client is not None else default_client(),
                 processor=processor,
                 batch_size=options["batch_size"],
