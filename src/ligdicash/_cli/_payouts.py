@@ -244,7 +244,14 @@ def _work(
         console.print(say("cli.recovered", count=result.recovered))
     if result.detail:
         console.print(say("cli.stopped", detail=result.detail))
-    doubts = ledger.items(batch_id, statuses=["in_doubt"]) if result.info.count("in_doubt") else []
+    doubts: list[Any] = []
+    if result.info.count("in_doubt"):
+        from .._exceptions import LigdicashError
+
+        try:  # only to explain them: a ledger gone away must not hide the run's exit code
+            doubts = ledger.items(batch_id, statuses=["in_doubt"])
+        except LigdicashError:
+            doubts = []
     for line in advice(result.info, doubts):
         console.print(line, markup=False)
     raise SystemExit(code)
