@@ -22,14 +22,21 @@ def pages(language: str, site: Path = SITE) -> set[str]:
     return {path.relative_to(root).as_posix() for path in root.rglob("*.md")}
 
 
-def python_blocks(text: str) -> list[tuple[bool, str]]:
-    """The Python blocks of a Markdown page, in order: ``(runs, code)``.
+def python_block_kinds(text: str) -> list[tuple[str, str]]:
+    """The Python blocks of a Markdown page, in order: ``(kind, code)``.
 
-    A block runs when its fence is ```` ```python ````; ```` ```{.python .no-run} ```` marks one
-    that must not (shown, never executed). Other languages (bash, text, ...) are not Python.
-    A fence indented inside a list item counts too; its code loses that indentation.
+    - ```` ```python ````: ``"alone"``, a whole example: it runs by itself in a fresh
+      interpreter (its own imports and definitions; keys and URLs from the environment).
+    - ```` ```{.python .continued} ````: ``"continued"``, a fragment that goes on from the
+      page's previous block (the page says so); it runs after that block, in its
+      interpreter. Fragments are few (a test counts them).
+    - ```` ```{.python .no-run} ````: ``"no-run"``, shown, never executed (it needs a Django
+      project, a served application, a database that goes down...).
+
+    Other languages (bash, text, ...) are not Python. A fence indented inside a list item
+    counts too; its code loses that indentation.
     """
-    blocks: list[tuple[bool, str]] = []
+    blocks: list[tuple[str, str]] = []
     info: str | None = None
     indent = ""
     lines: list[str] = []
@@ -40,13 +47,25 @@ def python_blocks(text: str) -> list[tuple[bool, str]]:
                 info, indent, lines = match.group("info"), match.group("indent"), []
         elif line.startswith(indent + "```"):
             if info == "python":
-                blocks.append((True, "\n".join(lines)))
+                blocks.append(("alone", "\n".join(lines)))
             elif info.startswith("{") and ".python" in info:
-                blocks.append((".no-run" not in info, "\n".join(lines)))
+                if ".no-run" in info:
+                    kind = "no-run"
+                elif ".continued" in info:
+                    kind = "continued"
+                else:
+                    kind = "alone"
+                blocks.append((kind, "\n".join(lines)))
             info = None
         else:
             lines.append(line[len(indent) :] if line.startswith(indent) else line.lstrip(" "))
     return blocks
+
+
+def python_blocks(text: str) -> list[tuple[bool, str]]:
+    """The Python blocks of a Markdown page, in order: ``(runs, code)`` (see
+    :func:`python_block_kinds`; every kind but ``no-run`` runs)."""
+    return [(kind != "no-run", code) for kind, code in python_block_kinds(text)]
 
 
 def problems(site: Path = SITE) -> list[str]:
@@ -61,7 +80,7 @@ def problems(site: Path = SITE) -> list[str]:
             continue
         shapes = {
             language: [
-                runs for runs, _ in python_blocks((site / language / page).read_text("utf-8"))
+                kind for kind, _ in python_block_kinds((site / language / page).read_text("utf-8"))
             ]
             for language in LANGUAGES
         }

@@ -14,7 +14,14 @@ import zipfile
 from pathlib import Path
 
 VERSION_FILE = Path(__file__).resolve().parent.parent / "src" / "ligdicash" / "_version.py"
-REQUIRED = ("ligdicash/__init__.py", "ligdicash/py.typed", "ligdicash/sandbox/__init__.py")
+REQUIRED = (
+    "ligdicash/__init__.py",
+    "ligdicash/py.typed",
+    "ligdicash/sandbox/__init__.py",
+    # The compiled message catalogs (committed; tests/i18n/test_catalog.py keeps them fresh).
+    "ligdicash/locale/en/LC_MESSAGES/ligdicash.mo",
+    "ligdicash/locale/fr/LC_MESSAGES/ligdicash.mo",
+)
 FORBIDDEN = re.compile(r"(^|/)(tests?|docs|benchmarks|examples|scripts|\.ci)/|\.pyc$|mkdocs\.yml")
 
 

@@ -9,17 +9,21 @@ Each language has its own copy (the i18n plugin serves a language only its own f
   ``Sandbox`` holding a few real transactions made through the SDK; the browser's locale is
   the page's language, so the French site shows the French pages.
 
-The pictures are not committed: the sandbox's pages are still changing, and a committed
-screenshot would go stale silently. ``mkdocs build`` makes the missing ones through the hook
-(``scripts/docs_hooks.py``); run this script to remake them all.
-The ``.gitignore`` it writes beside them keeps them out of git.
+The pictures are committed, so that the site builds from the ``docs`` dependency group alone
+(no Playwright, no browser: Read the Docs included). A screenshot must not go stale
+silently: ``scripts/docs_assets.sha256`` holds a digest of what the screenshots show (the
+sandbox's page and dashboard modules, their words in both languages, this script), written
+when they are made; ``tests/docs/test_assets.py`` fails when the digest no longer matches,
+and says to run this script (it needs ``playwright`` and Debian's Chromium). The diagram is
+pure Python: the test compares it with what this script draws.
 
-Usage: python scripts/docs_assets.py [--only-missing] [--site DIR]
+Usage: python scripts/docs_assets.py [--only-missing] [--site DIR] [--check]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import sys
@@ -33,6 +37,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "docs" / "site"
 GENERATED = Path("assets") / "generated"
 CHROMIUM = os.environ.get("LIGDICASH_CHROMIUM", "/usr/bin/chromium")
+STAMP = ROOT / "scripts" / "docs_assets.sha256"
+# What the screenshots show: a change to one of these files, or to a word of the page or the
+# dashboard, makes them stale.
+SCREENSHOT_SOURCES = (
+    "src/ligdicash/sandbox/_page.py",
+    "src/ligdicash/sandbox/_dashboard.py",
+    "src/ligdicash/sandbox/_views.py",
+    "scripts/docs_assets.py",
+)
+SCREENSHOT_MESSAGES = ("page.", "dash.")
 LANGUAGES = ("fr", "en")
 
 
@@ -188,9 +202,17 @@ def take_screenshots(out: Path) -> list[Path]:
         # A few more transactions so that the dashboard shows each state.
         direct = client.Invoice(description="Commande #ORD-20240513")
         direct.add_item(name="Tea", description="", quantity=1, unit_price=500)
-        direct.pay_without_redirection(otp="123456", customer="22670123456")
+        direct.pay_without_redirection(
+            otp="123456",
+            customer="22670123456",
+            callback_url="https://backend.mysuperstore.com/ligdicash/callback",
+        )
         payout = client.Withdrawal(amount=5000, description="Refund", customer="22670123456")
-        payout.send(type="client", custom_data={"transaction_id": "REFUND-1"})
+        payout.send(
+            type="client",
+            callback_url="https://backend.mysuperstore.com/ligdicash/callback-payout",
+            custom_data={"transaction_id": "REFUND-1"},
+        )
 
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM)
@@ -230,26 +252,74 @@ def expected_files(site: Path = SITE) -> list[Path]:
     ]
 
 
+def screenshot_digest() -> str:
+    """A digest of what the screenshots show (see :data:`SCREENSHOT_SOURCES`)."""
+    from ligdicash._i18n import LANGUAGES as MESSAGE_LANGUAGES
+    from ligdicash._i18n import message, message_keys
+
+    digest = hashlib.sha256()
+    for name in SCREENSHOT_SOURCES:
+        digest.update(name.encode() + b"\0" + (ROOT / name).read_bytes() + b"\0")
+    for language in MESSAGE_LANGUAGES:
+        for key in sorted(k for k in message_keys() if k.startswith(SCREENSHOT_MESSAGES)):
+            digest.update(f"{language}:{key}={message(language, key)}\0".encode())
+    return digest.hexdigest()
+
+
+def stale(site: Path = SITE) -> list[str]:
+    """What is out of date among the committed pictures, as sentences (empty: all fresh)."""
+    found = []
+    for path in expected_files(site):
+        if not path.exists():
+            found.append(f"{path.relative_to(site)} is missing")
+    for language in LANGUAGES:
+        svg = site / language / GENERATED / DIAGRAM
+        if svg.exists() and svg.read_text("utf-8") != sequence_svg(language):
+            found.append(f"{svg.relative_to(site)} differs from what the script draws")
+    recorded = STAMP.read_text("utf-8").strip() if STAMP.exists() else ""
+    if recorded != screenshot_digest():
+        found.append(
+            "the screenshots are older than the sandbox's page or dashboard "
+            f"({STAMP.relative_to(ROOT)} does not match)"
+        )
+    return found
+
+
+def can_take_screenshots() -> bool:
+    """Playwright installed and a Chromium to drive."""
+    import importlib.util
+
+    return importlib.util.find_spec("playwright") is not None and Path(CHROMIUM).exists()
+
+
 def generate(site: Path = SITE, *, only_missing: bool = False) -> list[Path]:
-    """Make the pictures under ``site`` (all, or only the missing ones); return those made."""
+    """Make the pictures under ``site`` (all, or only the missing ones); return those made.
+
+    Raises:
+        RuntimeError: a screenshot is to be made and Playwright or Chromium is missing.
+    """
     made: list[Path] = []
     for language in LANGUAGES:
         out = site / language / GENERATED
         out.mkdir(parents=True, exist_ok=True)
-        ignore = out / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# Made by scripts/docs_assets.py at build time.\n*\n", "utf-8")
         svg = out / DIAGRAM
         if not (only_missing and svg.exists()):
             svg.write_text(sequence_svg(language), encoding="utf-8")
             made.append(svg)
     missing = [path for path in expected_files(site) if path.name in SCREENSHOTS]
     if not (only_missing and all(path.exists() for path in missing)):
+        if not can_take_screenshots():
+            raise RuntimeError(
+                "the screenshots need playwright (pip install -e . --group dev) and Chromium "
+                f"at {CHROMIUM} (apt install chromium, or LIGDICASH_CHROMIUM=...)"
+            )
         with tempfile.TemporaryDirectory() as tmp:
             for shot in take_screenshots(Path(tmp)):
                 target = site / shot.parent.name / GENERATED / shot.name
                 shutil.copyfile(shot, target)
                 made.append(target)
+        if site == SITE:
+            STAMP.write_text(screenshot_digest() + "\n", encoding="utf-8")
     return made
 
 
@@ -257,7 +327,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only-missing", action="store_true", help="keep existing pictures")
     parser.add_argument("--site", type=Path, default=SITE, help="the site's docs_dir")
+    parser.add_argument("--check", action="store_true", help="only say what is stale (exit 1)")
     args = parser.parse_args(argv)
+    if args.check:
+        problems = stale()
+        for problem in problems:
+            print(f"stale: {problem}; run python scripts/docs_assets.py", file=sys.stderr)
+        return 1 if problems else 0
     for path in generate(args.site, only_missing=args.only_missing):
         print(f"  {path.relative_to(ROOT) if ROOT in path.parents else path}")
     return 0

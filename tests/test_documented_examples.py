@@ -165,3 +165,77 @@ def test_documented_error_classes_all_exist_and_inherit_from_ligdicash_error() -
     assert len(table) == 12
     for name in table:
         assert issubclass(getattr(ligdicash, name), ligdicash.LigdicashError), name
+
+
+# --- each example alone, in a fresh interpreter, as a reader copies it ----------------------
+
+# The provider's page is kept verbatim, so its blocks cannot gain definitions. These are the
+# only names a block may use without defining them, and where the page has them from:
+# ``redirect_user`` is the page's stand-in for the web framework's redirect, and two blocks
+# go on from the one before them (the page's flow: "Directly to mobile money" sends the
+# ``withdrawal`` of the wallet payout; "Error handling" wraps the hosted payin's call).
+PLACEHOLDERS = {"redirect_user": "def redirect_user(url):\n    print(url)\n"}
+CONTINUES = {
+    "Directly to mobile money": "To the customer's LigdiCash wallet",
+    "Error handling": "Hosted payin",
+}
+
+
+def _undefined_names(code: str) -> set[str]:
+    import builtins
+    import symtable
+
+    table = symtable.symtable(code, "<doc>", "exec")
+    return {
+        symbol.get_name()
+        for symbol in table.get_symbols()
+        if symbol.is_referenced()
+        and not symbol.is_assigned()
+        and not symbol.is_imported()
+        and not hasattr(builtins, symbol.get_name())
+    }
+
+
+def test_a_documented_block_uses_no_name_but_its_own_and_the_listed_ones() -> None:
+    for section, blocks in SECTIONS.items():
+        for code in blocks:
+            allowed = set(PLACEHOLDERS)
+            if section in CONTINUES:
+                for earlier in SECTIONS[CONTINUES[section]]:
+                    allowed |= set(compile(earlier, section, "exec").co_names)
+            assert _undefined_names(code) <= allowed, (section, _undefined_names(code))
+
+
+@pytest.mark.parametrize("section", sorted(SECTIONS))
+def test_each_documented_example_runs_alone_in_a_fresh_interpreter(
+    docs_server: FakeLigdicash, tmp_path: Path, section: str
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    parts = [PLACEHOLDERS["redirect_user"]]
+    if section in CONTINUES:
+        parts += SECTIONS[CONTINUES[section]]
+    parts += SECTIONS[section]
+    script = tmp_path / "example.py"
+    script.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("LIGDICASH_API", "LIGDICASH_AUTH"))
+    }
+    env.update(
+        LIGDICASH_API_KEY="{API_KEY}",
+        LIGDICASH_AUTH_TOKEN="{AUTH_TOKEN}",
+        LIGDICASH_BASE_URL=docs_server.base_url,
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert docs_server.requests or section == "Initialization"

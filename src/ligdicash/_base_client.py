@@ -10,6 +10,7 @@ import httpx
 from ._config import resolve_settings
 from ._exceptions import ClientClosedError
 from ._models import Transaction
+from ._observe import watch_call
 from ._operations import RequestSpec, ResultT, status_spec
 from ._pipeline import Step, exchange_routes
 from ._records import RequestRecord
@@ -140,13 +141,14 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
         self, spec: RequestSpec[ResultT], *, asynchronous: bool = False
     ) -> Generator[Step, Optional[httpx.Response], ResultT]:
         self._check_open(spec)
-        return exchange_routes(
+        steps = exchange_routes(
             self._settings,
             spec,
             preferred_fallbacks=self._preferred_fallbacks,
             on_request=self._on_request,
             asynchronous=asynchronous,
         )
+        return watch_call(steps, operation=spec.operation, platform=self.platform)
 
     @staticmethod
     def _status_spec(token: str, type: str) -> RequestSpec[Transaction]:

@@ -11,6 +11,7 @@ The same token given twice is fetched once; every position gets the same result.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
@@ -217,8 +218,15 @@ def gather_threaded(
         finally:
             arrived.put(_DONE)
 
+    # Each thread in a copy of the caller's context (contextvars): a tracing span current
+    # in the caller is the parent of every status call's span.
     threads = [
-        threading.Thread(target=worker, name=f"ligdicash-bulk-{n}", daemon=True)
+        threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(worker,),
+            name=f"ligdicash-bulk-{n}",
+            daemon=True,
+        )
         for n in range(workers)
     ]
     for thread in threads:

@@ -116,7 +116,9 @@ def test_the_reconciliation_page_command_settles_the_recorded_payment_as_the_pag
     monkeypatch.chdir(tmp_path)
     for name in ("LIGDICASH_API_KEY", "LIGDICASH_AUTH_TOKEN", "LIGDICASH_BASE_URL"):
         monkeypatch.setenv(name, env[name])
-    [recorder] = [b for b in _blocks(page, "python") if "ligdicash.Client(store=store)" in b]
+    [recorder] = [
+        b for b in _blocks(page, "python") if "invoice = client.Invoice(" in b and "store=" in b
+    ]
     namespace: dict[str, Any] = {}
     exec(compile(recorder, f"{language}/reconciliation.md", "exec"), namespace)
     namespace["client"].close()

@@ -92,7 +92,7 @@ def test_the_parity_checker_passes_on_the_site_and_names_a_page_missing_in_one_l
     (tmp_path / "fr" / "only-french.md").write_text("# Seulement en français\n", "utf-8")
     (tmp_path / "en" / "index.md").write_text("# x\n\n```{.python .no-run}\nx = 1\n```\n", "utf-8")
     assert parity.problems(tmp_path) == [
-        "index.md: Python examples differ between languages {'fr': [True], 'en': [False]}",
+        "index.md: Python examples differ between languages {'fr': ['alone'], 'en': ['no-run']}",
         "only-french.md: missing in en",
     ]
 
@@ -140,14 +140,15 @@ def _fake_wheel(path: Path, names: list[str], version: str) -> Path:
 
 def test_the_wheel_checker_refuses_tests_docs_and_a_missing_py_typed(tmp_path: Path) -> None:
     check_wheel = _load_script("check_wheel")
-    good = ["ligdicash/__init__.py", "ligdicash/py.typed", "ligdicash/sandbox/__init__.py"]
+    good = list(check_wheel.REQUIRED)
     wheel = _fake_wheel(tmp_path / "good.whl", good, ligdicash.__version__)
     assert check_wheel.check_wheel(wheel) == []
 
-    bad = [*good[:1], good[2], "tests/test_client.py", "docs/site/fr/index.md"]
+    bad = [*good[:1], *good[2:4], "tests/test_client.py", "docs/site/fr/index.md"]
     wheel = _fake_wheel(tmp_path / "bad.whl", bad, "0.0.1")
     problems = check_wheel.check_wheel(wheel)
     assert "missing from the wheel: ligdicash/py.typed" in problems
+    assert "missing from the wheel: ligdicash/locale/fr/LC_MESSAGES/ligdicash.mo" in problems
     assert "must not ship in the wheel: tests/test_client.py" in problems
     assert "must not ship in the wheel: docs/site/fr/index.md" in problems
     assert any(problem.startswith("metadata version 0.0.1") for problem in problems)

@@ -4,11 +4,15 @@ things, and the language is chosen the way the docs say (locale, override, Accep
 from __future__ import annotations
 
 import string
+from typing import Any
 
 import pytest
 
 from ligdicash._i18n import (
     MESSAGES,
+    answer_is_yes,
+    format_amount,
+    format_rate,
     language_from_environ,
     language_from_request,
     message,
@@ -118,3 +122,116 @@ def test_a_page_with_no_language_of_ours_gets_the_default_it_is_given(
     header: str | None, override: str | None, default: str, expected: str
 ) -> None:
     assert language_from_request(header, override, default=default) == expected
+
+
+# --- the gettext catalogs, numbers, answers ---------------------------------------------------
+
+
+def _i18n_script() -> Any:
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("babel", reason="scripts/i18n.py reads the .po files with Babel")
+    path = Path(__file__).resolve().parents[2] / "scripts" / "i18n.py"
+    spec = importlib.util.spec_from_file_location("i18n_script", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["i18n_script"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_compiled_catalog_is_fresh_and_both_languages_have_every_message() -> None:
+    assert _i18n_script().problems() == []
+
+
+def test_the_catalogs_are_what_message_reads(tmp_path: Any) -> None:
+    script = _i18n_script()
+    for language in ("en", "fr"):
+        source = {m.id: m.string for m in script.load(language) if m.id}
+        assert source == MESSAGES[language]
+
+
+def test_a_message_in_one_language_only_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    script = _i18n_script()
+    real_load = script.load
+
+    def load(language: str) -> Any:
+        catalog = real_load(language)
+        if language == "en":
+            catalog.add("cli.only_english", "only in English")
+        return catalog
+
+    monkeypatch.setattr(script, "load", load)
+    found = script.problems()
+    assert "fr: no text for cli.only_english" in found
+    assert any("en/LC_MESSAGES/ligdicash.mo is stale" in problem for problem in found)
+
+
+def test_an_old_style_table_is_carried_over_without_importing_it(tmp_path: Any) -> None:
+    old = tmp_path / "_i18n.py"
+    old.write_text(
+        'import nothing_that_exists\nMESSAGES: dict = {"en": {"cli.x": "Send {n}?"}, '
+        '"fr": {"cli.x": "Envoyer {n} ?"}}\n',
+        "utf-8",
+    )
+    assert _i18n_script().old_table(old) == {
+        "en": {"cli.x": "Send {n}?"},
+        "fr": {"cli.x": "Envoyer {n} ?"},
+    }
+
+
+def test_an_unknown_key_is_a_key_error_and_an_unknown_language_is_english() -> None:
+    with pytest.raises(KeyError):
+        message("fr", "cli.no_such_message")
+    assert message("de", "cli.not_confirmed") == message("en", "cli.not_confirmed")
+
+
+@pytest.mark.parametrize(
+    ("language", "amount", "rate", "amount_text", "rate_text"),
+    [
+        ("en", 5015, 1.84, "5,015", "1.8"),
+        ("fr", 5015, 1.84, "5\u202f015", "1,8"),
+        ("fr", 1_000_000, 12.0, "1\u202f000\u202f000", "12,0"),
+        ("fr", 500, 0.05, "500", "0,1"),
+        ("de", 5015, 1.84, "5,015", "1.8"),
+    ],
+)
+def test_amounts_and_rates_are_written_the_way_the_language_writes_them(
+    language: str, amount: int, rate: float, amount_text: str, rate_text: str
+) -> None:
+    assert format_amount(amount, language) == amount_text
+    assert format_rate(rate, language) == rate_text
+
+
+def test_the_french_format_is_cldrs_as_babel_writes_it() -> None:
+    numbers = pytest.importorskip("babel.numbers")
+    for value in (0, 7, 5015, 31500, 1_000_000, 123_456_789):
+        assert format_amount(value, "fr") == numbers.format_decimal(value, locale="fr_FR")
+        assert format_amount(value, "en") == numbers.format_decimal(value, locale="en_US")
+    assert format_rate(1.8, "fr") == numbers.format_decimal(1.8, locale="fr_FR")
+
+
+@pytest.mark.parametrize(
+    ("answer", "language", "expected"),
+    [
+        ("o", "fr", True),
+        ("oui", "fr", True),
+        (" OUI ", "fr", True),
+        ("y", "fr", True),
+        ("n", "fr", False),
+        ("non", "fr", False),
+        ("", "fr", False),
+        ("o", "en", None),
+        ("y", "en", True),
+        ("yes", "en", True),
+        ("no", "en", False),
+        ("peut-être", "fr", None),
+    ],
+)
+def test_a_confirmation_answer_is_read_in_the_prompts_language(
+    answer: str, language: str, expected: bool | None
+) -> None:
+    assert answer_is_yes(answer, language) is expected

@@ -66,8 +66,8 @@ def test_the_lang_option_overrides_the_locale() -> None:
 @pytest.mark.parametrize(
     ("lang", "question", "answer"),
     [
-        ("fr_FR.UTF-8", "Payer 5,000 XOF à 22670123456 (client) ?", "non confirmé"),
-        ("en_US.UTF-8", "Pay 5,000 XOF to 22670123456 (client)?", "not confirmed"),
+        ("fr_FR.UTF-8", "Payer 5\u202f000 XOF à 22670123456 (client) ? [o/N]", "non confirmé"),
+        ("en_US.UTF-8", "Pay 5,000 XOF to 22670123456 (client)? [y/N]", "not confirmed"),
     ],
 )
 def test_a_payout_asks_and_declines_in_the_locale_language(
@@ -84,3 +84,35 @@ def test_a_payout_asks_and_declines_in_the_locale_language(
     out = _cli(*args, env=env, stdin="n\n")
     assert question in out
     assert f"ligdicash: {answer}" in out
+
+
+@pytest.mark.parametrize(("lang", "answer"), [("fr_FR.UTF-8", "o\n"), ("fr_FR.UTF-8", "oui\n")])
+def test_a_french_yes_confirms_the_payout(lang: str, answer: str) -> None:
+    from ligdicash.sandbox import Sandbox, SandboxConfig
+
+    with Sandbox(SandboxConfig.fast()) as sandbox:
+        env = _env(
+            LANG=lang,
+            LIGDICASH_API_KEY=sandbox.api_key,
+            LIGDICASH_AUTH_TOKEN=sandbox.auth_token,
+            LIGDICASH_BASE_URL=sandbox.base_url,
+        )
+        args = ("payout", "--phone", "22670123456", "--amount", "5000", "--type", "client")
+        out = _cli(*args, env=env, stdin=answer)
+        assert "envoyé ; token :" in out, out
+        assert "invalid input" not in out.lower()
+        assert len(sandbox.transactions()) == 1
+
+
+def test_an_answer_that_is_neither_yes_nor_no_is_asked_again_in_french() -> None:
+    env = _env(
+        LANG="fr_FR.UTF-8",
+        LIGDICASH_API_KEY="k",
+        LIGDICASH_AUTH_TOKEN="t",
+        LIGDICASH_BASE_URL="http://127.0.0.1:9/pay/v01/",
+    )
+    args = ("payout", "--phone", "22670123456", "--amount", "5000", "--type", "client")
+    out = _cli(*args, env=env, stdin="peut-être\nnon\n")
+    assert "Répondez o (oui) ou n (non)." in out
+    assert out.count("[o/N]") == 2
+    assert "ligdicash: non confirmé" in out

@@ -82,7 +82,7 @@ def test_a_customer_pays_in_the_browser_and_every_side_agrees(
 
     page.goto(response.response_text)
     assert page.locator("#store").inner_text() == "MySuperStore"
-    assert "31 500" in page.locator("#total").inner_text()
+    assert "31,500" in page.locator("#total").inner_text()
     page.locator("input[name=operator][value='12']").check()
     page.locator("#pay").click()
 

@@ -100,9 +100,9 @@ def test_the_dashboard_shows_order_ids_custom_data_links_and_newest_first(
     assert "ORD-NEWER" in transactions
     assert "&quot;basket&quot;: &quot;b-1&quot;" in transactions
     assert f'href="/pay/invoice/{newer}"' in transactions
-    assert "1 000 000" in transactions
-    assert "31 500" in transactions
-    assert "<b id=balance>10 031 500</b>" in html  # the balance, separated too
+    assert "1,000,000" in transactions
+    assert "31,500" in transactions
+    assert "<b id=balance>10,031,500</b>" in html  # the balance, separated too
     assert transactions.index(newer) < transactions.index(older)
     # Newest first: a delivery of the newer payment precedes the older payment's first
     # attempt (rindex: under load the older one may have been retried after newer's).
@@ -117,7 +117,7 @@ def test_the_payment_page_has_no_empty_heading_without_a_store_name(
     body["commande"]["store"]["name"] = ""
     page = httpx.get(create(api, HOSTED, body)["response_text"]).text
     assert "<h1" not in page
-    assert "31 500" in page
+    assert "31,500" in page
 
     named = httpx.get(create(api, HOSTED, payin_body())["response_text"]).text
     assert "<h1 id=store>MySuperStore</h1>" in named

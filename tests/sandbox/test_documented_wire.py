@@ -227,3 +227,26 @@ def test_the_pytest_plugin_reads_the_wire_from_the_ini_file(tmp_path: Path) -> N
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_a_payout_to_the_wallet_names_it_as_the_operator_pages_do(
+    documented: Sandbox, api: httpx.Client
+) -> None:
+    # Supported operators page: the LigdiCash Wallet is operator_id "-", name "LIGDICASH".
+    with CallbackReceiver() as rx:
+        body = payout_body(callback_url=rx.callback_url, top_up_wallet=1)
+        token: str = create(api, PAYOUT["client_payout"], body)["token"]
+        calls = by_type(rx.wait_for(2))
+    answer = confirm(api, "client_payout", token)
+    sent = json.loads(calls[JSON].body)
+    for fields in (answer, sent, calls[FORM].fields):
+        assert (fields["operator_id"], fields["operator_name"]) == ("-", "LIGDICASH")
+
+
+@pytest.mark.parametrize("kind", list(PAYOUT))
+def test_a_payout_creation_names_the_documented_wiki_page(api: httpx.Client, kind: str) -> None:
+    # The wiki table: createWithdrawal and createStraightWithdrawal.
+    answer = create(api, PAYOUT[kind], payout_body(client=kind == "client_payout"))
+    page = {"client_payout": "createWithdrawal", "merchant_payout": "createStraightWithdrawal"}
+    assert answer["wiki"] == "https://client.ligdicash.com/wiki/" + page[kind]
+    assert confirm(api, kind, answer["token"])["wiki"].endswith("createStraightWithdrawal")

@@ -34,7 +34,7 @@ def test_the_page_shows_store_items_total_operators_and_two_buttons(
     assert "MySuperStore" in html
     assert "Kente shirt" in html
     assert "Shipping fee" in html
-    assert re.search(r"id=total>31 500 XOF", html)
+    assert re.search(r"id=total>31,500 XOF", html)
     # Every sandbox operator, with the ids of LigdiCash's supported-operators table.
     ids = re.findall(r"type=radio name=operator value=\"(\w+)\"", html)
     assert ids == ["11", "12", "1", "2", "16", "14", "15", "33", "51", "18", "27", "28", "29", "34"]

@@ -138,6 +138,34 @@ def say(key: str, **fields: Any) -> str:
     return message(language(), key, **fields)
 
 
+def amount_text(amount: int) -> str:
+    """An amount in the running command's language: ``5,015`` or ``5\u202f015``."""
+    from .._i18n import format_amount
+
+    return format_amount(amount, language())
+
+
+def confirm(question: str) -> None:
+    """Ask ``question`` on stderr; return on a yes of the command's language (``o``/``oui``
+    in French, ``y``/``yes`` in any), raise ``click.Abort`` on a no, an empty answer or the
+    end of input, and ask again on anything else."""
+    import click
+
+    from .._i18n import answer_is_yes
+
+    while True:
+        answer = click.prompt(
+            f"{question} {say('cli.confirm_hint')}", default="", show_default=False, err=True
+        )
+        decided = answer_is_yes(answer, language())
+        if decided is None:
+            click.echo(say("cli.confirm_again"), err=True)
+            continue
+        if not decided:
+            raise click.Abort()
+        return
+
+
 def lang_option(func: F) -> F:
     """Add ``--lang fr|en`` to a command (kept in the click context's ``meta``, so a command
     run in-process leaves nothing behind)."""

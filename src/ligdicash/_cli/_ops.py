@@ -14,6 +14,8 @@ from ._common import (
     EXIT_IN_DOUBT,
     EXIT_OK,
     EXIT_REFUSED,
+    amount_text,
+    confirm,
     credential_options,
     exit_code_for,
     fail,
@@ -79,7 +81,7 @@ def register(cli: click.Group) -> None:
                 tx = client.wait_for_transaction(token, kind, timeout=timeout)  # type: ignore[arg-type]
             else:
                 tx = client.get_transaction(token, kind)  # type: ignore[arg-type]
-        amount = "?" if tx.amount is None else f"{tx.amount:,} XOF"
+        amount = "?" if tx.amount is None else f"{amount_text(tx.amount)} XOF"
         # No trailing spaces when a part is empty (a pending payin has no operator yet).
         line = "  ".join(part for part in (tx.status, amount, tx.operator_name or "") if part)
         _emit(as_json, _transaction_dict(tx), line)
@@ -165,11 +167,11 @@ def register(cli: click.Group) -> None:
                 try:
                     question = say(
                         "cli.confirm_payout",
-                        amount=f"{amount:,}",
+                        amount=amount_text(amount),
                         customer=withdrawal.customer,
                         kind=kind,
                     )
-                    click.confirm(question, abort=True, err=True)
+                    confirm(question)
                 except click.Abort:
                     fail(say("cli.not_confirmed"), EXIT_REFUSED)
             custom = {"transaction_id": transaction_id} if transaction_id else None

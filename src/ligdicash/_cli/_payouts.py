@@ -18,6 +18,8 @@ from ._common import (
     EXIT_REFUSED,
     EXIT_SOME_FAILED,
     EXIT_USAGE,
+    amount_text,
+    confirm,
     credential_options,
     fail,
     lang_option,
@@ -170,7 +172,7 @@ def _warn_recent(ledger: Ledger, batch: Any, within: float) -> None:
                 "cli.recent_line",
                 line=item.line,
                 phone=item.phone,
-                amount=f"{item.amount:,}",
+                amount=amount_text(item.amount),
                 reference=repr(earlier.reference),
                 where=earlier.where,
                 ago=_duration(max(0.0, now - earlier.updated_at)),
@@ -379,9 +381,9 @@ def register(cli: click.Group) -> None:
                 "cli.batch_line",
                 id=batch_id,
                 count=count,
-                total=f"{total:,}",
+                total=amount_text(total),
                 to_send=to_send,
-                amount=f"{amount:,}",
+                amount=amount_text(amount),
             )
             print(line + (say("cli.resuming") if existing else ""), file=sys.stderr)
             recent_days = options.pop("recent_days")
@@ -390,8 +392,8 @@ def register(cli: click.Group) -> None:
             del batch  # the ledger has the items now: do not hold them for the whole run
             if to_send and not options.pop("yes"):
                 try:
-                    question = say("cli.confirm_batch", count=to_send, amount=f"{amount:,}")
-                    click.confirm(question, abort=True, err=True)
+                    question = say("cli.confirm_batch", count=to_send, amount=amount_text(amount))
+                    confirm(question)
                 except click.Abort:
                     fail(say("cli.not_confirmed"), EXIT_REFUSED)
             options.pop("yes", None)

@@ -6,8 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
-from .._i18n import message
-from ._common import language, say
+from .._i18n import format_rate, message
+from ._common import amount_text, language, say
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,8 +31,10 @@ def summary_table(info: BatchInfo) -> Any:
     table.add_column(say("cli.table_amount"), justify="right")
     for status in ORDER:
         if info.counts.get(status):
-            table.add_row(status, str(info.counts[status]), f"{info.amounts[status]:,}")
-    table.add_row(say("cli.table_total"), str(info.item_count), f"{info.total:,}", style="bold")
+            table.add_row(status, str(info.counts[status]), amount_text(info.amounts[status]))
+    table.add_row(
+        say("cli.table_total"), str(info.item_count), amount_text(info.total), style="bold"
+    )
     return table
 
 
@@ -123,7 +125,7 @@ class ProgressView:
             settled=info.count(*FINAL),
             failed=info.count("failed"),
             in_doubt=info.count("in_doubt"),
-            rate=f"{progress.sent_per_second:.1f}",
+            rate=format_rate(progress.sent_per_second, self._language),
         )
         description = message(
             self._language,
@@ -137,7 +139,9 @@ class ProgressView:
     def _plain_line(self, line: str) -> None:
         import time
 
-        line = " ".join(line.split())  # one line, no trailing or doubled spaces
+        # One line, no trailing or doubled spaces (the no-break spaces inside French
+        # numbers stay).
+        line = re.sub("[ \t\r\n]+", " ", line).strip(" ")
         self._plain_last = line
         now = time.monotonic()
         if now - self._plain_at >= self.PLAIN_EVERY:

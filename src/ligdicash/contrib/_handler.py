@@ -42,6 +42,7 @@ from .._exceptions import (
     LigdicashError,
 )
 from .._idempotency import Claim, IdempotencyStore
+from .._observe import watch_callback
 from ._effects import (
     FetchStatus,
     LookUp,
@@ -379,7 +380,7 @@ class CallbackProcessor(InboxEntryPoints):
 
     def _run_sync(self, flow: _Flow) -> ProcessResult:
         try:
-            result = drive(flow, perform)
+            result = drive(watch_callback(flow), perform)
         except Exception:  # the safety net: a bug of ours never escapes to the framework
             logger.exception("callback processing failed unexpectedly")
             result = ProcessResult("failed", "internal_error")
@@ -387,7 +388,7 @@ class CallbackProcessor(InboxEntryPoints):
 
     async def _run_async(self, flow: _Flow) -> ProcessResult:
         try:
-            result = await adrive(flow, aperform)
+            result = await adrive(watch_callback(flow), aperform)
         except Exception:  # the safety net: a bug of ours never escapes to the framework
             logger.exception("callback processing failed unexpectedly")
             result = ProcessResult("failed", "internal_error")

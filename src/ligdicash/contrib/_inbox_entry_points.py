@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 from .._callbacks import parse_callback
 from .._drive import adrive, drive
 from .._exceptions import ConfigurationError, InvalidCallbackError, StoreUnavailableError
+from .._observe import watch_callback
 from .._stores._base import Store
 from .._stores._types import InboxEntry
 from . import _timing
@@ -161,7 +162,9 @@ class InboxEntryPoints(ClaimSteps):
             inbox,
             lease=self._inbox_lease(),
             heartbeat=self._heartbeat,
-            body_flow=self._body_flow,
+            body_flow=lambda body, content_type: watch_callback(
+                self._body_flow(body, content_type), source="sweep"
+            ),
             max_attempts=self.max_attempts,
             report=self._finish,
         )

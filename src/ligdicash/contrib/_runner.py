@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Optional
@@ -41,7 +42,10 @@ class BackgroundRunner:
                     max_workers=self._max_workers, thread_name_prefix="ligdicash-callback"
                 )
             pool = self._pool
-        return pool.submit(self._wrap(job) if self._wrap is not None else job)
+        # In the submitter's context (contextvars): a tracing span current in the request
+        # (a Django or Flask instrumentation's) is the parent of the work done afterwards.
+        run = contextvars.copy_context().run
+        return pool.submit(run, self._wrap(job) if self._wrap is not None else job)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop the pool (a later ``submit`` starts a new one)."""

@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterator, Sequence
 from typing import Any, Optional
 
 from .._exceptions import InvalidRequestError
+from .._observe import payout_moved
 from ._batch import Batch, PayoutItem
 from ._ledger_base import (
     ITEM_COLUMNS,
@@ -358,6 +359,7 @@ class Ledger(LedgerBase):
         """
         with self._transaction(immediate=True, durable=True) as cur:
             rows = self._claim_rows(cur, batch_id, worker, limit)
+        payout_moved(SENDING, len(rows))
         return sorted((self._item(r) for r in rows), key=lambda item: item.position)
 
     def _claim_rows(
@@ -487,6 +489,7 @@ class Ledger(LedgerBase):
                     ),
                     (row[0], CANCELLED),
                 )
+        payout_moved(CANCELLED)
 
     # -- workers ------------------------------------------------------------------------
 
@@ -668,7 +671,13 @@ class Ledger(LedgerBase):
                 ],
             )
             moved = cur.rowcount
-        return int(moved) if moved is not None and moved >= 0 else len(settlements)
+        moved = int(moved) if moved is not None and moved >= 0 else len(settlements)
+        # One count for the whole commit: per state only when every item moved (the others
+        # were settled meanwhile by another worker, which counts its own).
+        if moved == len(settlements):
+            for state in (COMPLETED, FAILED):
+                payout_moved(state, sum(1 for _, status in settlements if status == state))
+        return moved
 
     def settle(self, ledger_item_id: str, final_status: str, *, resolution: str = "") -> bool:
         """Record a final status confirmed by a status call (``completed`` or ``failed``)."""

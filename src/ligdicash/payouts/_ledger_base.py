@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Optional
 
+from .._observe import payout_moved
 from .._stores._schema import Schema
 from ._records import LedgerItem
 from ._states import (
@@ -255,4 +256,6 @@ class LedgerBase(abc.ABC):
             (*params, ledger_item_id, *expect),
             durable=durable,
         )
+        if changed == 1:
+            payout_moved(new_status)
         return changed == 1

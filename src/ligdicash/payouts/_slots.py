@@ -15,6 +15,7 @@ import logging
 from typing import Any, Awaitable, Callable, Optional, Union
 
 from .._drive import adrive
+from .._observe import watch_payout
 from ._effects import Effect
 from ._ledger import WorkerIdentity
 from ._records import LedgerItem
@@ -115,8 +116,16 @@ class SendSlots:
                     await self._ledger_call("release", [item])
                     break
                 try:
+                    steps = send_item(item, self._batch_id, self._callback_url)
                     outcome = await adrive(
-                        send_item(item, self._batch_id, self._callback_url), self._perform
+                        watch_payout(
+                            steps,
+                            batch_id=self._batch_id,
+                            item_id=item.id,
+                            attempt=item.attempts,
+                            payout_type=item.type,
+                        ),
+                        self._perform,
                     )
                 except asyncio.CancelledError:
                     # Cancelled with the request maybe on the wire: never re-sent by itself.

@@ -16,7 +16,9 @@ WIKI_BASE = "https://client.ligdicash.com/wiki/"
 WIKI: dict[str, str] = {
     "payin": WIKI_BASE + "createInvoice",
     "client_payout": WIKI_BASE + "createWithdrawal",
-    "merchant_payout": WIKI_BASE + "straightPayout",
+    # The wiki table of developers.ligdicash.com names createStraightWithdrawal for
+    # straight/payout (docs/wire-contract.md, [wiki]); "straightPayout" was never documented.
+    "merchant_payout": WIKI_BASE + "createStraightWithdrawal",
     "status": WIKI_BASE + "confirmInvoice",
 }
 

@@ -82,7 +82,7 @@ def _tx_row(lang: str, record: Transaction) -> str:
         escape(record.kind),
         escape(record.flow),
         f"<span class={status}>{status}</span>",
-        format_amount(record.amount),
+        format_amount(record.amount, lang),
         escape(record.customer),
         escape(record.operator_name),
         _custom_data(record),
@@ -93,11 +93,11 @@ def _tx_row(lang: str, record: Transaction) -> str:
     return "<tr>" + "".join(f"<td{c}>{cell}</td>" for c, cell in zip(classes, cells)) + "</tr>"
 
 
-def _otp_row(otp: WalletOtp) -> str:
+def _otp_row(lang: str, otp: WalletOtp) -> str:
     until = time.strftime("%H:%M:%S", time.localtime(otp.expires_at))
     cells = [
         escape(otp.phone),
-        format_amount(otp.amount),
+        format_amount(otp.amount, lang),
         f"<code>{escape(otp.otp)}</code>",
         escape(until),
     ]
@@ -128,11 +128,13 @@ async def dashboard(request: Request) -> Response:
 
     title = message(lang, "dash.title")
     newest = f" <small>{message(lang, 'dash.newest_first')}</small>"
+    # Transactions are feminine in French: "les plus récentes".
+    newest_transactions = f" <small>{message(lang, 'dash.newest_transactions_first')}</small>"
     summary = message(
         lang,
         "dash.summary",
         platform=escape(config.platform),
-        balance=format_amount(engine.store.balance()),
+        balance=format_amount(engine.store.balance(), lang),
     )
     transactions = "".join(_tx_row(lang, r) for r in engine.store.transactions()[:SHOWN])
     attempts = engine.store.callbacks()
@@ -166,7 +168,7 @@ async def dashboard(request: Request) -> Response:
         otp_columns = columns(
             "dash.col_customer", "dash.col_amount", "dash.col_otp", "dash.col_expires"
         )
-        rows = "".join(_otp_row(o) for o in otps[:SHOWN])
+        rows = "".join(_otp_row(lang, o) for o in otps[:SHOWN])
         wallet = (
             f"<h2>{message(lang, 'dash.wallet_otps')}{newest}</h2><table id=wallet-otps>"
             f"<tr>{otp_columns}</tr>{rows}</table>"
@@ -175,7 +177,7 @@ async def dashboard(request: Request) -> Response:
         f"<!DOCTYPE html><html lang={lang}><head><meta charset=utf-8>"
         f"<meta http-equiv=refresh content=5><title>{title}</title>"
         f"<style>{_STYLE}</style></head><body><h1>{title}</h1><p>{summary}</p>"
-        f"<h2>{message(lang, 'dash.transactions')}{newest}</h2><table id=transactions>"
+        f"<h2>{message(lang, 'dash.transactions')}{newest_transactions}</h2><table id=transactions>"
         f"<tr>{tx_columns}</tr>{transactions}</table>{wallet}"
         f"<h2>{message(lang, 'dash.callbacks')}{newest}</h2><table id=callbacks>"
         f"<tr>{callback_columns}</tr>{callbacks}</table></body></html>"

@@ -20,17 +20,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import _codes
+from . import _codes, _operators
 from ._record import Transaction
 
 WIRE_STATUS = {"nocompleted": "notcompleted"}
 PAYIN_WIKI = _codes.WIKI["status"]
-PAYOUT_WIKI = _codes.WIKI_BASE + "createStraightWithdrawal"
+PAYOUT_WIKI = _codes.WIKI["merchant_payout"]
 
 
 def wire_status(record: Transaction) -> str:
     """The status word as the documented pages spell it (``notcompleted``)."""
     return WIRE_STATUS.get(record.status, record.status)
+
+
+def operator_fields(record: Transaction) -> dict[str, str]:
+    """``operator_id`` and ``operator_name`` as the documented pages spell them."""
+    operator = (record.operator_id, record.operator_name)
+    if operator == (_operators.WALLET.id, _operators.WALLET.name):
+        operator = _operators.DOCUMENTED_WALLET
+    return {"operator_id": operator[0], "operator_name": operator[1]}
 
 
 def zoned(moment: str) -> str:
@@ -88,8 +96,7 @@ def _payin_fields(record: Transaction, digest: str) -> dict[str, Any]:
         "custom_data": custom_data_records(record, digest),
         "description": record.description,
         "external_id": external_id(record),
-        "operator_id": record.operator_id,
-        "operator_name": record.operator_name,
+        **operator_fields(record),
         "response_code": "00",
         "response_text": "",
     }
@@ -105,8 +112,7 @@ def status_answer(record: Transaction, digest: str) -> dict[str, Any]:
             "description": record.description,
             "custom_data": [],
             "status": wire_status(record),
-            "operator_id": record.operator_id,
-            "operator_name": record.operator_name,
+            **operator_fields(record),
             "wiki": PAYOUT_WIKI,
         }
     return _payin_fields(record, digest)
@@ -126,8 +132,7 @@ def callback_fields(
             "response_text": "",
             "status": wire_status(record),
             "custom_data": [],
-            "operator_id": record.operator_id,
-            "operator_name": record.operator_name,
+            **operator_fields(record),
             "url": record.callback_url,
             "url_method": "",
             "transaction_id": merchant_id(record),

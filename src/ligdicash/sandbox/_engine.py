@@ -28,7 +28,7 @@ from ._wallet import WalletOtps
 FINAL = ("completed", "nocompleted")
 STATUSES = ("pending", *FINAL)
 KINDS = ("payin", "client_payout", "merchant_payout")
-WALLET = Operator("LIGDICASH", "LigdiCash Wallet", "approval", "")
+WALLET = _operators.WALLET
 
 
 class Engine:

@@ -59,6 +59,12 @@ class Operator:
     length: int = 11
 
 
+# The LigdiCash Wallet (its own endpoints): the legacy wire's names; the documented wire
+# spells it operator_id "-", operator_name "LIGDICASH" (docs/wire-contract.md, [ops] and
+# [wallet]; sandbox/_documented.py).
+WALLET = Operator("LIGDICASH", "LigdiCash Wallet", "approval", "")
+DOCUMENTED_WALLET = ("-", "LIGDICASH")
+
 # The supported-operators table, in its order (the LigdiCash Wallet has its own endpoints).
 MTN_BENIN = Operator("1", "MTN BENIN", "approval", "22996", "Benin", "USSD Push", 100)
 MOOV_BENIN = Operator("2", "MOOV BENIN", "approval", "22995", "Benin", "USSD Push", 100)

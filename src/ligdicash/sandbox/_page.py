@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from .._i18n import language_from_request, message
+from .._i18n import DEFAULT, format_number, language_from_request, message
 from ._engine import Engine
 from ._operators import OPERATORS, OPERATORS_BY_ID, operator_for
 from ._record import Transaction
@@ -66,8 +66,9 @@ def _page(lang: str, title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
-def format_amount(value: Any) -> str:
-    """An amount for people, with a space between thousands (``31 500``), HTML-escaped.
+def format_amount(value: Any, language: str = DEFAULT) -> str:
+    """An amount for people, written the way ``language`` writes numbers (``31,500`` in
+    English, ``31\u202f500`` in French: ``ligdicash._i18n.format_number``), HTML-escaped.
 
     Whatever the request put there (a string, a huge or non-finite number), this never
     raises: the page and the dashboard must stay readable.
@@ -84,10 +85,7 @@ def format_amount(value: Any) -> str:
     if number is None or not math.isfinite(number) or abs(number) >= 1e18:
         return escape(str(value)[:40])
     whole = int(number)
-    text = f"{whole:,}".replace(",", " ")
-    if number != whole:
-        text += f"{abs(number) - abs(whole):.2f}"[1:]
-    return text
+    return format_number(number, language, decimals=0 if number == whole else 2)
 
 
 def safe_redirect(url: str) -> Optional[str]:
@@ -111,7 +109,7 @@ def _invoice_html(lang: str, record: Transaction) -> str:
         f"<tr><td>{escape(str(item.get('name', '')))}"
         f"<br><small>{escape(str(item.get('description', '')))}</small></td>"
         f"<td class=n>{escape(str(item.get('quantity', '')))}</td>"
-        f"<td class=n>{format_amount(item.get('unit_price'))}</td></tr>"
+        f"<td class=n>{format_amount(item.get('unit_price'), lang)}</td></tr>"
         for item in (items if isinstance(items, list) else [])
         if isinstance(item, dict)
     )
@@ -123,7 +121,7 @@ def _invoice_html(lang: str, record: Transaction) -> str:
         f"<th>{message(lang, 'page.quantity')}</th>"
         f"<th>{message(lang, 'page.unit_price')}</th></tr>{rows}"
         f"<tr class=total><td colspan=2>{message(lang, 'page.total')}</td>"
-        f"<td class=n id=total>{format_amount(record.amount)} {currency}</td></tr></table>"
+        f"<td class=n id=total>{format_amount(record.amount, lang)} {currency}</td></tr></table>"
     )
 
 
