@@ -8,19 +8,17 @@ validation, request bytes, response parsing, error mapping and retry policy are 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
-from types import TracebackType
-from typing import Any, Callable, Optional, Union
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Optional
 
 import anyio
 import anyio.to_thread
 import httpx
 
 from ._async_resources import AsyncInvoice, AsyncWithdrawal
-from ._base_client import OnRequest, _BaseClient
+from ._base_client import _BaseClient
 from ._bulk import DEFAULT_CONCURRENCY, ProgressCallback, TransactionResult, gather_async
 from ._callbacks import Callback
-from ._config import TimeoutTypes
 from ._confirm import check_confirmation, check_confirmation_inputs
 from ._drive import adrive
 from ._models import Transaction
@@ -30,103 +28,16 @@ from ._polling import (
     make_policy,
     wait_async,
 )
-from ._registry import StoreLike
+from ._sharded import ShardedTransport
 
-__all__ = ["AsyncClient"]
+if TYPE_CHECKING:
+    from ._client import Client
 
-
-#: The default pool: up to SHARDS x PER_SHARD connections (httpx's default total of 100),
-#: every one of them kept alive.
-SHARDS = 10
-PER_SHARD = 10
+# ``ShardedTransport`` moved to ``_sharded``; this import path keeps working.
+__all__ = ["AsyncClient", "ShardedTransport"]
 
 
-class _CountedStream(httpx.AsyncByteStream):
-    """A response body that tells its shard when it is closed (the connection is free)."""
-
-    def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
-        self._stream = stream
-        self._release: Optional[Callable[[], None]] = release
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
-
-    async def aclose(self) -> None:
-        try:
-            await self._stream.aclose()
-        finally:
-            release, self._release = self._release, None
-            if release is not None:
-                release()
-
-
-class ShardedTransport(httpx.AsyncBaseTransport):
-    """Several small ``httpx.AsyncHTTPTransport`` pools behind one transport.
-
-    Why: httpcore's async pool rescans every connection it holds on each request and each
-    response (is it idle? expired? readable? -- a ``poll()`` syscall per idle connection,
-    and an O(n^2) count of idle connections), and it closes any connection that falls idle
-    while more than ``max_keepalive_connections`` exist. At 50 concurrent calls that is
-    either a new TCP connection per request (default limits: ~28x in benchmark (b)) or a
-    CPU-bound scan (all 50 kept alive: ~7x). Here each request goes to the least busy of
-    ``shards`` pools of ``per_shard`` connections, so every scan stays short and every
-    connection is reused (~43x). Sequential use stays on the first pool: one connection.
-    The shards share one SSL context and are built on first use.
-
-    Raises whatever the underlying ``httpx.AsyncHTTPTransport`` raises (httpx errors).
-    """
-
-    def __init__(self, *, shards: int = SHARDS, per_shard: int = PER_SHARD) -> None:
-        if shards < 1 or per_shard < 1:
-            raise ValueError("shards and per_shard must be >= 1")
-        self._limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
-        self._shards: list[Optional[httpx.AsyncHTTPTransport]] = [None] * shards
-        self._load = [0] * shards
-        self._ssl_context: Any = None
-
-    def _shard(self, index: int) -> httpx.AsyncHTTPTransport:
-        shard = self._shards[index]
-        if shard is None:
-            if self._ssl_context is None:
-                self._ssl_context = httpx.create_ssl_context()
-            shard = httpx.AsyncHTTPTransport(verify=self._ssl_context, limits=self._limits)
-            self._shards[index] = shard
-        return shard
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        load = self._load
-        index = load.index(min(load))
-        load[index] += 1
-        released = False
-
-        def release() -> None:
-            nonlocal released
-            if not released:
-                released = True
-                load[index] -= 1
-
-        try:
-            response = await self._shard(index).handle_async_request(request)
-        except BaseException:
-            release()
-            raise
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _CountedStream(response.stream, release)
-        return response
-
-    async def aclose(self) -> None:
-        for shard in self._shards:
-            if shard is not None:
-                await shard.aclose()
-
-
-def _default_http() -> httpx.AsyncClient:
-    """The connection pool an ``AsyncClient`` builds when none is passed in."""
-    return httpx.AsyncClient(transport=ShardedTransport())
-
-
-class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
+class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal, httpx.AsyncClient]):
     """A LigdiCash account for asyncio code: credentials, platform, one connection pool.
 
     Same arguments and methods as :class:`Client`, but every network method is a coroutine
@@ -147,33 +58,30 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
     _invoice_class = AsyncInvoice
     _withdrawal_class = AsyncWithdrawal
 
-    def __init__(
-        self,
-        *,
-        api_key: Optional[str] = None,
-        auth_token: Optional[str] = None,
-        platform: Optional[str] = None,
-        base_url: Optional[str] = None,
-        allow_http_hosts: Union[str, Iterable[str], None] = None,
-        timeout: TimeoutTypes = None,
-        max_retries: Optional[int] = None,
-        http_client: Optional[httpx.AsyncClient] = None,
-        on_request: Optional[OnRequest] = None,
-        store: Optional[StoreLike] = None,
-    ) -> None:
-        super().__init__(
-            store=store,
-            api_key=api_key,
-            auth_token=auth_token,
-            platform=platform,
-            base_url=base_url,
-            allow_http_hosts=allow_http_hosts,
-            timeout=timeout,
-            max_retries=max_retries,
-            on_request=on_request,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else _default_http()
+    @classmethod
+    def from_client(
+        cls, client: Client, *, http_client: Optional[httpx.AsyncClient] = None
+    ) -> AsyncClient:
+        """An ``AsyncClient`` for the same account as the sync ``client``, for asyncio code
+        handed a ``Client`` (``BatchRunner.arun`` does this).
+
+        It shares ``client``'s resolved settings (credentials, platform, ``base_url``,
+        timeout, retries, ``on_request``: nothing is read from the environment again) and
+        records into its store, which stays ``client``'s to close. It has its own connection
+        pool (``http_client``, else a new one that :meth:`aclose` closes): close it when done.
+
+        Example::
+
+            async with ligdicash.AsyncClient.from_client(client) as async_client:
+                tx = await async_client.get_transaction(token, "payin")
+        """
+        twin = cls.__new__(cls)
+        twin._start(client._settings, http_client=http_client, store=client.store)
+        return twin
+
+    def _new_http(self) -> httpx.AsyncClient:
+        # httpcore's single async pool rescans every connection per request: see _sharded.
+        return httpx.AsyncClient(transport=ShardedTransport())
 
     async def get_transaction(self, token: str, type: TransactionType = "payin") -> Transaction:
         """Fetch a transaction's status with the token returned at creation.
@@ -320,10 +228,5 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal]):
     async def __aenter__(self) -> AsyncClient:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

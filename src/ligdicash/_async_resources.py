@@ -9,17 +9,22 @@ them with :meth:`AsyncClient.Invoice` and :meth:`AsyncClient.Withdrawal` (or pas
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional, Protocol
 
 from ._exceptions import ConfigurationError
 from ._models import PaymentResponse, WalletOtpResponse
+from ._operations import RequestSpec, ResultT
 from ._resources import _InvoiceBase, _WithdrawalBase
 from ._validation import Secret
 
-if TYPE_CHECKING:
-    from ._async_client import AsyncClient
+__all__ = ["AsyncInvoice", "AsyncSender", "AsyncWithdrawal"]
 
-__all__ = ["AsyncInvoice", "AsyncWithdrawal"]
+
+class AsyncSender(Protocol):
+    """What an async resource sends with: :class:`~ligdicash.AsyncClient` is one (named
+    by this protocol, as the client sits above the resources it builds)."""
+
+    async def _request(self, spec: RequestSpec[ResultT]) -> ResultT: ...
 
 
 def _unbound(kind: str) -> ConfigurationError:
@@ -29,7 +34,7 @@ def _unbound(kind: str) -> ConfigurationError:
     )
 
 
-class AsyncInvoice(_InvoiceBase["AsyncClient"]):
+class AsyncInvoice(_InvoiceBase[AsyncSender]):
     """An :class:`Invoice` whose payment methods are coroutines.
 
     Example::
@@ -42,7 +47,7 @@ class AsyncInvoice(_InvoiceBase["AsyncClient"]):
                                                           callback_url=...)
     """
 
-    def _module_client(self) -> AsyncClient:
+    def _module_client(self) -> AsyncSender:
         raise _unbound("Invoice")
 
     async def pay_with_redirection(
@@ -122,7 +127,7 @@ class AsyncInvoice(_InvoiceBase["AsyncClient"]):
         return await client._request(spec)
 
 
-class AsyncWithdrawal(_WithdrawalBase["AsyncClient"]):
+class AsyncWithdrawal(_WithdrawalBase[AsyncSender]):
     """A :class:`Withdrawal` whose :meth:`send` is a coroutine.
 
     Example::
@@ -132,7 +137,7 @@ class AsyncWithdrawal(_WithdrawalBase["AsyncClient"]):
         response = await withdrawal.send(type="client", callback_url=...)
     """
 
-    def _module_client(self) -> AsyncClient:
+    def _module_client(self) -> AsyncSender:
         raise _unbound("Withdrawal")
 
     async def send(

@@ -1,13 +1,14 @@
-"""What the sync and async clients share: settings, request specs, the exchange, ``repr``."""
+"""What the sync and async clients share: the constructor, settings, request specs, the
+exchange, ``repr``."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar
+from collections.abc import Generator, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Union
 
 import httpx
 
-from ._config import resolve_settings
+from ._config import SETTING_NAMES, Settings, TimeoutTypes, resolve_settings
 from ._exceptions import ClientClosedError
 from ._models import Transaction
 from ._observe import watch_call
@@ -27,28 +28,60 @@ __all__ = ["OnRequest", "_BaseClient"]
 OnRequest = Callable[[RequestRecord], Any]
 _InvoiceT = TypeVar("_InvoiceT", bound="_InvoiceBase[Any]")
 _WithdrawalT = TypeVar("_WithdrawalT", bound="_WithdrawalBase[Any]")
+#: The connection pool: ``httpx.Client`` or ``httpx.AsyncClient``.
+_HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
 
 
-class _BaseClient(Generic[_InvoiceT, _WithdrawalT]):
-    """Settings and the I/O-free half of every request. Not used directly.
+class _BaseClient(Generic[_InvoiceT, _WithdrawalT, _HttpT]):
+    """The constructor, the settings and the I/O-free half of every request. Not used
+    directly: ``Client`` and ``AsyncClient`` add only the pool they build and what sends.
 
-    Generic over the invoice and withdrawal classes its factories build: ``Invoice`` and
-    ``Withdrawal`` for the sync client, their async counterparts for ``AsyncClient``.
+    Generic over the invoice and withdrawal classes its factories build (``Invoice`` and
+    ``Withdrawal`` for the sync client, their async counterparts for ``AsyncClient``) and
+    over the connection pool's class. The arguments are documented on ``Client``.
     """
 
     _invoice_class: type[_InvoiceT]
     _withdrawal_class: type[_WithdrawalT]
 
-    def __init__(self, *, store: Optional[StoreLike] = None, **settings: Any) -> None:
-        # One keyword per entry of ``_config.SETTINGS``; the clients spell them out.
-        self._settings = resolve_settings(**settings)
-        self._on_request = self._settings.on_request
+    def __init__(
+        self,
+        *,
+        api_key: Optional[str] = None,
+        auth_token: Optional[str] = None,
+        platform: Optional[str] = None,
+        base_url: Optional[str] = None,
+        allow_http_hosts: Union[str, Iterable[str], None] = None,
+        timeout: TimeoutTypes = None,
+        max_retries: Optional[int] = None,
+        http_client: Optional[_HttpT] = None,
+        on_request: Optional[OnRequest] = None,
+        store: Optional[StoreLike] = None,
+    ) -> None:
+        # One keyword per entry of ``_config.SETTINGS`` (tests/test_settings_declared_once.py
+        # holds them equal), plus the pool and the store: the settings go on by that list.
+        arguments = locals()
+        settings = resolve_settings(**{name: arguments[name] for name in SETTING_NAMES})
+        self._start(settings, http_client=http_client, store=store)
+
+    def _start(
+        self, settings: Settings, *, http_client: Optional[_HttpT], store: Optional[StoreLike]
+    ) -> None:
+        """Set every attribute of a new client (``__init__`` and ``AsyncClient.from_client``)."""
+        self._settings = settings
+        self._on_request = settings.on_request
         self._closed = False
         # Operations whose second route answered when the first did not (a merchant
         # payout's status): this client asks that route first from then on.
         self._preferred_fallbacks: set[str] = set()
         registry, self._owns_store = open_registry(store)
         self._recorder = PaymentRecorder(registry) if registry is not None else None
+        self._owns_http = http_client is None
+        self._http: _HttpT = http_client if http_client is not None else self._new_http()
+
+    def _new_http(self) -> _HttpT:
+        """The connection pool this client builds (and closes) when none is passed in."""
+        raise NotImplementedError
 
     @property
     def store(self) -> Optional[Store]:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from types import TracebackType
-from typing import Optional, Union
+from typing import Optional
 
 import httpx
 
-from ._base_client import OnRequest, _BaseClient
+from ._base_client import _BaseClient
 from ._bulk import DEFAULT_CONCURRENCY, ProgressCallback, TransactionResult, gather_threaded
 from ._callbacks import Callback
-from ._config import TimeoutTypes
 from ._confirm import check_confirmation, check_confirmation_inputs
 from ._drive import drive
 from ._models import Transaction
@@ -22,13 +20,12 @@ from ._polling import (
     make_policy,
     wait_sync,
 )
-from ._registry import StoreLike
 from ._resources import Invoice, Withdrawal
 
 __all__ = ["Client"]
 
 
-class Client(_BaseClient[Invoice, Withdrawal]):
+class Client(_BaseClient[Invoice, Withdrawal, httpx.Client]):
     """A LigdiCash account: credentials, platform and one reused connection pool.
 
     Use several clients for several accounts in one process. ``client.Invoice(...)``,
@@ -65,33 +62,8 @@ class Client(_BaseClient[Invoice, Withdrawal]):
     _invoice_class = Invoice
     _withdrawal_class = Withdrawal
 
-    def __init__(
-        self,
-        *,
-        api_key: Optional[str] = None,
-        auth_token: Optional[str] = None,
-        platform: Optional[str] = None,
-        base_url: Optional[str] = None,
-        allow_http_hosts: Union[str, Iterable[str], None] = None,
-        timeout: TimeoutTypes = None,
-        max_retries: Optional[int] = None,
-        http_client: Optional[httpx.Client] = None,
-        on_request: Optional[OnRequest] = None,
-        store: Optional[StoreLike] = None,
-    ) -> None:
-        super().__init__(
-            store=store,
-            api_key=api_key,
-            auth_token=auth_token,
-            platform=platform,
-            base_url=base_url,
-            allow_http_hosts=allow_http_hosts,
-            timeout=timeout,
-            max_retries=max_retries,
-            on_request=on_request,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client()
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client()
 
     def get_transaction(self, token: str, type: TransactionType = "payin") -> Transaction:
         """Fetch a transaction's status with the token returned at creation.
@@ -240,10 +212,5 @@ class Client(_BaseClient[Invoice, Withdrawal]):
     def __enter__(self) -> Client:
         return self
 
-    def __exit__(
-        self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()

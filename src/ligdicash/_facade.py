@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from ._config import ENV_NAMES, SETTING_NAMES
 from ._models import Transaction
 from ._operations import TransactionType, status_spec
+from ._resources import use_module_client
 from ._validation import check_token
 
 if TYPE_CHECKING:
@@ -59,6 +60,10 @@ def default_client() -> Client:
             if old is not None:
                 old.close()
         return _client
+
+
+# ``ligdicash.Invoice(...)`` and ``ligdicash.Withdrawal(...)`` send with it.
+use_module_client(default_client)
 
 
 def reset_default_client() -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "WALLET_OTP",
     "WALLET_PAYIN",
     "Operation",
+    "PayinOrder",
     "RequestSpec",
     "ResultT",
     "TransactionType",
@@ -247,24 +248,33 @@ def wallet_otp_spec(phone: str, amount: int) -> RequestSpec[WalletOtpResponse]:
     return spec
 
 
+@dataclass(frozen=True)
+class PayinOrder:
+    """What a payin body says about the order, the same for every way of paying it: an
+    invoice's lines (as the wire expects them), total and descriptive fields, all checked."""
+
+    items: Sequence[dict[str, Any]]
+    total_amount: int
+    currency: str
+    description: str
+    customer_firstname: str
+    customer_lastname: str
+    customer_email: str
+    external_id: str
+    store_name: str
+    store_website_url: str
+
+
 def build_payin_body(
+    order: PayinOrder,
     *,
-    items: Sequence[dict[str, Any]],
-    total_amount: int,
-    currency: str,
-    description: str,
     customer: str,
-    customer_firstname: str,
-    customer_lastname: str,
-    customer_email: str,
-    external_id: str,
     otp: str,
-    store_name: str,
-    store_website_url: str,
     actions: dict[str, str],
     custom_data: dict[str, Any],
 ) -> dict[str, Any]:
-    """The ``{"commande": ...}`` body of both payin flows.
+    """The ``{"commande": ...}`` body of every payin flow: ``order``, and how it is paid
+    (the payer's number, the OTP, the flow's URLs, the caller's ``custom_data``).
 
     Every key is present, ``""`` when unset: the server is PHP and answers a missing key
     with an ``Undefined array key`` refusal.
@@ -272,18 +282,18 @@ def build_payin_body(
     return {
         "commande": {
             "invoice": {
-                "items": list(items),
-                "total_amount": total_amount,
-                "devise": currency,
-                "description": description,
+                "items": list(order.items),
+                "total_amount": order.total_amount,
+                "devise": order.currency,
+                "description": order.description,
                 "customer": customer,
-                "customer_firstname": customer_firstname,
-                "customer_lastname": customer_lastname,
-                "customer_email": customer_email,
-                "external_id": external_id,
+                "customer_firstname": order.customer_firstname,
+                "customer_lastname": order.customer_lastname,
+                "customer_email": order.customer_email,
+                "external_id": order.external_id,
                 "otp": otp,
             },
-            "store": {"name": store_name, "website_url": store_website_url},
+            "store": {"name": order.store_name, "website_url": order.store_website_url},
             "actions": actions,
             "custom_data": custom_data,
         }

@@ -45,8 +45,8 @@ from ._registry import StoreLike, open_registry
 
 if TYPE_CHECKING:
     from ._stores import Store
+    from ._types import ExpectedTransaction, ProcessResult, TransactionHandler
     from .contrib import CallbackProcessor
-    from .contrib._types import ExpectedTransaction, ProcessResult, TransactionHandler
 
 __all__ = ["ReconcileSummary", "Reconciler", "import_handler", "reconciler_for"]
 

@@ -20,7 +20,7 @@ from ._registry import IN_DOUBT
 from ._stores._types import PaymentClaim, PaymentKind, PaymentRecord
 
 if TYPE_CHECKING:
-    from .contrib._types import ExpectedTransaction, ProcessResult
+    from ._types import ExpectedTransaction, ProcessResult
 
 __all__ = [
     "DEFAULT_EXPIRE_AFTER",
@@ -190,7 +190,7 @@ def reconcile_round(
         StoreUnavailableError: the store failed; leases not finished lapse and the
             payments are polled again (the processor's claim keeps the handler to once).
     """
-    from .contrib._types import ExpectedTransaction
+    from ._types import ExpectedTransaction
 
     claims: list[PaymentClaim] = yield ClaimDue(
         policy.batch_size, policy.lease_seconds, policy.first_poll_after

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ._callbacks import Callback
     from ._stores import Store
     from ._stores._types import PaymentKind
-    from .contrib._types import ExpectedTransaction
+    from ._types import ExpectedTransaction
 
 __all__ = [
     "IN_DOUBT",
@@ -194,7 +194,7 @@ def registry_lookup(store: Store) -> Callable[[Callback], Optional[ExpectedTrans
         StoreUnavailableError: the store cannot be reached (the processor reports
             ``failed``; a later copy or the reconciler retries).
     """
-    from .contrib._types import ExpectedTransaction
+    from ._types import ExpectedTransaction
 
     def lookup(callback: Callback) -> Optional[ExpectedTransaction]:
         reference = callback.order_id

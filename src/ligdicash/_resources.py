@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, cast
+from typing import Any, Callable, Generic, Optional, Protocol, TypeVar, cast
 
-from ._exceptions import InvalidAmountError, InvalidRequestError
+from ._exceptions import ConfigurationError, InvalidAmountError, InvalidRequestError
 from ._models import PaymentResponse, WalletOtpResponse
 from ._operations import (
     CLIENT_PAYOUT,
@@ -21,7 +21,9 @@ from ._operations import (
     MERCHANT_PAYOUT,
     WALLET_PAYIN,
     Operation,
+    PayinOrder,
     RequestSpec,
+    ResultT,
     build_payin_body,
     build_payout_body,
     wallet_otp_spec,
@@ -40,13 +42,37 @@ from ._validation import (
 from ._warnings import warn_missing_callback_url
 from ._wire import mask_phone
 
-if TYPE_CHECKING:
-    from ._client import Client
+__all__ = ["Invoice", "InvoiceItem", "Sender", "Withdrawal", "use_module_client"]
 
-__all__ = ["Invoice", "InvoiceItem", "Withdrawal"]
-
-#: The client type a resource sends with: ``Client`` or ``AsyncClient``.
+#: The client type a resource sends with: a ``Sender`` or an ``AsyncSender``.
 ClientT = TypeVar("ClientT")
+
+
+class Sender(Protocol):
+    """What a sync resource sends with: :class:`~ligdicash.Client` is one.
+
+    The resources name this protocol rather than ``Client``, which sits above them (it
+    builds them in its ``Invoice()``/``Withdrawal()`` factories).
+    """
+
+    def _request(self, spec: RequestSpec[ResultT]) -> ResultT: ...
+
+
+def _no_module_client() -> Sender:
+    raise ConfigurationError("no module-level client: import ligdicash (its _facade sets it)")
+
+
+# The module-level client, for the sync resources built without ``client=``: ``_facade``
+# (above this module: it builds a ``Client``) installs its ``default_client`` when it is
+# imported, and ``ligdicash/__init__.py`` imports it, so it is set before any resource sends.
+_module_client: Callable[[], Sender] = _no_module_client
+
+
+def use_module_client(provider: Callable[[], Sender]) -> None:
+    """Make ``provider()`` the client of the sync resources built without ``client=``
+    (called once, by ``_facade``, with its ``default_client``)."""
+    global _module_client
+    _module_client = provider
 
 
 class _Bound(Generic[ClientT]):
@@ -175,20 +201,22 @@ class _InvoiceBase(_Bound[ClientT]):
                 f"total_amount={self._fixed_total} differs from the items' sum {items_total}: "
                 "give one or the other, or make them agree"
             )
-        total = check_total(self.total_amount, "invoice total")
-        body = build_payin_body(
+        order = PayinOrder(
             items=[item.to_dict() for item in self.items],
-            total_amount=total,
+            total_amount=check_total(self.total_amount, "invoice total"),
             currency=self.currency,
             description=self.description,
-            customer=customer,
             customer_firstname=self.customer_firstname,
             customer_lastname=self.customer_lastname,
             customer_email=self.customer_email,
             external_id=self.external_id,
-            otp=otp,
             store_name=self.store_name,
             store_website_url=self.store_website_url,
+        )
+        body = build_payin_body(
+            order,
+            customer=customer,
+            otp=otp,
             actions=actions,
             custom_data=check_custom_data(custom_data),
         )
@@ -282,7 +310,7 @@ class _InvoiceBase(_Bound[ClientT]):
         )
 
 
-class Invoice(_InvoiceBase["Client"]):
+class Invoice(_InvoiceBase[Sender]):
     """An invoice to be paid through the hosted page or directly (phone + OTP).
 
     Example::
@@ -299,10 +327,8 @@ class Invoice(_InvoiceBase["Client"]):
     items as well, ``total_amount`` must equal their sum (``InvalidRequestError`` otherwise).
     """
 
-    def _module_client(self) -> Client:
-        from ._facade import default_client  # the module settings, read now
-
-        return default_client()
+    def _module_client(self) -> Sender:
+        return _module_client()  # the module settings, read now
 
     def pay_with_redirection(
         self,
@@ -452,7 +478,7 @@ class _WithdrawalBase(_Bound[ClientT]):
         )
 
 
-class Withdrawal(_WithdrawalBase["Client"]):
+class Withdrawal(_WithdrawalBase[Sender]):
     """A payout to a customer's number: refund, salary, payout.
 
     Example::
@@ -464,10 +490,8 @@ class Withdrawal(_WithdrawalBase["Client"]):
         token = response.token
     """
 
-    def _module_client(self) -> Client:
-        from ._facade import default_client  # the module settings, read now
-
-        return default_client()
+    def _module_client(self) -> Sender:
+        return _module_client()  # the module settings, read now
 
     def send(
         self,

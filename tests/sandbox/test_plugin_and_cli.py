@@ -14,8 +14,7 @@ from typing import IO, Any
 import httpx
 import pytest
 
-from ligdicash import _demo
-from ligdicash._cli import build_cli
+from ligdicash._cli import _demo, build_cli
 from ligdicash.sandbox import Sandbox
 
 USER_SUITE = """

@@ -18,38 +18,27 @@ the group (``ligdicash --lang fr payouts ...``) and, as before, on some commands
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, NoReturn, Optional, Sequence, TypeVar
+from typing import Any, Optional, Sequence
 
-HINT = "pip install 'ligdicash[cli,sandbox]'"
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
-USAGE_ERROR = 2
-"""Exit status of a command given bad input (click's own usage errors use it too)."""
+from ._base import (
+    CONTEXT_SETTINGS,
+    HINT,
+    USAGE_ERROR,
+    fail,
+    missing,
+    version_option,
+)
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def missing(what: str) -> NoReturn:
-    """Print the one line that installs a missing extra, and exit 1."""
-    print(f"ligdicash: {what} is not installed; run: {HINT}", file=sys.stderr)
-    raise SystemExit(1)
-
-
-def fail(message: str, status: int = USAGE_ERROR) -> NoReturn:
-    """Print ``ligdicash: message`` (one line, no traceback) to stderr and exit ``status``."""
-    print(f"ligdicash: {message}", file=sys.stderr)
-    raise SystemExit(status)
-
-
-def version_option() -> Callable[[F], F]:
-    """The ``--version`` option every command and the group carry."""
-    import click
-
-    from .._version import __version__
-
-    decorator: Callable[[F], F] = click.version_option(
-        __version__, "--version", prog_name="ligdicash", message="%(prog)s %(version)s"
-    )
-    return decorator
+__all__ = [
+    "CONTEXT_SETTINGS",
+    "HINT",
+    "USAGE_ERROR",
+    "build_cli",
+    "fail",
+    "main",
+    "missing",
+    "version_option",
+]
 
 
 def build_cli() -> Any:

@@ -22,8 +22,28 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional, TypeVar
 
+from ._base import amount_text, confirm, lang_option, language, say
+
 if TYPE_CHECKING:
     from .._client import Client
+
+__all__ = [
+    "EXIT_FAILURE",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
+    "amount_text",
+    "confirm",
+    "credential_options",
+    "exit_code_for",
+    "fail",
+    "lang_option",
+    "language",
+    "make_client",
+    "one_line_errors",
+    "say",
+]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_SOME_FAILED, EXIT_IN_DOUBT = 4, 5
@@ -114,78 +134,6 @@ def one_line_errors() -> Iterator[None]:
         fail(str(exc), exit_code_for(exc), error=exc)
     except ImportError as exc:
         fail(str(exc), EXIT_USAGE)
-
-
-_LANG_KEY = "ligdicash.lang"
-
-
-def language() -> str:
-    """The running command's language: its ``--lang``, else the environment's (see
-    :func:`ligdicash._i18n.language_from_environ`)."""
-    import click
-
-    from .._i18n import language_from_environ
-
-    ctx = click.get_current_context(silent=True)
-    chosen = ctx.meta.get(_LANG_KEY) if ctx is not None else None
-    return str(chosen) if chosen else language_from_environ()
-
-
-def say(key: str, **fields: Any) -> str:
-    """The catalog's message ``key`` in the running command's language."""
-    from .._i18n import message
-
-    return message(language(), key, **fields)
-
-
-def amount_text(amount: int) -> str:
-    """An amount in the running command's language: ``5,015`` or ``5\u202f015``."""
-    from .._i18n import format_amount
-
-    return format_amount(amount, language())
-
-
-def confirm(question: str) -> None:
-    """Ask ``question`` on stderr; return on a yes of the command's language (``o``/``oui``
-    in French, ``y``/``yes`` in any), raise ``click.Abort`` on a no, an empty answer or the
-    end of input, and ask again on anything else."""
-    import click
-
-    from .._i18n import answer_is_yes
-
-    while True:
-        answer = click.prompt(
-            f"{question} {say('cli.confirm_hint')}", default="", show_default=False, err=True
-        )
-        decided = answer_is_yes(answer, language())
-        if decided is None:
-            click.echo(say("cli.confirm_again"), err=True)
-            continue
-        if not decided:
-            raise click.Abort()
-        return
-
-
-def lang_option(func: F) -> F:
-    """Add ``--lang fr|en`` to a command (kept in the click context's ``meta``, so a command
-    run in-process leaves nothing behind)."""
-    import click
-
-    from .._i18n import LANGUAGES, language_from_environ, message
-
-    def remember(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> None:
-        if value:
-            ctx.meta[_LANG_KEY] = value
-
-    decorated: F = click.option(
-        "--lang",
-        type=click.Choice(LANGUAGES),
-        expose_value=False,
-        is_eager=True,
-        callback=remember,
-        help=message(language_from_environ(), "cli.lang_help"),
-    )(func)
-    return decorated
 
 
 def credential_options(func: F) -> F:

@@ -34,7 +34,7 @@ def register(cli: click.Group) -> None:
     """Add the ``inbox`` group to the click group ``cli``."""
     import click
 
-    from . import CONTEXT_SETTINGS, version_option
+    from ._base import CONTEXT_SETTINGS, version_option
     from ._common import lang_option, one_line_errors
 
     def duration(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Any:

@@ -35,7 +35,7 @@ def register(cli: click.Group) -> None:
     """Add the ``reconcile`` command to the click group ``cli``."""
     import click
 
-    from . import CONTEXT_SETTINGS, version_option
+    from ._base import CONTEXT_SETTINGS, version_option
     from ._common import exit_code_for, fail, lang_option, language, one_line_errors
 
     def schedule(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Any:

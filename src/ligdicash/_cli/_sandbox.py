@@ -32,7 +32,7 @@ def register(cli: click.Group) -> None:
     import click
     from rich.console import Console
 
-    from . import fail, missing, version_option
+    from ._base import fail, missing, version_option
     from ._common import lang_option, language
 
     def public_url(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Any:
@@ -114,7 +114,7 @@ def register(cli: click.Group) -> None:
     @version_option()
     def demo() -> None:
         try:
-            from .. import _demo
+            from . import _demo
         except ImportError as exc:
             missing(f"a demo dependency ({exc.name or exc})")
         console = Console(soft_wrap=True, highlight=False)

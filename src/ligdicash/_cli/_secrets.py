@@ -63,7 +63,7 @@ def read_secret_file(path: str, option: str) -> str:
 
 
 def _warn(param: click.Parameter) -> None:
-    from ._common import say
+    from ._base import say
 
     option = max(param.opts, key=len)
     env = param.envvar if isinstance(param.envvar, str) else ""

@@ -17,13 +17,9 @@ See ``docs/callbacks.md``.
 
 from __future__ import annotations
 
-from .._idempotency import (
-    Claim,
-    IdempotencyRecord,
-    IdempotencyStore,
-    MemoryIdempotencyStore,
-    SQLiteIdempotencyStore,
-)
+from .._stores import Claim, IdempotencyRecord, IdempotencyStore
+from .._stores import MemoryStore as MemoryIdempotencyStore
+from .._stores import SQLiteStore as SQLiteIdempotencyStore
 from ._handler import CallbackProcessor
 from ._runner import BackgroundRunner
 from ._sweeper import Sweeper

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 
 from .._callbacks import Callback
-from .._idempotency import Claim, IdempotencyStore, ReleaseState
 from .._models import Transaction
 from .._operations import TransactionType
+from .._stores import Claim, IdempotencyStore
 from .._stores._base import Store
-from .._stores._types import InboxClaim
+from .._stores._types import InboxClaim, ReleaseState
 from ._types import ClientLike, Lookup, TransactionHandler
 
 __all__ = [

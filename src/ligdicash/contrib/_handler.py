@@ -41,8 +41,8 @@ from .._exceptions import (
     InvalidCallbackError,
     LigdicashError,
 )
-from .._idempotency import Claim, IdempotencyStore
 from .._observe import watch_callback
+from .._stores import Claim, IdempotencyStore
 from ._effects import (
     FetchStatus,
     LookUp,

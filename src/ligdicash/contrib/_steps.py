@@ -13,8 +13,9 @@ from collections.abc import Generator
 from typing import Any, Optional
 
 from .._exceptions import LigdicashError
-from .._idempotency import Claim, IdempotencyStore, ReleaseState
 from .._models import Transaction
+from .._stores import Claim, IdempotencyStore
+from .._stores._types import ReleaseState
 from .._wire import mask_phone
 from . import _timing
 from ._effects import (

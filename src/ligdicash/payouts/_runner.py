@@ -64,25 +64,6 @@ LEDGER_THREADS = 4
 POLL_WHILE_SENDING = 1.0
 
 
-def _async_twin(client: Client) -> AsyncClient:
-    """An ``AsyncClient`` with ``client``'s settings (the same object) and store."""
-    from .._async_client import AsyncClient
-
-    settings = client._settings
-    twin = AsyncClient(
-        api_key=settings.api_key,
-        auth_token=settings.auth_token,
-        base_url=settings.base_url,
-        allow_http_hosts=settings.allow_http_hosts,
-        store=client.store,
-    )
-    # The very settings of ``client``: same base_url (and whether it was overridden, which
-    # decides the status-call floor), timeouts, retries and on_request hook.
-    twin._settings = settings
-    twin._on_request = settings.on_request
-    return twin
-
-
 class BatchRunner:
     """Send a batch's pending items, ``workers`` senders with ``in_flight`` payouts each in
     flight, and settle what was sent.
@@ -195,7 +176,9 @@ class BatchRunner:
         if isinstance(self.client, AsyncClient):
             client, owned = self.client, False
         else:
-            client, owned = _async_twin(self.client), True
+            # The very settings of ``self.client``: same base_url (and whether it was
+            # overridden, which decides the status-call floor), timeouts, retries, hook.
+            client, owned = AsyncClient.from_client(self.client), True
         executor = ThreadPoolExecutor(LEDGER_THREADS, thread_name_prefix="ligdicash-ledger")
         try:
             return await self._arun(client, executor)

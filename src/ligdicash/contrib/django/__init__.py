@@ -90,8 +90,8 @@ from typing import Any, Callable, Optional
 
 from ..._client import Client
 from ..._config import SETTINGS
-from ..._idempotency import DEFAULT_SQLITE_PATH, IdempotencyStore, SQLiteIdempotencyStore
 from ..._models import Transaction
+from ..._stores import DEFAULT_SQLITE_PATH, IdempotencyStore, SQLiteStore
 from ..._stores._open import STORE_URL_ENV, open_store
 from .._body import declared_too_large, read_limited
 from .._endpoint import receive
@@ -165,7 +165,7 @@ def _store() -> IdempotencyStore:
             if base_dir
             else DEFAULT_SQLITE_PATH
         )
-    return SQLiteIdempotencyStore(path)
+    return SQLiteStore(path)
 
 
 def _client() -> Client:

@@ -62,11 +62,9 @@ def _check_callbacks(
     return calls
 
 
-def _hosted_payin(
-    say: Say, words: Words, sb: Sandbox, rx: CallbackReceiver, reference: str
-) -> None:
-    say(f"[bold]{words('demo.hosted_title')}[/bold] {words('demo.hosted_note')}")
-    invoice = ligdicash.Invoice(
+def _shop_invoice(reference: str) -> ligdicash.Invoice:
+    """The invoice both payins show (the documented example's shop and customer)."""
+    return ligdicash.Invoice(
         currency="xof",
         description=f"Order #{reference}",
         customer_firstname="Amadou",
@@ -75,6 +73,13 @@ def _hosted_payin(
         store_name="MySuperStore",
         store_website_url="https://mysuperstore.com",
     )
+
+
+def _hosted_payin(
+    say: Say, words: Words, sb: Sandbox, rx: CallbackReceiver, reference: str
+) -> None:
+    say(f"[bold]{words('demo.hosted_title')}[/bold] {words('demo.hosted_note')}")
+    invoice = _shop_invoice(reference)
     invoice.add_item(name="Kente shirt", description="Size M", quantity=2, unit_price=15000)
     invoice.add_item(name="Shipping fee", description="", quantity=1, unit_price=1500)
     response = invoice.pay_with_redirection(
@@ -111,15 +116,7 @@ def _direct_payin(
     say: Say, words: Words, sb: Sandbox, rx: CallbackReceiver, reference: str
 ) -> None:
     say(f"[bold]{words('demo.direct_title')}[/bold] {words('demo.direct_note')}")
-    invoice = ligdicash.Invoice(
-        currency="xof",
-        description=f"Order #{reference}",
-        customer_firstname="Amadou",
-        customer_lastname="Ouedraogo",
-        customer_email="amadou@example.com",
-        store_name="MySuperStore",
-        store_website_url="https://mysuperstore.com",
-    )
+    invoice = _shop_invoice(reference)
     invoice.add_item(name="Kente shirt", description="Size M", quantity=2, unit_price=15000)
     response = invoice.pay_without_redirection(
         otp="123456",
@@ -127,8 +124,15 @@ def _direct_payin(
         callback_url=rx.callback_url,
         custom_data={"transaction_id": reference},
     )
-    say("  " + words("demo.payment_started", token=response.token[:24]))
-    transaction = _poll("payin", response.token)
+    _show_settled(say, words, sb, rx, reference, response.token)
+
+
+def _show_settled(
+    say: Say, words: Words, sb: Sandbox, rx: CallbackReceiver, reference: str, token: str
+) -> None:
+    """What the direct and wallet payins show once created: the settled status, the callbacks."""
+    say("  " + words("demo.payment_started", token=token[:24]))
+    transaction = _poll("payin", token)
     _expect(transaction.status == "completed", f"status is {transaction.status!r}")
     done = words(
         "demo.status_operator", status=transaction.status, operator=transaction.operator_name
@@ -152,14 +156,7 @@ def _wallet_payin(
         callback_url=rx.callback_url,
         custom_data={"transaction_id": reference},
     )
-    say("  " + words("demo.payment_started", token=response.token[:24]))
-    transaction = _poll("payin", response.token)
-    _expect(transaction.status == "completed", f"status is {transaction.status!r}")
-    done = words(
-        "demo.status_operator", status=transaction.status, operator=transaction.operator_name
-    )
-    say(f"  [green]✓[/green] {done}")
-    _check_callbacks(say, words, rx, sb, reference)
+    _show_settled(say, words, sb, rx, reference, response.token)
 
 
 def _payout(say: Say, words: Words, sb: Sandbox, rx: CallbackReceiver, reference: str) -> None:
