@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up everything the test suite needs on a fresh Debian machine, then runs the checks and
-# the tests: Debian's chromium (browser tests), PostgreSQL and Redis on 127.0.0.1 (the store
-# tests need real servers: when nothing listens on :5432 / :6379, Debian's `postgresql` and
-# `redis-server` are installed and started, with trust auth for `postgres` on 127.0.0.1), a
+# the tests: Debian's chromium (browser tests), PostgreSQL, Redis and RabbitMQ on 127.0.0.1
+# (the store and Celery tests need real servers: when nothing listens on :5432 / :6379 /
+# :5672, Debian's `postgresql`, `redis-server` and `rabbitmq-server` are installed and
+# started, with trust auth for `postgres` on 127.0.0.1), a
 # fresh virtualenv with the package and its dev extra, ruff, mypy --strict, pytest.
 # Usage: bash scripts/test.sh [pytest args...]
 set -euo pipefail
@@ -36,6 +37,15 @@ if ! listening 6379; then
   $SUDO service redis-server start >/dev/null 2>&1 \
     || $SUDO redis-server --bind 127.0.0.1 --port 6379 --daemonize yes >/dev/null
   for _ in $(seq 1 60); do listening 6379 && break; sleep 0.5; done
+fi
+if ! listening 5672; then
+  # The Celery tests run workers against RabbitMQ (guest/guest, which Debian's package lets
+  # in from 127.0.0.1 only) as well as Redis.
+  echo "== starting RabbitMQ on 127.0.0.1:5672"
+  command -v rabbitmq-server >/dev/null 2>&1 || apt_install rabbitmq-server
+  $SUDO service rabbitmq-server start >/dev/null 2>&1 \
+    || $SUDO rabbitmq-server -detached >/dev/null 2>&1 || true
+  for _ in $(seq 1 120); do listening 5672 && break; sleep 0.5; done
 fi
 export LIGDICASH_TEST_PG_URL=${LIGDICASH_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
 export LIGDICASH_TEST_REDIS_URL=${LIGDICASH_TEST_REDIS_URL:-redis://127.0.0.1:6379/0}

@@ -4,7 +4,8 @@ no modules import each other in a circle.
 Every import counts: at module level, inside a function (a lazy import is still a
 dependency) and under ``if TYPE_CHECKING:`` (a type is a dependency too). From the top:
 
-1. ``commands``: ``_cli`` (with the demo) and the Django management commands;
+1. ``commands``: ``_cli`` (with the demo), the Django management commands and the Celery
+   tasks (they run the reconciler, the inbox sweep and payout batches, as the commands do);
 2. ``apps``: ``sandbox``, ``payouts`` and the reconciler (``_reconcile``,
    ``_reconcile_round``), which do not import each other;
 3. ``contrib``: the callback processor, its inbox and the framework endpoints;
@@ -35,7 +36,10 @@ SOURCE = Path(__file__).resolve().parent.parent / "src" / PACKAGE
 #: Top first. A module belongs to the layer of the longest prefix that names it (a prefix
 #: is a module or a package: ``ligdicash._cli`` covers ``ligdicash._cli._common``).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("commands", ("ligdicash._cli", "ligdicash.contrib.django.management")),
+    (
+        "commands",
+        ("ligdicash._cli", "ligdicash.contrib.django.management", "ligdicash.contrib.celery"),
+    ),
     (
         "apps",
         (
@@ -67,7 +71,12 @@ APPS = {
 }
 #: Who may import the front door ``ligdicash``: the commands, and the sandbox (its pytest
 #: plugin sets the module settings of the SDK it points at the sandbox).
-FRONT_DOOR_USERS = ("ligdicash._cli", "ligdicash.contrib.django.management", "ligdicash.sandbox")
+FRONT_DOOR_USERS = (
+    "ligdicash._cli",
+    "ligdicash.contrib.django.management",
+    "ligdicash.contrib.celery",
+    "ligdicash.sandbox",
+)
 
 _RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}
 _RANK[CORE] = len(LAYERS)

@@ -10,10 +10,10 @@ import pytest
 import ligdicash
 from fake_ligdicash import FakeLigdicash, Scripted, refusal, status_body
 from ligdicash._config import resolve_settings
+from ligdicash._drive import Sleep, perform
 from ligdicash._drive import drive as run
 from ligdicash._models import Transaction
-from ligdicash._pipeline import Sleep
-from ligdicash._polling import POLL, WaitPolicy, make_policy, wait_steps
+from ligdicash._polling import WaitPolicy, make_policy, wait_steps
 
 
 @pytest.fixture
@@ -51,19 +51,21 @@ def drive(policy: WaitPolicy, outcomes: Iterator[Any]) -> tuple[list[float], Any
     clock = FakeClock()
     sleeps: list[float] = []
 
-    def perform(step: Any) -> Any:
-        if isinstance(step, Sleep):
-            sleeps.append(step.seconds)
-            clock.now += step.seconds
-            return None
-        assert step is POLL
+    def fetch() -> Any:
         outcome = next(outcomes)
         if isinstance(outcome, BaseException):
             raise outcome  # the driver throws it into the generator
         return outcome
 
+    def on_fake_clock(step: Any) -> Any:
+        if isinstance(step, Sleep):
+            sleeps.append(step.seconds)
+            clock.now += step.seconds
+            return None
+        return perform(step)  # the status call: fetch()
+
     try:
-        return sleeps, run(wait_steps(policy, clock=clock), perform)
+        return sleeps, run(wait_steps(policy, fetch, clock=clock), on_fake_clock)
     except ligdicash.LigdicashError as exc:
         return sleeps, exc
 

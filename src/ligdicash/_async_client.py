@@ -1,13 +1,12 @@
 """``ligdicash.AsyncClient``: the same account surface as :class:`Client`, awaitable.
 
-It drives the same :func:`ligdicash._pipeline.exchange` generator as the sync client; the
-only differences are ``await http.send(...)`` and ``await asyncio.sleep(...)``. Models,
+It drives the same :func:`ligdicash._pipeline.exchange` generator as the sync client, with
+``ligdicash._drive.adrive``; the only difference is the ``send`` it hands it (awaited). Models,
 validation, request bytes, response parsing, error mapping and retry policy are shared.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Optional
 
@@ -23,11 +22,7 @@ from ._confirm import check_confirmation, check_confirmation_inputs
 from ._drive import adrive
 from ._models import Transaction
 from ._operations import RequestSpec, ResultT, TransactionType
-from ._pipeline import Sleep, Step
-from ._polling import (
-    make_policy,
-    wait_async,
-)
+from ._polling import make_policy, wait_steps
 from ._sharded import ShardedTransport
 
 if TYPE_CHECKING:
@@ -136,7 +131,7 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal, httpx.AsyncClient])
         async def fetch() -> Transaction:
             return await self._request(spec)
 
-        return await wait_async(fetch, policy)
+        return await adrive(wait_steps(policy, fetch))
 
     async def get_transactions(
         self,
@@ -196,12 +191,12 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal, httpx.AsyncClient])
     async def _request(self, spec: RequestSpec[ResultT]) -> ResultT:
         recorder = self._recorder
         if recorder is None:
-            return await adrive(self._exchange(spec, asynchronous=True), self._perform)
+            return await adrive(self._exchange(spec, self._http.send, asynchronous=True))
         self._check_open(spec)  # a closed client records nothing
         # The store is blocking I/O: run it off the event loop (the same calls as Client).
         payment = await anyio.to_thread.run_sync(recorder.begin, spec)
         try:
-            result = await adrive(self._exchange(spec, asynchronous=True), self._perform)
+            result = await adrive(self._exchange(spec, self._http.send, asynchronous=True))
         except BaseException as exc:
             # Shielded: a cancelled task still records what became of a sent payment.
             with anyio.CancelScope(shield=True):
@@ -210,12 +205,6 @@ class AsyncClient(_BaseClient[AsyncInvoice, AsyncWithdrawal, httpx.AsyncClient])
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(recorder.succeeded, payment, result)
         return result
-
-    async def _perform(self, step: Step) -> Optional[httpx.Response]:
-        if isinstance(step, Sleep):
-            await asyncio.sleep(step.seconds)
-            return None
-        return await self._http.send(step.request)
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it was passed in). Safe to call twice."""

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Uni
 import httpx
 
 from ._config import SETTING_NAMES, Settings, TimeoutTypes, resolve_settings
+from ._drive import Effect
 from ._exceptions import ClientClosedError
 from ._models import Transaction
 from ._observe import watch_call
 from ._operations import RequestSpec, ResultT, status_spec
-from ._pipeline import Step, exchange_routes
+from ._pipeline import Sender, exchange_routes
 from ._records import RequestRecord
 from ._registry import PaymentRecorder, StoreLike, open_registry
 from ._resources import _InvoiceBase, _WithdrawalBase
@@ -171,13 +172,14 @@ class _BaseClient(Generic[_InvoiceT, _WithdrawalT, _HttpT]):
             raise ClientClosedError(operation=spec.operation.name)
 
     def _exchange(
-        self, spec: RequestSpec[ResultT], *, asynchronous: bool = False
-    ) -> Generator[Step, Optional[httpx.Response], ResultT]:
+        self, spec: RequestSpec[ResultT], send: Sender, *, asynchronous: bool = False
+    ) -> Generator[Effect, Optional[httpx.Response], ResultT]:
         self._check_open(spec)
         steps = exchange_routes(
             self._settings,
             spec,
             preferred_fallbacks=self._preferred_fallbacks,
+            send=send,
             on_request=self._on_request,
             asynchronous=asynchronous,
         )

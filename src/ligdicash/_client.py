@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Optional
 
@@ -15,11 +14,7 @@ from ._confirm import check_confirmation, check_confirmation_inputs
 from ._drive import drive
 from ._models import Transaction
 from ._operations import RequestSpec, ResultT, TransactionType
-from ._pipeline import Sleep, Step
-from ._polling import (
-    make_policy,
-    wait_sync,
-)
+from ._polling import make_policy, wait_steps
 from ._resources import Invoice, Withdrawal
 
 __all__ = ["Client"]
@@ -114,7 +109,7 @@ class Client(_BaseClient[Invoice, Withdrawal, httpx.Client]):
             interval=interval,
             max_interval=max_interval,
         )
-        return wait_sync(lambda: self._request(spec), policy)
+        return drive(wait_steps(policy, lambda: self._request(spec)))
 
     def get_transactions(
         self,
@@ -184,22 +179,16 @@ class Client(_BaseClient[Invoice, Withdrawal, httpx.Client]):
     def _request(self, spec: RequestSpec[ResultT]) -> ResultT:
         recorder = self._recorder
         if recorder is None:
-            return drive(self._exchange(spec), self._perform)
+            return drive(self._exchange(spec, self._http.send))
         self._check_open(spec)  # a closed client records nothing
         payment = recorder.begin(spec)  # raises (and nothing is sent) if the store fails
         try:
-            result = drive(self._exchange(spec), self._perform)
+            result = drive(self._exchange(spec, self._http.send))
         except BaseException as exc:
             recorder.failed(payment, exc)
             raise
         recorder.succeeded(payment, result)
         return result
-
-    def _perform(self, step: Step) -> Optional[httpx.Response]:
-        if isinstance(step, Sleep):
-            time.sleep(step.seconds)
-            return None
-        return self._http.send(step.request)
 
     def close(self) -> None:
         """Close the connection pool (unless it was passed in). Safe to call twice."""

@@ -1,10 +1,10 @@
 """The request pipeline, written once without I/O: build → send → parse → map errors → retry.
 
-:func:`exchange` is a generator that yields what it needs done (:class:`Send` a request,
-:class:`Sleep` before a retry) and receives the outcome: the ``httpx.Response`` is sent in,
-the exception the send raised is thrown in (``ligdicash._drive``'s convention). The sync
-client drives it with ``httpx.Client.send`` and ``time.sleep``; the async client with
-``await httpx.AsyncClient.send`` and ``await asyncio.sleep``. Everything else — headers,
+:func:`exchange` is a generator of ``ligdicash._drive``'s effects: a :class:`Call` of the
+client's ``send`` with the request, a :class:`Sleep` before a retry. The ``httpx.Response``
+is sent in, the exception the send raised is thrown in. The sync client passes
+``httpx.Client.send`` and drives it with ``drive``; the async client passes
+``httpx.AsyncClient.send`` (awaited) and drives it with ``adrive``. Everything else — headers,
 bodies, retry decisions, logging — is this module (answers and failures are read into
 models and errors by ``_outcomes``), so the two clients cannot drift apart.
 
@@ -20,12 +20,13 @@ import logging
 import random
 import time
 from collections.abc import Generator
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional
 from urllib.parse import urlencode
 
 import httpx
 
 from ._config import Settings
+from ._drive import Call, Effect, Sleep
 from ._evidence import SendEvidence
 from ._exceptions import (
     APIConnectionError,
@@ -41,7 +42,8 @@ from ._operations import RequestSpec, ResultT
 from ._outcomes import map_transport_error, parse_response, parse_retry_after
 from ._records import RequestRecord, redact_body
 
-__all__ = ["Send", "Sleep", "Step", "api_root", "build_request", "exchange", "exchange_routes"]
+# Sleep is re-exported: this was its import path.
+__all__ = ["Sender", "Sleep", "api_root", "build_request", "exchange", "exchange_routes"]
 
 logger = logging.getLogger("ligdicash")
 
@@ -53,28 +55,9 @@ MAX_RETRY_AFTER = 60.0
 _EXCERPT = 200
 
 
-class Send:
-    """Step: send this request and resume with the response (or have the error thrown in)."""
-
-    __slots__ = ("request",)
-
-    def __init__(self, request: httpx.Request) -> None:
-        self.request = request
-
-
-class Sleep:
-    """Step: wait this many seconds, then resume with ``None``."""
-
-    __slots__ = ("seconds",)
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-
-    def __repr__(self) -> str:
-        return f"Sleep({self.seconds!r})"
-
-
-Step = Union[Send, Sleep]
+#: A client's send: ``httpx.Client.send`` (returns the response) or
+#: ``httpx.AsyncClient.send`` (returns an awaitable of it).
+Sender = Callable[[httpx.Request], Any]
 
 
 def build_request(settings: Settings, spec: RequestSpec[Any]) -> httpx.Request:
@@ -160,15 +143,17 @@ def exchange(
     settings: Settings,
     spec: RequestSpec[ResultT],
     *,
+    send: Sender,
     on_request: Optional[Callable[[RequestRecord], Any]] = None,
     asynchronous: bool = False,
     jitter: Callable[[], float] = random.random,
-) -> Generator[Step, Optional[httpx.Response], ResultT]:
-    """Run one operation as a sequence of steps; return the parsed model or raise.
+) -> Generator[Effect, Optional[httpx.Response], ResultT]:
+    """Run one operation as a sequence of effects; return the parsed model or raise.
 
-    Drive it with :func:`ligdicash._drive.drive` / ``adrive``: the response is sent in,
-    an exception the send raised is thrown in at the ``yield``. ``asynchronous`` selects
-    the flavour of the trace callback that records what each attempt wrote.
+    Drive it with :func:`ligdicash._drive.drive` / ``adrive``: ``send(request)`` is
+    yielded as a :class:`Call`, the response sent in, an exception the send raised thrown
+    in at the ``yield``. ``asynchronous`` selects the flavour of the trace callback that
+    records what each attempt wrote (and goes with an async ``send``).
 
     Raises:
         LigdicashError: a subclass for every failure (refusal, HTTP status, network,
@@ -196,7 +181,7 @@ def exchange(
         evidence = SendEvidence(request.extensions, asynchronous=asynchronous)
         started = time.perf_counter()
         try:
-            response = yield Send(request)
+            response = yield Call(send, request)
         except Exception as exc:  # what the send raised, thrown in by the driver
             _log_attempt(spec, type(exc).__name__, started, attempt, max_retries)
             error = map_transport_error(exc, spec, record, evidence.may_have_been_sent)
@@ -224,10 +209,11 @@ def exchange_routes(
     spec: RequestSpec[ResultT],
     *,
     preferred_fallbacks: set[str],
+    send: Sender,
     on_request: Optional[Callable[[RequestRecord], Any]] = None,
     asynchronous: bool = False,
     jitter: Callable[[], float] = random.random,
-) -> Generator[Step, Optional[httpx.Response], ResultT]:
+) -> Generator[Effect, Optional[httpx.Response], ResultT]:
     """:func:`exchange`, then ``spec.fallback`` if the first route does not know the call.
 
     For a status read with two routes (a merchant payout's: the documented
@@ -241,32 +227,33 @@ def exchange_routes(
         LigdicashError: as :func:`exchange`. When both routes miss, the refusal (a route
             that exists and does not know the token) rather than a 404.
     """
+
+    def route(one: RequestSpec[ResultT]) -> Generator[Effect, Optional[httpx.Response], ResultT]:
+        return exchange(
+            settings,
+            one,
+            send=send,
+            on_request=on_request,
+            asynchronous=asynchronous,
+            jitter=jitter,
+        )
+
     fallback = spec.fallback
     if fallback is None:
-        return (
-            yield from exchange(
-                settings, spec, on_request=on_request, asynchronous=asynchronous, jitter=jitter
-            )
-        )
+        return (yield from route(spec))
     # One reading of the answer whichever route gives it (the primary's, which a caller
     # may have set after building the spec).
     fallback.parse = spec.parse
     name = spec.operation.name
     first, second = (fallback, spec) if name in preferred_fallbacks else (spec, fallback)
     try:
-        return (
-            yield from exchange(
-                settings, first, on_request=on_request, asynchronous=asynchronous, jitter=jitter
-            )
-        )
+        return (yield from route(first))
     except (InvoiceNotFoundError, APIStatusError) as exc:
         if not _route_missed(exc):
             raise
         first_error: LigdicashError = exc
     try:
-        result = yield from exchange(
-            settings, second, on_request=on_request, asynchronous=asynchronous, jitter=jitter
-        )
+        result = yield from route(second)
     except (InvoiceNotFoundError, APIStatusError) as exc:
         if not _route_missed(exc) or isinstance(exc, InvoiceNotFoundError):
             raise

@@ -1,10 +1,11 @@
 """Waiting for a transaction to settle: the policy, written once for the sync and async clients.
 
-:func:`wait_steps` is a generator in the style of :func:`ligdicash._pipeline.exchange`: it
-yields :data:`POLL` (make one status call; the :class:`Transaction` is sent in, the
-:class:`LigdicashError` it raised thrown in) or :class:`~ligdicash._pipeline.Sleep`, and
-returns the final transaction. :func:`wait_sync` and :func:`wait_async` run it with
-:mod:`ligdicash._drive`'s drivers; only their ``perform`` functions touch a clock's sleep.
+:func:`wait_steps` is a generator of :mod:`ligdicash._drive`'s effects, like
+:func:`ligdicash._pipeline.exchange`: it yields a :class:`~ligdicash._drive.Call` of the
+status call it is given (the :class:`Transaction` is sent in, the :class:`LigdicashError`
+it raised thrown in) or a :class:`~ligdicash._drive.Sleep`, and returns the final
+transaction. ``Client`` drives it with ``drive`` and a blocking status call, ``AsyncClient``
+with ``adrive`` and an awaited one.
 
 The policy:
 
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
 from ._config import Settings, _is_loopback_url
-from ._drive import adrive, drive
+from ._drive import Call, Effect, Sleep
 from ._exceptions import (
     APIConnectionError,
     InvalidRequestError,
@@ -47,7 +48,6 @@ from ._exceptions import (
     WaitTimeoutError,
 )
 from ._models import Transaction
-from ._pipeline import Sleep
 
 __all__ = [
     "BACKOFF_FACTOR",
@@ -57,14 +57,10 @@ __all__ = [
     "PAYOUT_INTERVAL",
     "PAYOUT_MAX_INTERVAL",
     "PAYOUT_WAIT_TIMEOUT",
-    "POLL",
     "PROVIDER_MIN_INTERVAL",
-    "Poll",
     "WaitPolicy",
     "make_policy",
-    "wait_async",
     "wait_steps",
-    "wait_sync",
 ]
 
 #: LigdiCash rate-limits status checks made more often than about every 3 s.
@@ -84,15 +80,6 @@ PAYOUT_KINDS = ("client_payout", "merchant_payout")
 #: Errors after which a status call is simply made again later (an unreadable 200, such as
 #: a maintenance page served with status 200, is one of them).
 TRANSIENT_ERRORS = (APIConnectionError, ServerError, RateLimitError, InvalidResponseError)
-
-
-@dataclass(frozen=True)
-class Poll:
-    """Step: make one status call; resume with the transaction or the error it raised."""
-
-
-POLL = Poll()
-WaitStep = Union[Poll, Sleep]
 
 
 @dataclass(frozen=True)
@@ -167,12 +154,16 @@ def make_policy(
 
 
 def wait_steps(
-    policy: WaitPolicy, *, clock: Callable[[], float] = time.monotonic
-) -> Generator[WaitStep, Transaction, Transaction]:
-    """Run one wait as a sequence of steps; return the final transaction or raise.
+    policy: WaitPolicy,
+    fetch: Callable[[], Union[Transaction, Awaitable[Transaction]]],
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> Generator[Effect, Transaction, Transaction]:
+    """Run one wait as a sequence of effects; return the final transaction or raise.
 
-    Driven by :func:`ligdicash._drive.drive` / ``adrive``: a status call's transaction is
-    sent in, its error thrown in at the ``yield`` (any error not transient propagates).
+    Driven by :func:`ligdicash._drive.drive` / ``adrive``: ``fetch()`` (one status call,
+    blocking or async) is yielded as a :class:`Call`, its transaction sent in, its error
+    thrown in at the ``yield`` (any error not transient propagates).
 
     Raises:
         WaitTimeoutError: the deadline came first; ``.transaction`` is the last one seen.
@@ -186,7 +177,7 @@ def wait_steps(
     while True:
         at_least = 0.0
         try:
-            outcome = yield POLL
+            outcome = yield Call(fetch)
         except TRANSIENT_ERRORS as exc:  # thrown in by the driver: ride it out
             last_error = exc
             if isinstance(exc, RateLimitError) and exc.retry_after:
@@ -225,35 +216,3 @@ def _timeout_error(
         message += f"; last error: {last_error}"
     operation = last_error.operation if last_error is not None else None
     return WaitTimeoutError(message, transaction=last_seen, operation=operation)
-
-
-def wait_sync(
-    fetch: Callable[[], Transaction],
-    policy: WaitPolicy,
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Transaction:
-    """Drive :func:`wait_steps` with a blocking status call and ``time.sleep``."""
-
-    def perform(step: WaitStep) -> Optional[Transaction]:
-        if isinstance(step, Sleep):
-            sleep(step.seconds)
-            return None
-        return fetch()
-
-    return drive(wait_steps(policy), perform)
-
-
-async def wait_async(
-    fetch: Callable[[], Awaitable[Transaction]], policy: WaitPolicy
-) -> Transaction:
-    """Drive :func:`wait_steps` with an awaited status call and ``asyncio.sleep``."""
-    import asyncio  # here, so that the sync client never pays for importing asyncio
-
-    async def perform(step: WaitStep) -> Optional[Transaction]:
-        if isinstance(step, Sleep):
-            await asyncio.sleep(step.seconds)
-            return None
-        return await fetch()
-
-    return await adrive(wait_steps(policy), perform)

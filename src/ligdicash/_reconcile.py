@@ -8,14 +8,16 @@ same exactly-once claim a callback goes through: a callback and a poll never bot
 handler. Payments still pending are polled again on a per-payment schedule, then marked
 ``expired``; a payment whose creation answer was lost (no token) is marked ``in_doubt``.
 
-One round is a sans-IO generator (:func:`reconcile_round`) of effects; ``run_once`` and
-``arun_once`` only perform them (blocking, or awaited), through ``ligdicash._drive``.
+One round is a sans-IO generator (:func:`reconcile_round`) of ``ligdicash._drive``'s
+effects; ``run_once`` and ``arun_once`` only hand it the client's bulk status call and the
+processor's runs (blocking, or awaited) and drive it with ``drive`` / ``adrive``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import logging
 import threading
@@ -27,16 +29,14 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 from ._async_client import AsyncClient
 from ._bulk import DEFAULT_CONCURRENCY
 from ._client import Client
-from ._drive import adrive, drive
+from ._drive import Call, Effect, adrive, drive
 from ._exceptions import ConfigurationError, InvalidRequestError, LigdicashError
 from ._reconcile_round import (
     DEFAULT_EXPIRE_AFTER,
     DEFAULT_IN_DOUBT_AFTER,
     DEFAULT_SCHEDULE,
-    ClaimDue,
-    Effect,
     FetchStatuses,
-    FinishPoll,
+    ProcessFinals,
     ReconcilePolicy,
     ReconcileSummary,
     reconcile_round,
@@ -138,8 +138,22 @@ class Reconciler:
         """
         return self.store.payment_counts()
 
-    def _round(self) -> Generator[Effect, Any, ReconcileSummary]:
-        return reconcile_round(self.policy, self._clock, with_processor=self.processor is not None)
+    def _round(
+        self, client: Union[Client, AsyncClient], process: ProcessFinals
+    ) -> Generator[Effect, Any, ReconcileSummary]:
+        """One round with ``client``'s bulk status call (blocking or async), logged."""
+        fetch: FetchStatuses = functools.partial(
+            client.get_transactions, concurrency=self.concurrency
+        )
+        summary = yield from reconcile_round(
+            self.policy,
+            self._clock,
+            store=self.store,
+            fetch=fetch,
+            process=process if self.processor is not None else None,
+        )
+        logger.info("reconcile round: %s", summary.to_dict())
+        return summary
 
     # -- blocking ----------------------------------------------------------------------
 
@@ -152,36 +166,13 @@ class Reconciler:
         """
         if not isinstance(self.client, Client):
             raise ConfigurationError("run_once needs a Client; use arun_once with AsyncClient")
-        summary = drive(self._round(), self._perform)
-        logger.info("reconcile round: %s", summary.to_dict())
-        return summary
+        return drive(self._round(self.client, self._process))
 
-    def _perform(self, effect: Effect) -> Any:
-        if isinstance(effect, ClaimDue):
-            return self.store.claim_due_payments(
-                limit=effect.limit,
-                lease_seconds=effect.lease_seconds,
-                older_than=effect.older_than,
-            )
-        if isinstance(effect, FinishPoll):
-            return self._finish(effect)
-        if isinstance(effect, FetchStatuses):
-            assert isinstance(self.client, Client)  # checked in run_once
-            return self.client.get_transactions(
-                effect.tokens, effect.kind, concurrency=self.concurrency
-            )
+    def _process(self, expected: Sequence[ExpectedTransaction]) -> list[ProcessResult]:
         processor = self.processor
-        assert processor is not None  # ProcessFinals is only yielded with a processor
-        with ThreadPoolExecutor(min(self.concurrency, len(effect.expected))) as pool:
-            return list(pool.map(processor.reconcile, effect.expected))
-
-    def _finish(self, effect: FinishPoll) -> bool:
-        done = self.store.finish_payment_poll(
-            effect.claim, status=effect.status, next_poll_at=effect.next_poll_at, note=effect.note
-        )
-        if not done:  # our lease lapsed and another poller took it: its result stands
-            logger.warning("poll of %r finished after its lease lapsed", effect.claim.reference)
-        return done
+        assert processor is not None  # only called with a processor
+        with ThreadPoolExecutor(min(self.concurrency, len(expected))) as pool:
+            return list(pool.map(processor.reconcile, expected))
 
     def run_forever(
         self,
@@ -195,9 +186,21 @@ class Reconciler:
         network down) is logged and retried after ``interval``; it never ends the loop.
         ``on_round(summary)`` is called after each round that ran."""
         stop = stop_event if stop_event is not None else threading.Event()
-        while not stop.is_set():
+        drive(self._rounds(self.run_once, stop.wait, stop.is_set, interval, on_round))
+
+    def _rounds(
+        self,
+        run_round: Callable[[], Any],
+        wait: Callable[[float], Any],
+        stopped: Callable[[], bool],
+        interval: float,
+        on_round: Optional[Callable[[ReconcileSummary], Any]],
+    ) -> Generator[Effect, Any, None]:
+        """Rounds until ``stopped()``; ``run_round`` and ``wait(interval)`` (cut short by a
+        stop) blocking or async."""
+        while not stopped():
             try:
-                summary = self.run_once()
+                summary: ReconcileSummary = yield Call(run_round)
             except LigdicashError as exc:
                 logger.error("reconcile round failed: %s", exc.message)
                 summary = ReconcileSummary()
@@ -205,7 +208,7 @@ class Reconciler:
                 if on_round is not None:
                     on_round(summary)
             if summary.claimed < self.policy.batch_size:
-                stop.wait(interval)
+                yield Call(wait, interval)
 
     # -- async -------------------------------------------------------------------------
 
@@ -218,29 +221,18 @@ class Reconciler:
         """
         if not isinstance(self.client, AsyncClient):
             raise ConfigurationError("arun_once needs an AsyncClient; use run_once with Client")
-        summary = await adrive(self._round(), self._aperform)
-        logger.info("reconcile round: %s", summary.to_dict())
-        return summary
+        return await adrive(self._round(self.client, self._aprocess))
 
-    async def _aperform(self, effect: Effect) -> Any:
-        import anyio.to_thread
-
-        if isinstance(effect, (ClaimDue, FinishPoll)):
-            return await anyio.to_thread.run_sync(self._perform, effect)
-        if isinstance(effect, FetchStatuses):
-            assert isinstance(self.client, AsyncClient)  # checked in arun_once
-            return await self.client.get_transactions(
-                effect.tokens, effect.kind, concurrency=self.concurrency
-            )
+    async def _aprocess(self, expected: Sequence[ExpectedTransaction]) -> list[ProcessResult]:
         processor = self.processor
-        assert processor is not None
+        assert processor is not None  # only called with a processor
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def one(expected: ExpectedTransaction) -> ProcessResult:
+        async def one(one_expected: ExpectedTransaction) -> ProcessResult:
             async with gate:
-                return await processor.areconcile(expected)
+                return await processor.areconcile(one_expected)
 
-        return list(await asyncio.gather(*(one(e) for e in effect.expected)))
+        return list(await asyncio.gather(*(one(e) for e in expected)))
 
     async def arun_forever(
         self,
@@ -251,18 +243,12 @@ class Reconciler:
     ) -> None:
         """:meth:`run_forever` for async apps; cancel the task or set ``stop_event``."""
         stop = stop_event if stop_event is not None else asyncio.Event()
-        while not stop.is_set():
-            try:
-                summary = await self.arun_once()
-            except LigdicashError as exc:
-                logger.error("reconcile round failed: %s", exc.message)
-                summary = ReconcileSummary()
-            else:
-                if on_round is not None:
-                    on_round(summary)
-            if summary.claimed < self.policy.batch_size:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval)
+
+        async def wait(seconds: float) -> None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), seconds)
+
+        await adrive(self._rounds(self.arun_once, wait, stop.is_set, interval, on_round))
 
 
 def import_handler(spec: str) -> TransactionHandler:
@@ -322,10 +308,10 @@ def reconciler_for(
                 client=account,
                 store=registry,
             )
-        reconciler = Reconciler(registry, client=account, processor=processor, **options)
+        # Whoever opened the store closes it: this function's caller when it passed one.
+        options["close_store"] = owns
+        return Reconciler(registry, client=account, processor=processor, **options)
     except BaseException:
         if owns:
             registry.close()
         raise
-    reconciler._owns_store = owns
-    return reconciler

@@ -1,25 +1,29 @@
 """One reconciliation round, without I/O: the schedule policy, the effects, the summary.
 
-:func:`reconcile_round` is a generator of effects (lease the due payments, fetch statuses
-in bulk, run the final ones through the callback processor, finish each poll) that
-``Reconciler.run_once`` and ``arun_once`` perform with ``ligdicash._drive``; every decision
-(when to poll again, when a payment expires or is in doubt) is made here, once.
+:func:`reconcile_round` is a generator of ``ligdicash._drive``'s effects (``Blocking``
+calls: lease the due payments, fetch statuses in bulk, run the final ones through the
+callback processor, finish each poll) that ``Reconciler.run_once`` and ``arun_once`` drive
+with ``drive`` / ``adrive``; every decision (when to poll again, when a payment expires or
+is in doubt) is made here, once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Union
+import logging
+from collections.abc import Awaitable, Generator, Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from ._bulk import TransactionResult
 from ._config import _is_loopback_url
+from ._drive import Blocking, Effect
 from ._exceptions import InvalidRequestError
 from ._polling import PROVIDER_MIN_INTERVAL
 from ._registry import IN_DOUBT
 from ._stores._types import PaymentClaim, PaymentKind, PaymentRecord
 
 if TYPE_CHECKING:
+    from ._stores import Store
     from ._types import ExpectedTransaction, ProcessResult
 
 __all__ = [
@@ -28,10 +32,7 @@ __all__ = [
     "DEFAULT_SCHEDULE",
     "EXPIRED",
     "MISMATCH",
-    "ClaimDue",
-    "Effect",
     "FetchStatuses",
-    "FinishPoll",
     "ProcessFinals",
     "ReconcilePolicy",
     "ReconcileSummary",
@@ -50,6 +51,20 @@ DEFAULT_IN_DOUBT_AFTER = 600.0
 EXPIRED = "expired"
 #: The poll disagreed with what was recorded (amount, reference): an operator looks.
 MISMATCH = "mismatch"
+
+logger = logging.getLogger("ligdicash.reconcile")
+
+#: ``fetch(tokens, kind)``: the statuses in bulk, in the tokens' order (a blocking or an
+#: async client's ``get_transactions``).
+FetchStatuses = Callable[
+    [Sequence[str], PaymentKind],
+    Union[list[TransactionResult], Awaitable[list[TransactionResult]]],
+]
+#: ``process(expected)``: each through the processor's exactly-once path, in order.
+ProcessFinals = Callable[
+    [Sequence["ExpectedTransaction"]],
+    Union[list["ProcessResult"], Awaitable[list["ProcessResult"]]],
+]
 
 
 def parse_schedule(text: str) -> tuple[float, ...]:
@@ -141,50 +156,17 @@ class ReconcileSummary:
         return ReconcileSummary(**{k: mine[k] + theirs[k] for k in mine})
 
 
-# -- the effects one round yields --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClaimDue:
-    """Lease the payments due for a poll → ``list[PaymentClaim]``."""
-
-    limit: int
-    lease_seconds: float
-    older_than: float
-
-
-@dataclass(frozen=True)
-class FetchStatuses:
-    """Fetch these tokens' statuses in bulk → ``list[TransactionResult]`` (same order)."""
-
-    tokens: tuple[str, ...] = field(repr=False)
-    kind: PaymentKind
-
-
-@dataclass(frozen=True)
-class ProcessFinals:
-    """Run each through the processor's exactly-once path → ``list[ProcessResult]``."""
-
-    expected: tuple[ExpectedTransaction, ...]
-
-
-@dataclass(frozen=True)
-class FinishPoll:
-    """Record one poll's result and drop the lease → ``bool``."""
-
-    claim: PaymentClaim
-    status: str
-    next_poll_at: float = 0.0
-    note: str = ""
-
-
-Effect = Union[ClaimDue, FetchStatuses, ProcessFinals, FinishPoll]
-
-
 def reconcile_round(
-    policy: ReconcilePolicy, clock: Callable[[], float], *, with_processor: bool
+    policy: ReconcilePolicy,
+    clock: Callable[[], float],
+    *,
+    store: Store,
+    fetch: FetchStatuses,
+    process: Optional[ProcessFinals],
 ) -> Generator[Effect, Any, ReconcileSummary]:
-    """One round: lease due payments, poll them, settle the final ones, reschedule the rest.
+    """One round: lease due payments in ``store``, poll them with ``fetch``, settle the
+    final ones (through ``process``, or by recording their status without one), reschedule
+    the rest.
 
     Raises (through the driver):
         StoreUnavailableError: the store failed; leases not finished lapse and the
@@ -192,8 +174,20 @@ def reconcile_round(
     """
     from ._types import ExpectedTransaction
 
-    claims: list[PaymentClaim] = yield ClaimDue(
-        policy.batch_size, policy.lease_seconds, policy.first_poll_after
+    def finish(
+        claim: PaymentClaim, status: str, next_poll_at: float = 0.0, note: str = ""
+    ) -> Generator[Effect, Any, None]:
+        done = yield Blocking(
+            store.finish_payment_poll, claim, status=status, next_poll_at=next_poll_at, note=note
+        )
+        if not done:  # our lease lapsed and another poller took it: its result stands
+            logger.warning("poll of %r finished after its lease lapsed", claim.reference)
+
+    claims: list[PaymentClaim] = yield Blocking(
+        store.claim_due_payments,
+        limit=policy.batch_size,
+        lease_seconds=policy.lease_seconds,
+        older_than=policy.first_poll_after,
     )
     counts = dict.fromkeys(ReconcileSummary().to_dict(), 0)
     counts["claimed"] = len(claims)
@@ -205,13 +199,13 @@ def reconcile_round(
             by_kind.setdefault(payment.kind, []).append(claim)
         elif now - payment.created_at >= policy.in_doubt_after:
             counts["in_doubt"] += 1
-            yield FinishPoll(claim, IN_DOUBT, note="no token: the creation answer was lost")
+            yield from finish(claim, IN_DOUBT, note="no token: the creation answer was lost")
         else:  # the creation's answer may still be arriving
             counts["pending"] += 1
-            yield FinishPoll(claim, "pending", policy.next_poll_at(payment, now), "no token yet")
+            yield from finish(claim, "pending", policy.next_poll_at(payment, now), "no token yet")
     for kind, group in by_kind.items():
-        results: list[TransactionResult] = yield FetchStatuses(
-            tuple(c.payment.token or "" for c in group), kind
+        results: list[TransactionResult] = yield Blocking(
+            fetch, tuple(c.payment.token or "" for c in group), kind
         )
         now = clock()
         finals: list[tuple[PaymentClaim, str]] = []
@@ -224,25 +218,26 @@ def reconcile_round(
                 if now - payment.created_at >= policy.expire_after:
                     # e.g. a token LigdiCash never knew: polling it for ever helps nobody
                     counts["expired"] += 1
-                    yield FinishPoll(claim, EXPIRED, note=f"status call failed: {note}")
+                    yield from finish(claim, EXPIRED, note=f"status call failed: {note}")
                 else:
-                    yield FinishPoll(claim, "pending", policy.next_poll_at(payment, now), note)
+                    yield from finish(claim, "pending", policy.next_poll_at(payment, now), note)
             elif result.transaction.is_final:
                 finals.append((claim, result.transaction.status))
             elif now - payment.created_at >= policy.expire_after:
                 counts["expired"] += 1
-                yield FinishPoll(claim, EXPIRED, note=f"still {result.transaction.status}")
+                yield from finish(claim, EXPIRED, note=f"still {result.transaction.status}")
             else:
                 counts["pending"] += 1
-                yield FinishPoll(claim, "pending", policy.next_poll_at(payment, now))
+                yield from finish(claim, "pending", policy.next_poll_at(payment, now))
         if not finals:
             continue
-        if not with_processor:
+        if process is None:
             for claim, status in finals:
                 counts["settled"] += 1
-                yield FinishPoll(claim, status)
+                yield from finish(claim, status)
             continue
-        outcomes: list[ProcessResult] = yield ProcessFinals(
+        outcomes: list[ProcessResult] = yield Blocking(
+            process,
             tuple(
                 ExpectedTransaction(
                     token=c.payment.token or "",
@@ -251,18 +246,18 @@ def reconcile_round(
                     type=c.payment.kind,
                 )
                 for c, _ in finals
-            )
+            ),
         )
         now = clock()
         for (claim, status), outcome in zip(finals, outcomes):
             if outcome.ok:  # processed now, or already (by a callback or another poll)
                 counts["settled"] += 1
-                yield FinishPoll(claim, status, note=outcome.outcome)
+                yield from finish(claim, status, note=outcome.outcome)
             elif outcome.outcome == "refused":
                 counts["errors"] += 1
-                yield FinishPoll(claim, MISMATCH, note=outcome.reason)
+                yield from finish(claim, MISMATCH, note=outcome.reason)
             else:  # unconfirmed, failed, in progress elsewhere: try again at the first gap
                 counts["errors"] += 1
                 again = now + policy.first_poll_after
-                yield FinishPoll(claim, "pending", again, f"{outcome.outcome}:{outcome.reason}")
+                yield from finish(claim, "pending", again, f"{outcome.outcome}:{outcome.reason}")
     return ReconcileSummary(**counts)

@@ -25,9 +25,8 @@ from ligdicash.payouts import (
     load_batch,
     open_ledger,
 )
-from ligdicash.payouts._effects import LedgerCall, SendPayout
 from ligdicash.payouts._records import LedgerItem
-from ligdicash.payouts._send import Halt, send_item
+from ligdicash.payouts._send import send_item
 
 
 @pytest.fixture
@@ -166,25 +165,36 @@ def test_a_stop_refusal_is_halted_before_it_is_recorded() -> None:
         description="",
         status="sending",
     )
-    effects: list[Any] = []
+    calls: list[tuple[Any, ...]] = []
 
-    def perform(effect: Any) -> Any:
-        effects.append(effect)
-        if isinstance(effect, SendPayout):
+    class Refused:
+        """The account's side of the send (refused for a low balance) and the ledger's."""
+
+        def Withdrawal(self, *args: Any) -> Refused:
+            return self
+
+        def send(self, **kwargs: Any) -> Any:
+            calls.append(("send",))
             raise MerchantBalanceLowError("balance too low", code="04")
-        return True
 
-    outcome = drive(send_item(item, "b", ""), perform)
+        def move(self, *args: Any, **kwargs: Any) -> bool:
+            calls.append(("move", *args))
+            return True
+
+        def set_paused(self, *args: Any) -> None:
+            calls.append(("set_paused", *args))
+
+    def halt(kind: str, detail: str) -> None:
+        calls.append(("halt", kind))
+
+    fake: Any = Refused()
+    outcome = drive(send_item(fake, fake, item, "b", "", halt=halt))
     assert outcome is not None
     assert outcome.fate.value == "stop"
-    kinds = [type(e).__name__ for e in effects]
-    assert kinds == ["SendPayout", "Halt", "LedgerCall", "LedgerCall"]
-    assert isinstance(effects[1], Halt)
-    assert effects[1].kind == "paused"
-    assert isinstance(effects[2], LedgerCall)
-    assert effects[2].args == ("b-1", "pending")
-    assert isinstance(effects[3], LedgerCall)
-    assert effects[3].method == "set_paused"
+    assert [call[0] for call in calls] == ["send", "halt", "move", "set_paused"]
+    assert calls[1] == ("halt", "paused")
+    assert calls[2] == ("move", "b-1", "pending")
+    assert calls[3][:2] == ("set_paused", "b")
 
 
 # The documented payout callback carries no hash: only the legacy wire's hashed payout
@@ -332,15 +342,14 @@ def test_stop_from_another_thread_finishes_what_is_in_flight(
 def test_the_item_logic_driven_blocking_records_the_same_answer(
     ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
 ) -> None:
-    """send_item is I/O-free: the blocking performer drives it exactly like the engine."""
+    """send_item is I/O-free: the blocking driver runs it exactly like the engine."""
     from ligdicash.payouts import WorkerIdentity
-    from ligdicash.payouts._effects import performer
 
     batch = load_batch(rows(1))
     ledger.add_batch(batch)
     item = ledger.claim(batch.id, WorkerIdentity())
     assert item is not None
-    outcome = drive(send_item(item, batch.id, ""), performer(ledger, sb_client))
+    outcome = drive(send_item(ledger, sb_client, item, batch.id, ""))
     assert outcome is None
     after = ledger.get(item.id)
     assert after is not None

@@ -2,23 +2,28 @@
 
 They run in one namespace, in the guide's order, against the real sandbox with callbacks
 disabled; the reader's own names (credentials, ``deliver_order``, a schedule that fits a
-loopback sandbox) are given. The Celery block runs without Celery installed: ``app`` is a
-stand-in with Celery's two attributes the block uses (``task`` and ``conf.beat_schedule``),
-and the task function is then called as beat would.
+loopback sandbox) are given. The Celery block runs on a real Celery app (Redis, a queue
+of the test's own, removed afterwards) and its reconcile task on a real worker, started in
+this process's threads (``celery.contrib.testing.worker``), as beat would send it.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+import time
+import uuid
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Callable
-
-import pytest
 
 import ligdicash
 from ligdicash.sandbox import Sandbox
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "celery"))
+
+from celery_helpers import Broker  # the Celery tests' broker of a run's own
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "reconciliation.md"
 BLOCKS = dict(
@@ -32,35 +37,31 @@ def run(name: str, namespace: dict[str, Any]) -> None:
     exec(compile(BLOCKS[name], f"<docs/reconciliation.md: {name}>", "exec"), namespace)
 
 
-class CeleryStandIn:
-    """What the block touches on a Celery app: ``@app.task(name=...)`` and the beat table."""
-
-    def __init__(self) -> None:
-        self.tasks: dict[str, Callable[..., Any]] = {}
-        self.conf = SimpleNamespace(beat_schedule={})
-
-    def task(self, *, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        def register(function: Callable[..., Any]) -> Callable[..., Any]:
-            self.tasks[name] = function
-            return function
-
-        return register
+def wait_until(condition: Callable[[], Any], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
 
 
 def test_the_guide_marks_the_blocks_we_run() -> None:
     assert set(BLOCKS) == {"record", "reconciler", "celery"}
 
 
-def test_celery_is_not_installed_here() -> None:
-    with pytest.raises(ImportError):
-        import celery  # type: ignore[import-not-found]  # noqa: F401
-
-
 def test_the_guide_runs_end_to_end_against_the_sandbox(
     ligdicash_sandbox: Sandbox, tmp_path: Path
 ) -> None:
+    from celery.contrib.testing.worker import start_worker
+    from celery_shop import celery_config
+
+    from celery import Celery
+
     delivered: Counter[str] = Counter()
-    app = CeleryStandIn()
+    redis_url = os.environ.get("LIGDICASH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    broker = Broker("redis", redis_url, f"ligdicash_test_{uuid.uuid4().hex[:10]}")
+    app = Celery("shop", set_as_current=False)
+    app.conf.update(celery_config(broker.url, broker.queue))
     namespace: dict[str, Any] = {
         "ligdicash": ligdicash,
         "STORE_URL": f"sqlite:///{tmp_path / 'shop.sqlite3'}",
@@ -86,12 +87,28 @@ def test_the_guide_runs_end_to_end_against_the_sandbox(
         assert delivered == Counter({"ORDER-42": 1})
 
         run("celery", namespace)
-        assert set(app.tasks) == {"shop.reconcile_payments"}
-        assert app.conf.beat_schedule["reconcile-ligdicash"]["schedule"] == 60.0
-        assert app.tasks["shop.reconcile_payments"]()["claimed"] == 0  # already settled
-        assert delivered == Counter({"ORDER-42": 1})
+        tasks = namespace["ligdicash_tasks"]
+        assert app.conf.beat_schedule["ligdicash-reconcile"]["schedule"] == 60.0
+        # A payment nobody calls back about, settled by the task on a real worker.
+        client = namespace["client"]
+        late = client.Invoice(currency="xof", description="Order #43")
+        late.add_item(name="Shirt", description="M", quantity=1, unit_price=9000)
+        token = late.pay_with_redirection(
+            return_url="https://shop.example/ok",
+            custom_data={"transaction_id": "ORDER-43", "sandbox_callback": "none"},
+        ).token
+        ligdicash_sandbox.set_status(str(token), "completed")
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            tasks.reconcile.delay()  # what beat sends every minute
+            wait_until(lambda: delivered["ORDER-43"], "the worker's round to deliver ORDER-43")
+        assert delivered == Counter({"ORDER-42": 1, "ORDER-43": 1})
+        assert namespace["store"].get_payment("ORDER-43").status == "completed"
         assert ligdicash_sandbox.callbacks() == []
     finally:
+        if "ligdicash_tasks" in namespace:
+            namespace["ligdicash_tasks"].close()
+        app.close()
+        broker.purge()
         if "client" in namespace:
             namespace["client"].close()
         if "store" in namespace:

@@ -6,11 +6,16 @@ handler, only after confirmation::
     parse → (hash check) → lookup → claim → status call with the stored token
           → compare status/amount/custom_data → handler(transaction) → mark done
 
-The steps are written once, as generators of *effects* (``_effects``: call the lookup,
-claim/complete/release a key, fetch the status, call the handler, wait), driven by
-``ligdicash._drive``: :meth:`CallbackProcessor.process` performs them blocking and
-:meth:`CallbackProcessor.aprocess` with ``await`` (sync callables and the store then run in
-a worker thread). The two cannot drift apart.
+The steps are written once, as generators of ``ligdicash._drive``'s effects (a
+``Blocking`` call of the lookup, the store, the status call or the handler; a ``Sleep``),
+driven by ``ligdicash._drive``: :meth:`CallbackProcessor.process` performs them blocking
+and :meth:`CallbackProcessor.aprocess` with ``await`` (sync callables and the store then
+run in a worker thread). The two cannot drift apart.
+
+The processor holds two small objects and calls them: :class:`~._claims.Claims` (the
+event's claim: take, keep alive, release, run the handler and mark done) and, for a store
+with an inbox, :class:`~._inbox.CallbackInbox` (keep, process, sweep and purge stored
+callbacks).
 
 How long a copy waits for the other follows from the client's timeout and retries
 (``_timing``); claims are short leases that a heartbeat renews while the work goes on
@@ -20,8 +25,8 @@ claimable, says which, and a dead worker's claim is taken over within seconds.
 With a whole :class:`~ligdicash.Store` (every built-in one), the endpoints keep each
 callback in its durable inbox before answering 200 (:meth:`CallbackProcessor.accept`),
 process it from there (:meth:`CallbackProcessor.process_inbox`) and sweep the ones a dead
-worker left behind (:meth:`CallbackProcessor.sweep`): those entry points are in
-``_inbox_entry_points``, the flows they drive in ``_inbox``.
+worker left behind (:meth:`CallbackProcessor.sweep`): the flows they drive are the
+inbox's (``_inbox``).
 
 Every outcome is logged on ``logging.getLogger("ligdicash.callbacks")`` without secrets
 (token shortened, hash withheld, phone masked).
@@ -31,28 +36,32 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Generator
 from typing import Any, Callable, Optional
 
 from .._callbacks import Callback, parse_callback
 from .._confirm import check_confirmation, check_confirmation_inputs
-from .._drive import adrive, drive
+from .._drive import Blocking, Effect, adrive, drive
 from .._exceptions import (
     CallbackMismatchError,
+    ConfigurationError,
     InvalidCallbackError,
     LigdicashError,
 )
+from .._models import Transaction
 from .._observe import watch_callback
 from .._stores import Claim, IdempotencyStore
-from ._effects import (
-    FetchStatus,
-    LookUp,
-    aperform,
-    perform,
-)
+from .._stores._base import Store
+from .._stores._types import InboxEntry
+from ._claims import Claims, Flow
 from ._heartbeat import Heartbeat
-from ._inbox import TAKEN
-from ._inbox_entry_points import DEFAULT_INBOX_RETENTION, DEFAULT_MAX_PENDING, InboxEntryPoints
-from ._steps import Flow
+from ._inbox import (
+    DEFAULT_INBOX_RETENTION,
+    DEFAULT_MAX_PENDING,
+    TAKEN,
+    CallbackInbox,
+    inbox_lease,
+)
 from ._timing import ClaimTiming, claim_timing
 from ._types import (
     ClientLike,
@@ -69,10 +78,7 @@ logger = logging.getLogger("ligdicash.callbacks")
 _MAX_LOGGED = 2000
 
 
-_Flow = Flow
-
-
-class CallbackProcessor(InboxEntryPoints):
+class CallbackProcessor:
     """Parse, authenticate, deduplicate and confirm callbacks; run your handler once.
 
     Args:
@@ -157,8 +163,20 @@ class CallbackProcessor(InboxEntryPoints):
         self.max_attempts = max_attempts
         self.max_pending = max_pending
         self.inbox_retention = inbox_retention
-        self._last_purge: Optional[float] = None
-        self._heartbeat = Heartbeat()
+        heartbeat = Heartbeat()
+        self._claims = Claims(store, heartbeat)
+        self._inbox: Optional[CallbackInbox] = None
+        if isinstance(store, Store):
+            self._inbox = CallbackInbox(
+                store,
+                body_flow=self._body_flow,
+                heartbeat=heartbeat,
+                lease=inbox_lease(lease_seconds),
+                max_attempts=max_attempts,
+                max_pending=max_pending,
+                retention=inbox_retention,
+                report=self._finish,
+            )
 
     # -- public entry points ---------------------------------------------------------------
     def process(self, body: bytes, content_type: str) -> ProcessResult:
@@ -190,6 +208,87 @@ class CallbackProcessor(InboxEntryPoints):
         """:meth:`reconcile` for async apps. Never raises."""
         return await self._run_async(self._reconcile_flow(expected))
 
+    # -- the durable inbox (a whole Store) -------------------------------------------------
+    @property
+    def inbox(self) -> Optional[Store]:
+        """The store when it has a callback inbox (every built-in one), else ``None``."""
+        return self._inbox.store if self._inbox is not None else None
+
+    def accept(self, body: bytes, content_type: str) -> Optional[InboxEntry]:
+        """Keep a received callback in the inbox; the endpoints answer 200 only after this.
+
+        An unreadable body is refused before storage (logged and reported to
+        ``on_result`` as today; the endpoints still answer 200, revealing nothing).
+
+        With ``max_pending`` set, a callback is not kept while the inbox already holds
+        that many unfinished ones (a flood of forged bodies): the endpoint answers 503 and
+        LigdiCash sends a genuine one again later.
+
+        Returns:
+            The stored entry (process it with :meth:`process_inbox`), or ``None`` for an
+            unreadable body.
+
+        Raises:
+            ConfigurationError: the store has no inbox.
+            StoreUnavailableError: the store cannot take it, or the inbox is full
+                (``code="inbox_full"``): answer 503.
+        """
+        if self._inbox is None:
+            raise ConfigurationError(f"{type(self.store).__name__} has no callback inbox")
+        try:
+            parse_callback(body, content_type)
+        except InvalidCallbackError:
+            self.process(body, content_type)  # logs and reports it
+            return None
+        return self._inbox.keep(body, content_type)
+
+    def purge_inbox(self, older_than: Optional[float] = None) -> int:
+        """Delete the inbox entries finished more than ``older_than`` seconds ago (default
+        ``inbox_retention``); returns how many. The sweeps call it once a minute. Never
+        raises (a failure is logged)."""
+        if self._inbox is None:
+            return 0
+        return drive(self._inbox.purge_flow(older_than))
+
+    def process_inbox(self, digest: str) -> ProcessResult:
+        """Lease the inbox entry ``digest`` and process it (done, or left for the sweeper).
+
+        An entry another worker holds or finished is left alone (reason
+        ``"inbox_taken"``; ``on_result`` is not called). Never raises.
+        """
+        return self._run_sync(self._entry_flow(digest))
+
+    async def aprocess_inbox(self, digest: str) -> ProcessResult:
+        """:meth:`process_inbox` for async apps. Never raises."""
+        return await self._run_async(self._entry_flow(digest))
+
+    def sweep(self) -> int:
+        """Process every inbox entry stored but never finished whose lease lapsed (its
+        worker died or gave up), one worker per entry; returns how many. Never raises."""
+        try:
+            return drive(self._sweep_flow())
+        except Exception:
+            logger.exception("sweep failed unexpectedly")
+            return 0
+
+    async def asweep(self) -> int:
+        """:meth:`sweep` for async apps. Never raises."""
+        try:
+            return await adrive(self._sweep_flow())
+        except Exception:
+            logger.exception("sweep failed unexpectedly")
+            return 0
+
+    def _entry_flow(self, digest: str) -> Flow:
+        if self._inbox is None:
+            return ProcessResult("failed", "no_inbox")
+        return (yield from self._inbox.entry_flow(digest))
+
+    def _sweep_flow(self) -> Generator[Effect, Any, int]:
+        if self._inbox is None:
+            return 0
+        return (yield from self._inbox.sweep_flow())
+
     def timing(self) -> ClaimTiming:
         """The waits used with this processor's client: status call, busy wait, lease.
 
@@ -203,7 +302,7 @@ class CallbackProcessor(InboxEntryPoints):
             client.max_retries,
             busy_wait=self.busy_wait,
             lease_seconds=self.lease_seconds,
-            renewable=self._renewable(),
+            renewable=self._claims.renewable,
         )
 
     # -- the flows (no I/O here) -----------------------------------------------------------
@@ -219,7 +318,7 @@ class CallbackProcessor(InboxEntryPoints):
             return callback.hash_matches(api_key=self._api_key, auth_token=self._auth_token)
         return self._client().callback_hash_matches(callback)
 
-    def _body_flow(self, body: bytes, content_type: str) -> _Flow:
+    def _body_flow(self, body: bytes, content_type: str) -> Flow:
         try:
             callback = parse_callback(body, content_type)
         except InvalidCallbackError as exc:
@@ -232,7 +331,7 @@ class CallbackProcessor(InboxEntryPoints):
             return ProcessResult("refused", "invalid_callback")
         return (yield from self._callback_flow(callback))
 
-    def _callback_flow(self, callback: Callback) -> _Flow:
+    def _callback_flow(self, callback: Callback) -> Flow:
         shown = repr(callback.redacted())
         if len(shown) > _MAX_LOGGED:  # a body can be 256 KiB; a log line should not
             shown = shown[:_MAX_LOGGED] + "...(truncated)"
@@ -245,7 +344,7 @@ class CallbackProcessor(InboxEntryPoints):
             logger.info("callback ignored: status %r is not final", callback.raw_status)
             return ProcessResult("ignored", "not_final")
         try:
-            expected = yield LookUp(self.lookup, callback)
+            expected = yield Blocking(self.lookup, callback)
         except Exception:
             logger.exception("callback failed: the lookup raised")
             return ProcessResult("failed", "lookup_error")
@@ -273,17 +372,14 @@ class CallbackProcessor(InboxEntryPoints):
         except LigdicashError as exc:
             logger.error("callback failed: %s", exc.message)
             return ProcessResult("failed", exc.code)
-        key = event_key(expected, callback.status)
         claimed_at = time.monotonic()
-        claim = yield from self._claim(key, timing)
-        if claim is None or not claim.acquired:
-            return self._not_acquired(key, claim, timing)
-        beat = self._keep(claim, timing)
-        try:
-            return (yield from self._confirm(callback, expected, client, claim, claimed_at, timing))
-        finally:
-            if beat is not None:
-                beat.stop()
+        return (
+            yield from self._claims.hold(
+                event_key(expected, callback.status),
+                timing,
+                lambda claim: self._confirm(callback, expected, client, claim, claimed_at, timing),
+            )
+        )
 
     def _confirm(
         self,
@@ -293,12 +389,13 @@ class CallbackProcessor(InboxEntryPoints):
         claim: Claim,
         claimed_at: float,
         timing: ClaimTiming,
-    ) -> _Flow:
+    ) -> Flow:
         key = claim.key
+        claims = self._claims
         try:
-            transaction = yield FetchStatus(client, expected.token, expected.type)
+            transaction = yield Blocking(client.get_transaction, expected.token, expected.type)
         except Exception as exc:
-            return (yield from self._unconfirmed(claim, exc))
+            return (yield from claims.unconfirmed(claim, exc))
         try:
             check_confirmation(
                 transaction,
@@ -308,12 +405,15 @@ class CallbackProcessor(InboxEntryPoints):
                 type=expected.type,
             )
         except CallbackMismatchError as exc:
-            yield from self._release(claim, "unconfirmed", f"mismatch:{exc.field}")
+            yield from claims.release(claim, "unconfirmed", f"mismatch:{exc.field}")
             logger.warning("callback refused: %s [%s]", exc.message, key)
             return ProcessResult("refused", f"mismatch:{exc.field}", key, transaction)
-        if not (yield from self._still_ours(claim, claimed_at, timing)):
-            return (yield from self._lease_outlasted(claim, transaction, timing))
-        return (yield from self._handle(claim, transaction))
+        if not (yield from claims.still_ours(claim, claimed_at, timing)):
+            return (yield from claims.lease_outlasted(claim, transaction, timing))
+        return (yield from claims.handle(claim, transaction, self._handler_for(transaction)))
+
+    def _handler_for(self, transaction: Transaction) -> Optional[TransactionHandler]:
+        return self.handler if transaction.is_completed else self.on_cancelled
 
     def _hash_refusal(self, callback: Callback) -> Optional[ProcessResult]:
         if not callback.has_hash:
@@ -331,7 +431,7 @@ class CallbackProcessor(InboxEntryPoints):
         logger.warning("callback refused: %s", why)
         return ProcessResult("refused", reason)
 
-    def _reconcile_flow(self, expected: ExpectedTransaction) -> _Flow:
+    def _reconcile_flow(self, expected: ExpectedTransaction) -> Flow:
         try:
             client = self._client()
             timing = self.timing()
@@ -339,7 +439,7 @@ class CallbackProcessor(InboxEntryPoints):
             logger.error("poll failed: %s", exc.message)
             return ProcessResult("failed", exc.code)
         try:
-            transaction = yield FetchStatus(client, expected.token, expected.type)
+            transaction = yield Blocking(client.get_transaction, expected.token, expected.type)
         except Exception as exc:
             reason = exc.code if isinstance(exc, LigdicashError) else type(exc).__name__
             logger.warning("poll unconfirmed: the status call failed (%s)", reason)
@@ -357,15 +457,15 @@ class CallbackProcessor(InboxEntryPoints):
         except CallbackMismatchError as exc:
             logger.warning("poll refused: %s [%s]", exc.message, key)
             return ProcessResult("refused", f"mismatch:{exc.field}", key, transaction)
-        claim = yield from self._claim(key, timing)
-        if claim is None or not claim.acquired:
-            return self._not_acquired(key, claim, timing)
-        beat = self._keep(claim, timing)
-        try:
-            return (yield from self._handle(claim, transaction))
-        finally:
-            if beat is not None:
-                beat.stop()
+        return (
+            yield from self._claims.hold(
+                key,
+                timing,
+                lambda claim: self._claims.handle(
+                    claim, transaction, self._handler_for(transaction)
+                ),
+            )
+        )
 
     # -- drivers ---------------------------------------------------------------------------
     def _finish(self, result: ProcessResult) -> ProcessResult:
@@ -378,17 +478,17 @@ class CallbackProcessor(InboxEntryPoints):
                 logger.exception("on_result raised")
         return result
 
-    def _run_sync(self, flow: _Flow) -> ProcessResult:
+    def _run_sync(self, flow: Flow) -> ProcessResult:
         try:
-            result = drive(watch_callback(flow), perform)
+            result = drive(watch_callback(flow))
         except Exception:  # the safety net: a bug of ours never escapes to the framework
             logger.exception("callback processing failed unexpectedly")
             result = ProcessResult("failed", "internal_error")
         return self._finish(result)
 
-    async def _run_async(self, flow: _Flow) -> ProcessResult:
+    async def _run_async(self, flow: Flow) -> ProcessResult:
         try:
-            result = await adrive(watch_callback(flow), aperform)
+            result = await adrive(watch_callback(flow))
         except Exception:  # the safety net: a bug of ours never escapes to the framework
             logger.exception("callback processing failed unexpectedly")
             result = ProcessResult("failed", "internal_error")

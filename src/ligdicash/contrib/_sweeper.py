@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Generator
 from typing import Any, Callable, Optional
 
+from .._drive import Call, Effect, adrive, drive
 from ._handler import CallbackProcessor
 
 __all__ = ["DEFAULT_INTERVAL", "Sweeper", "asweep_forever"]
@@ -82,21 +84,28 @@ class Sweeper:
         sweep: Callable[[], Any] = self.processor.sweep
         if self._wrap is not None:
             sweep = self._wrap(sweep)
-        while not stop.is_set():
-            _sweep_once(sweep)
-            stop.wait(self.interval)
+        drive(_sweeps(sweep, stop.wait, self.interval, stop.is_set))
 
 
-def _sweep_once(sweep: Callable[[], Any]) -> None:
-    # A sweeper that dies leaves every stored callback of a dead worker waiting forever,
-    # so nothing escapes one sweep: it is logged (the exception's class and traceback; the
-    # stores' and clients' errors carry no secret) and the next sweep runs as planned.
-    try:
-        swept = sweep()
-        if swept:
-            logger.info("sweeper processed %d unfinished callbacks", swept)
-    except Exception:
-        logger.exception("sweep failed unexpectedly; sweeping again at the next interval")
+def _sweeps(
+    sweep: Callable[[], Any],
+    wait: Callable[[float], Any],
+    interval: float,
+    stopped: Callable[[], bool],
+) -> Generator[Effect, Any, None]:
+    """Sweep, then ``wait(interval)``, until ``stopped()``; blocking or async callables."""
+    while not stopped():
+        # A sweeper that dies leaves every stored callback of a dead worker waiting
+        # forever, so nothing escapes one sweep: it is logged (the exception's class and
+        # traceback; the stores' and clients' errors carry no secret) and the next sweep
+        # runs as planned.
+        try:
+            swept = yield Call(sweep)
+            if swept:
+                logger.info("sweeper processed %d unfinished callbacks", swept)
+        except Exception:
+            logger.exception("sweep failed unexpectedly; sweeping again at the next interval")
+        yield Call(wait, interval)
 
 
 async def asweep_forever(
@@ -108,11 +117,4 @@ async def asweep_forever(
 
     if processor.inbox is None:
         return
-    while True:
-        try:
-            swept = await processor.asweep()
-            if swept:
-                logger.info("sweeper processed %d unfinished callbacks", swept)
-        except Exception:  # as in _sweep_once: never end the loop
-            logger.exception("sweep failed unexpectedly; sweeping again at the next interval")
-        await anyio.sleep(interval)
+    await adrive(_sweeps(processor.asweep, anyio.sleep, interval, lambda: False))

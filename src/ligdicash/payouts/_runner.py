@@ -22,7 +22,6 @@ runs it on the caller's.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -30,8 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from .._config import _is_loopback_url
+from .._drive import Blocking, Effect, aperform
 from .._exceptions import InvalidRequestError
-from ._effects import aperformer
 from ._ledger import Ledger, WorkerIdentity
 from ._ledger_base import STALE_AFTER
 from ._records import BatchInfo, Progress, RunResult
@@ -191,17 +190,19 @@ class BatchRunner:
         self._executor = executor
         # A runner may run again (a previous stop() still holds: it is a request to stop).
         self._control.start()
-        await self._ledger_call("batch_info", self.batch_id)  # raises for an unknown batch
+        ledger = self.ledger
+        await self._perform(Blocking(ledger.batch_info, self.batch_id))  # unknown: raises
         if self.unpause:
-            await self._ledger_call("set_paused", self.batch_id, "")
-        await self._ledger_call("heartbeat", self.identity, self.batch_id)
-        recovered = await self._ledger_call(
-            "recover", self.batch_id, self.identity, stale_after=self.stale_after
+            await self._perform(Blocking(ledger.set_paused, self.batch_id, ""))
+        await self._perform(Blocking(ledger.heartbeat, self.identity, self.batch_id))
+        recovered = await self._perform(
+            Blocking(ledger.recover, self.batch_id, self.identity, stale_after=self.stale_after)
         )
         started = time.monotonic()
         senders = SendSlots(
-            ledger_call=self._ledger_call,
-            perform=aperformer(self.ledger, client, executor),
+            ledger=ledger,
+            client=client,
+            perform=self._perform,
             batch_id=self.batch_id,
             identity=self.identity,
             callback_url=self.callback_url,
@@ -217,10 +218,10 @@ class BatchRunner:
             self._control.close()
             await asyncio.gather(*slots, return_exceptions=True)
             self._control.detach()
-        await self._ledger_call("release", senders.take_unsent())
-        await self._ledger_call("retire", self.identity)
+        await self._perform(Blocking(ledger.release, senders.take_unsent()))
+        await self._perform(Blocking(ledger.retire, self.identity))
         await self._progress(started, senders, settling=False)
-        info: BatchInfo = await self._ledger_call("batch_info", self.batch_id)
+        info: BatchInfo = await self._perform(Blocking(ledger.batch_info, self.batch_id))
         control = self._control
         if control.halt_kind:
             return RunResult(info, control.halt_kind, recovered, control.halt_detail)
@@ -246,7 +247,9 @@ class BatchRunner:
                 now = time.monotonic()
                 sending = not all(slot.done() for slot in slots)
                 if now - last_beat >= HEARTBEAT_EVERY:
-                    await self._ledger_call("heartbeat", self.identity, self.batch_id)
+                    await self._perform(
+                        Blocking(self.ledger.heartbeat, self.identity, self.batch_id)
+                    )
                     last_beat = now
                 # Ctrl-C and a failing ledger end the run as soon as the senders are done;
                 # a pause only stops sending: what was sent is still settled.
@@ -264,7 +267,9 @@ class BatchRunner:
                     if not sending:
                         if settle_deadline is None:
                             settle_deadline = now + self.settle_timeout
-                        info: BatchInfo = await self._ledger_call("batch_info", self.batch_id)
+                        info: BatchInfo = await self._perform(
+                            Blocking(self.ledger.batch_info, self.batch_id)
+                        )
                         if info.count(SENT) == 0 or now >= settle_deadline:
                             return
                 await self._progress(started, senders, settling=not sending)
@@ -290,14 +295,14 @@ class BatchRunner:
         except Exception as exc:  # a failed status round is not fatal: the next one retries
             logger.warning("status polling failed: %s", type(exc).__name__)
 
-    async def _ledger_call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """``ledger.<method>(...)`` in the run's ledger threads (the ledger is blocking)."""
-        call = functools.partial(getattr(self.ledger, method), *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+    async def _perform(self, effect: Effect) -> Any:
+        """Carry ``effect`` out on the run's loop, a ``Blocking`` one (the ledger's calls)
+        in the run's ledger threads."""
+        return await aperform(effect, executor=self._executor)
 
     async def _progress(self, started: float, senders: SendSlots, settling: bool) -> None:
         if self.on_progress is None:
             return
-        info = await self._ledger_call("batch_info", self.batch_id)
+        info = await self._perform(Blocking(self.ledger.batch_info, self.batch_id))
         elapsed = max(time.monotonic() - started, 1e-6)
         self.on_progress(Progress(info, senders.sent_count / elapsed, settling))

@@ -13,10 +13,11 @@ nothing; the operator finds the payout on the LigdiCash dashboard and resolves t
 no way in either: LigdiCash documents it as different from the creation token, and a
 payout's status answer carries no ``transaction_id`` or amount to tie it to this item.
 
-Both are sans-IO generators (:func:`poll_round`, :func:`callback_steps`) of the effects of
-:mod:`._effects`: :func:`poll_sent` / :func:`apply_callback` drive them in the calling
-thread, :func:`apoll_sent` / :func:`aapply_callback` on an event loop with an
-``AsyncClient`` (the ledger's blocking calls in worker threads).
+Both are sans-IO generators (:func:`poll_round`, :func:`callback_steps`) of
+``ligdicash._drive``'s effects (``Blocking`` calls of the ledger and the client):
+:func:`poll_sent` / :func:`apply_callback` drive them in the calling thread,
+:func:`apoll_sent` / :func:`aapply_callback` on an event loop with an ``AsyncClient`` (the
+ledger's blocking calls in worker threads).
 """
 
 from __future__ import annotations
@@ -25,15 +26,14 @@ import logging
 from collections.abc import Generator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from .._bulk import TransactionResult
 from .._callbacks import Callback, parse_callback
-from .._drive import adrive, drive
+from .._drive import Blocking, Effect, adrive, aperform, drive
 from .._exceptions import CallbackMismatchError, LigdicashError
 from .._models import Transaction
 from .._wire import mask_phone, short_token
-from ._effects import ClientCall, Effect, LedgerCall, aperformer, performer
 from ._ledger import Ledger
 from ._records import CallbackEvidence, LedgerItem
 from ._states import COMPLETED, FAILED, FINAL_STATUSES, IN_DOUBT
@@ -51,8 +51,6 @@ __all__ = [
     "poll_round",
     "poll_sent",
 ]
-
-Steps = Generator[Effect, Any, Any]
 
 logger = logging.getLogger("ligdicash.payouts")
 
@@ -94,21 +92,27 @@ def _finals(
 
 
 def poll_round(
-    batch_id: str, *, interval: float, concurrency: int, limit: int
+    ledger: Ledger,
+    client: Union[Client, AsyncClient],
+    batch_id: str,
+    *,
+    interval: float,
+    concurrency: int,
+    limit: int,
 ) -> Generator[Effect, Any, int]:
     """One status round over the batch's due ``sent`` items, as effects; returns how many
     became final (see :func:`poll_sent`)."""
-    due: list[LedgerItem] = yield LedgerCall("due_for_poll", (batch_id, interval, limit))
+    due: list[LedgerItem] = yield Blocking(ledger.due_for_poll, batch_id, interval, limit)
     settled = 0
     for kind in ("client_payout", "merchant_payout"):
         group = [item for item in due if item.status_type == kind]
         if not group:
             continue
-        results = yield ClientCall(
-            "get_transactions", ([item.token for item in group], kind), {"concurrency": concurrency}
+        results = yield Blocking(
+            client.get_transactions, [item.token for item in group], kind, concurrency=concurrency
         )
-        yield LedgerCall("mark_polled", ([item.id for item in group],))
-        settled += yield LedgerCall("settle_many", (_finals(group, results),))
+        yield Blocking(ledger.mark_polled, [item.id for item in group])
+        settled += yield Blocking(ledger.settle_many, _finals(group, results))
     return settled
 
 
@@ -130,8 +134,10 @@ def poll_sent(
     Raises:
         LigdicashError: the ledger failed, or the client is closed.
     """
-    steps = poll_round(batch_id, interval=interval, concurrency=concurrency, limit=limit)
-    settled: int = drive(steps, performer(ledger, client))
+    steps = poll_round(
+        ledger, client, batch_id, interval=interval, concurrency=concurrency, limit=limit
+    )
+    settled: int = drive(steps)
     return settled
 
 
@@ -146,13 +152,15 @@ async def apoll_sent(
     executor: Optional[Executor] = None,
 ) -> int:
     """:func:`poll_sent` with an ``AsyncClient``; the ledger's calls run in ``executor``'s
-    threads (default: the event loop's).
+    threads (default: anyio's worker threads).
 
     Raises:
         LigdicashError: the ledger failed, or the client is closed.
     """
-    steps = poll_round(batch_id, interval=interval, concurrency=concurrency, limit=limit)
-    settled: int = await adrive(steps, aperformer(ledger, client, executor))
+    steps = poll_round(
+        ledger, client, batch_id, interval=interval, concurrency=concurrency, limit=limit
+    )
+    settled: int = await adrive(steps, lambda effect: aperform(effect, executor=executor))
     return settled
 
 
@@ -176,7 +184,13 @@ class CallbackOutcome:
 
 
 def callback_steps(
-    body: bytes, content_type: str, *, api_key: str = "", auth_token: str = ""
+    ledger: Ledger,
+    client: Union[Client, AsyncClient],
+    body: bytes,
+    content_type: str,
+    *,
+    api_key: str = "",
+    auth_token: str = "",
 ) -> Generator[Effect, Any, CallbackOutcome]:
     """What a payout callback does to the ledger, as effects (see :func:`apply_callback`).
 
@@ -188,23 +202,24 @@ def callback_steps(
     # Item ids are a hex batch id and a printable reference: anything else is not ours,
     # and is not worth a query (a NUL would be refused by PostgreSQL).
     known = bool(ident) and ident.isprintable() and len(ident) <= 200
-    item: Optional[LedgerItem] = (yield LedgerCall("get", (ident,))) if known else None
+    item: Optional[LedgerItem] = (yield Blocking(ledger.get, ident)) if known else None
     if item is None:
         return CallbackOutcome(ident, "", "not_ours")
     if item.status in FINAL_STATUSES:
         return CallbackOutcome(item.id, item.status, "already_final")
     if not item.token:
-        return (yield from _tokenless_steps(item, callback, api_key, auth_token))
+        return (yield from _tokenless_steps(ledger, item, callback, api_key, auth_token))
+    # mypy cannot join the two clients' keyword-only signatures (sync and async) into one
+    # ParamSpec; the call is the same on both.
+    confirm: Callable[..., Any] = client.confirm_callback
     try:
-        tx: Transaction = yield ClientCall(
-            "confirm_callback",
-            (callback,),
-            {
-                "token": item.token,
-                "type": item.status_type,
-                "expected_amount": item.amount,
-                "expected_transaction_id": item.id,
-            },
+        tx: Transaction = yield Blocking(
+            confirm,
+            callback,
+            token=item.token,
+            type=item.status_type,
+            expected_amount=item.amount,
+            expected_transaction_id=item.id,
         )
     except CallbackMismatchError as exc:
         logger.error("callback for payout %s refused: %s", item.id, exc.field)
@@ -218,8 +233,8 @@ def callback_steps(
         logger.error("payout %s not settled: %s", item.id, problem)
     elif final is not None:
         how = "callback, confirmed by status" if item.status == IN_DOUBT else ""
-        settled = yield LedgerCall("settle", (item.id, final), {"resolution": how})
-    return (yield from _after(item, "settled" if settled else "unconfirmed"))
+        settled = yield Blocking(ledger.settle, item.id, final, resolution=how)
+    return (yield from _after(ledger, item, "settled" if settled else "unconfirmed"))
 
 
 _SAID = {"completed": "completed", "cancelled": "cancelled", "pending": "pending"}
@@ -239,7 +254,7 @@ def _hash_check(callback: Callback, api_key: str, auth_token: str) -> str:
 
 
 def _tokenless_steps(
-    item: LedgerItem, callback: Callback, api_key: str, auth_token: str
+    ledger: Ledger, item: LedgerItem, callback: Callback, api_key: str, auth_token: str
 ) -> Generator[Effect, Any, CallbackOutcome]:
     # Evidence, never a settlement: the hash does not cover the body (see the module doc).
     evidence = CallbackEvidence(
@@ -251,7 +266,7 @@ def _tokenless_steps(
         hash_check=_hash_check(callback, api_key, auth_token),
         callback_token=short_token(callback.token),
     )
-    yield LedgerCall("record_callback", (evidence,))
+    yield Blocking(ledger.record_callback, evidence)
     if item.status == IN_DOUBT:
         logger.warning(
             "payout %s is in_doubt; a callback says %s (evidence only, not settled: "
@@ -262,8 +277,10 @@ def _tokenless_steps(
     return CallbackOutcome(item.id, item.status, "recorded")
 
 
-def _after(item: LedgerItem, action: str) -> Generator[Effect, Any, CallbackOutcome]:
-    now: Optional[LedgerItem] = yield LedgerCall("get", (item.id,))
+def _after(
+    ledger: Ledger, item: LedgerItem, action: str
+) -> Generator[Effect, Any, CallbackOutcome]:
+    now: Optional[LedgerItem] = yield Blocking(ledger.get, item.id)
     status = now.status if now else ""
     if action != "settled" and status in FINAL_STATUSES:
         action = "already_final"  # the status polling (or the other copy) got there first
@@ -291,8 +308,10 @@ def apply_callback(
         InvalidCallbackError: the body is not a LigdiCash callback.
         LigdicashError: the ledger failed.
     """
-    steps = callback_steps(body, content_type, api_key=api_key, auth_token=auth_token)
-    outcome: CallbackOutcome = drive(steps, performer(ledger, client))
+    steps = callback_steps(
+        ledger, client, body, content_type, api_key=api_key, auth_token=auth_token
+    )
+    outcome: CallbackOutcome = drive(steps)
     return outcome
 
 
@@ -307,13 +326,17 @@ async def aapply_callback(
     executor: Optional[Executor] = None,
 ) -> CallbackOutcome:
     """:func:`apply_callback` for asyncio apps (FastAPI...): the same decisions, the status
-    call awaited on ``client``, the ledger's calls in ``executor``'s threads (default: the
-    event loop's).
+    call awaited on ``client``, the ledger's calls in ``executor``'s threads (default:
+    anyio's worker threads).
 
     Raises:
         InvalidCallbackError: the body is not a LigdiCash callback.
         LigdicashError: the ledger failed.
     """
-    steps = callback_steps(body, content_type, api_key=api_key, auth_token=auth_token)
-    outcome: CallbackOutcome = await adrive(steps, aperformer(ledger, client, executor))
+    steps = callback_steps(
+        ledger, client, body, content_type, api_key=api_key, auth_token=auth_token
+    )
+    outcome: CallbackOutcome = await adrive(
+        steps, lambda effect: aperform(effect, executor=executor)
+    )
     return outcome

@@ -12,16 +12,18 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from typing import Any, Awaitable, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional
 
-from .._drive import adrive
+from .._drive import Blocking, Effect, adrive
 from .._observe import watch_payout
-from ._effects import Effect
-from ._ledger import WorkerIdentity
+from ._ledger import Ledger, WorkerIdentity
 from ._records import LedgerItem
 from ._run_control import RateLimiter, RunControl
-from ._send import Halt, send_item
+from ._send import send_item
 from ._states import IN_DOUBT, SENDING, Fate, SendOutcome
+
+if TYPE_CHECKING:
+    from .._async_client import AsyncClient
 
 __all__ = ["MAX_UNSENT_IN_A_ROW", "SendSlots"]
 
@@ -35,9 +37,9 @@ class SendSlots:
     """The send slots of one run of a :class:`~._runner.BatchRunner` (made on its loop).
 
     Args:
-        ledger_call: awaits ``ledger.<method>(*args, **kwargs)`` (in the run's threads).
-        perform: performs :func:`send_item`'s effects (:func:`._effects.aperformer`);
-            :class:`Halt` is performed here, on ``control``.
+        ledger, client: the run's ledger and async client.
+        perform: performs an effect on the run's loop (``ligdicash._drive.aperform`` with
+            the run's ledger threads): :func:`send_item`'s, and the slots' ledger calls.
         batch_id, identity, callback_url: the run's batch, worker and callback URL.
         limiter, control: the run's rate limit and stop.
 
@@ -48,7 +50,8 @@ class SendSlots:
     def __init__(
         self,
         *,
-        ledger_call: Callable[..., Awaitable[Any]],
+        ledger: Ledger,
+        client: AsyncClient,
         perform: Callable[[Effect], Awaitable[Any]],
         batch_id: str,
         identity: WorkerIdentity,
@@ -56,8 +59,9 @@ class SendSlots:
         limiter: RateLimiter,
         control: RunControl,
     ) -> None:
-        self._ledger_call = ledger_call
-        self._base_perform = perform
+        self._ledger = ledger
+        self._client = client
+        self._perform = perform
         self._batch_id = batch_id
         self._identity = identity
         self._callback_url = callback_url
@@ -80,12 +84,6 @@ class SendSlots:
         self._claimed.clear()
         return items
 
-    async def _perform(self, effect: Union[Effect, Halt]) -> Any:
-        if isinstance(effect, Halt):
-            self._control.halt(effect.kind, effect.detail)
-            return None
-        return await self._base_perform(effect)
-
     async def _next_item(self) -> Optional[LedgerItem]:
         """A claimed item for a free slot. The slots that are free while a claim commits
         wait for the next one, which claims as many items as there are of them: one
@@ -95,8 +93,13 @@ class SendSlots:
             async with self._claim_lock:
                 if not self._claimed and not self._control.stopping():
                     self._claimed.extend(
-                        await self._ledger_call(
-                            "claim_many", self._batch_id, self._identity, self._waiting
+                        await self._perform(
+                            Blocking(
+                                self._ledger.claim_many,
+                                self._batch_id,
+                                self._identity,
+                                self._waiting,
+                            )
                         )
                     )
                 return self._claimed.popleft() if self._claimed else None
@@ -113,10 +116,17 @@ class SendSlots:
                 if item is None:
                     break
                 if self._control.stopping():  # claimed but certainly not sent: hand it back
-                    await self._ledger_call("release", [item])
+                    await self._perform(Blocking(self._ledger.release, [item]))
                     break
                 try:
-                    steps = send_item(item, self._batch_id, self._callback_url)
+                    steps = send_item(
+                        self._ledger,
+                        self._client,
+                        item,
+                        self._batch_id,
+                        self._callback_url,
+                        halt=self._control.halt,
+                    )
                     outcome = await adrive(
                         watch_payout(
                             steps,
@@ -130,13 +140,15 @@ class SendSlots:
                 except asyncio.CancelledError:
                     # Cancelled with the request maybe on the wire: never re-sent by itself.
                     await asyncio.shield(
-                        self._ledger_call(
-                            "move",
-                            item.id,
-                            IN_DOUBT,
-                            expect=[SENDING],
-                            error_code="interrupted",
-                            error="the run was cancelled while this payout was being sent",
+                        self._perform(
+                            Blocking(
+                                self._ledger.move,
+                                item.id,
+                                IN_DOUBT,
+                                expect=[SENDING],
+                                error_code="interrupted",
+                                error="the run was cancelled while this payout was being sent",
+                            )
                         )
                     )
                     raise
