@@ -142,7 +142,7 @@ def soak(
         common = ["--store", store_url, "--workers", "4", "--in-flight", str(in_flight)]
         common += ["--callback-url", endpoint.url]
         common += ["--settle-timeout", "3"]
-        first = ["payouts", "run", batch_path, "--yes", *common]
+        first = ["payouts", "run", batch_path, "--yes", "--allow-repeat-recipient", *common]
         join = ["payouts", "work", batch.id, *common]
         # 1. The kills.
         arm_faults(sb, rng)

@@ -67,6 +67,7 @@ PUBLIC = {
     "SendingError",
     "ServerError",
     "Store",
+    "StoreURLError",
     "StoreUnavailableError",
     "Transaction",
     "TransactionAlreadyExistError",

@@ -6,6 +6,8 @@
     │                                    .request_may_have_been_sent, .request_record
     ├── ConfigurationError               missing credentials, bad platform or base_url
     ├── InvalidRequestError (ValueError) bad input caught before anything is sent
+    │   ├── StoreURLError                a store or ledger URL that cannot be opened
+    │   │                                (also a ConfigurationError)
     │   ├── InvalidAmountError*          also a refusal (see below)
     │   ├── InvalidTokenError*
     │   └── FeatureNotTestableError
@@ -80,6 +82,7 @@ __all__ = [
     "RequestRefusedError",
     "SendingError",
     "ServerError",
+    "StoreURLError",
     "StoreUnavailableError",
     "TransactionAlreadyExistError",
     "UnauthorizedCurrencyConversionError",
@@ -168,6 +171,18 @@ class InvalidRequestError(LigdicashError, ValueError):
     """Input refused before any request left the machine."""
 
     default_code = "invalid_request"
+
+
+class StoreURLError(ConfigurationError, InvalidRequestError):
+    """A store or ledger URL that cannot be used: an unknown or unsuitable scheme, a
+    malformed URL, or a database that refuses it for good (no such database or role, a
+    wrong password). Both URL factories raise it (:func:`ligdicash.open_store`,
+    :func:`ligdicash.payouts.open_ledger`); it is also a :class:`ConfigurationError` and
+    an :class:`InvalidRequestError`, what each of them raised before. The message never
+    holds the URL's password.
+    """
+
+    default_code = "store_url"
 
 
 class ClientClosedError(LigdicashError):

@@ -15,7 +15,10 @@ from ligdicash.payouts import account_ledger_url, load_batch, open_ledger
 
 def batch_file(tmp_path: Path, n: int, *, kind: str = "merchant", sep: str = ";") -> Path:
     lines = [sep.join(("reference", "phone", "amount", "type"))]
-    lines += [sep.join((f"P{i:03d}", "22670123456", str(100 + i), kind)) for i in range(n)]
+    # One number per row: a batch paying one number twice needs --allow-repeat-recipient.
+    lines += [
+        sep.join((f"P{i:03d}", f"2267{1000000 + i:07d}", str(100 + i), kind)) for i in range(n)
+    ]
     path = tmp_path / "batch.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -83,14 +86,14 @@ def test_a_bad_file_is_one_line_exit_2_and_nothing_sent(
     assert payouts_in(ligdicash_sandbox) == []
 
 
-def test_an_in_doubt_payout_exits_3_and_resolve_not_sent_lets_a_rerun_pay_it(
+def test_an_in_doubt_payout_exits_5_and_resolve_not_sent_lets_a_rerun_pay_it(
     tmp_path: Path, ligdicash_sandbox: Any
 ) -> None:
     env = sandbox_env(ligdicash_sandbox)
     path = batch_file(tmp_path, 4, kind="client")
     ligdicash_sandbox.add_fault("drop", count=1, path="withdrawal/create")
     first = cli("payouts", "run", str(path), "--yes", "--workers", "1", env=env)
-    assert first.returncode == 3
+    assert first.returncode == 5
     assert "in_doubt" in first.stderr
     assert "will NOT be re-sent" in first.stderr
     rows = json.loads(cli("payouts", "report", str(path), "--format", "json", env=env).stdout)

@@ -259,6 +259,7 @@ def test_sigint_with_wide_windows_then_resume_pays_everyone_once(
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     ligdicash_sandbox.add_fault("latency", count=10_000, path="payout", latency_ms=150)
     args = ("payouts", "run", str(path), "--yes", "--workers", "2", "--in-flight", "16")
+    args += ("--allow-repeat-recipient",)  # every row pays one number
     proc = popen(*args, env=env)
     deadline = time.monotonic() + 60
     while sum(paid_ids(ligdicash_sandbox).values()) < 40:

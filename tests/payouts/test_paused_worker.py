@@ -85,6 +85,7 @@ def paused_worker(
     ligdicash_sandbox.add_fault("latency", count=10_000, path="payout", latency_ms=300)
     env = sandbox_env(ligdicash_sandbox)
     args = ("payouts", "run", str(path), "--yes", "--store", url, "--workers", "1")
+    args += ("--allow-repeat-recipient",)  # every row pays one number
     proc: subprocess.Popen[str] = popen(
         *args, "--in-flight", "4", "--settle-timeout", "30", env=env
     )

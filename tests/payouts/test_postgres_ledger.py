@@ -126,7 +126,18 @@ def test_payouts_work_processes_join_a_run_on_postgres(
     # join after it (a few seconds to start on a loaded machine) find work left: the in-flight
     # engine alone would drain 400 payouts before a new process is up.
     procs = [
-        popen("payouts", "run", str(path), "--store", pg_url, "--yes", "--rate", "10", env=env)
+        popen(
+            "payouts",
+            "run",
+            str(path),
+            "--store",
+            pg_url,
+            "--yes",
+            "--rate",
+            "10",
+            "--allow-repeat-recipient",
+            env=env,
+        )
     ]
     batch_id = load_batch(str(path)).id
     deadline = time.monotonic() + 60

@@ -108,7 +108,8 @@ def test_two_cli_runs_racing_on_postgres_pay_each_reference_once(
             path = tmp_path / f"trial{trial}-{n}.csv"
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
             paths.append(path)
-        procs = [popen("payouts", "run", str(p), "--yes", env=env) for p in paths]
+        run = ("payouts", "run", "--yes", "--allow-repeat-recipient")
+        procs = [popen(*run, str(p), env=env) for p in paths]
         results = []
         for proc in procs:
             _, err = proc.communicate(timeout=120)
@@ -139,7 +140,8 @@ def test_the_same_file_run_twice_at_once_on_postgres_is_one_batch_worked_by_both
         lines += [f"S{trial}-{i};22670123456;{100 + i}" for i in range(200)]
         path = tmp_path / f"same{trial}.csv"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        procs = [popen("payouts", "run", str(path), "--yes", env=env) for _ in range(2)]
+        run = ("payouts", "run", "--yes", "--allow-repeat-recipient")
+        procs = [popen(*run, str(path), env=env) for _ in range(2)]
         for proc in procs:
             _, err = proc.communicate(timeout=120)
             assert proc.returncode == 0, err

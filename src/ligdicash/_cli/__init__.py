@@ -11,8 +11,8 @@ Every option holding a secret warns when given on the command line (:mod:`._secr
 
 click and rich come with the ``cli`` extra, the server with the ``sandbox`` extra; without
 them the command prints the one line that installs them. ``-h``/``--help`` work on the group
-and on every command (``CONTEXT_SETTINGS`` is inherited); each command also takes
-``--version`` (decorate it with ``version_option()``).
+and on every command (``CONTEXT_SETTINGS`` is inherited); ``--version`` and ``--lang`` on
+the group (``ligdicash --lang fr payouts ...``) and, as before, on some commands.
 """
 
 from __future__ import annotations
@@ -46,14 +46,21 @@ def build_cli() -> Any:
     import click
 
     from . import _inbox, _ops, _payouts, _reconcile, _sandbox
+    from ._common import EXIT_CODES, lang_option
     from ._secrets import guard_secret_options
+
+    # "\b" keeps click from rewrapping the table.
+    codes = "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_CODES)
+    epilog = f"\b\nExit codes (every command; with --json, errors are JSON on stdout too):\n{codes}"
 
     @click.group(
         help="LigdiCash SDK tools: sandbox, demo, status checks, payments, bulk payouts, "
         "reconciliation.",
+        epilog=epilog,
         context_settings=CONTEXT_SETTINGS,
     )
     @version_option()
+    @lang_option
     def cli() -> None:
         pass
 

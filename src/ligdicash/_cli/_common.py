@@ -1,14 +1,18 @@
 """What the command modules share: credentials and language options, exit codes, one-line
 errors, and :func:`say` (a message of the catalog in the user's language, ``ligdicash._i18n``).
 
-Exit codes (documented in docs/payouts.md and in ``ligdicash -h``):
+Exit codes (documented in docs/payouts.md and in ``ligdicash -h``: :data:`EXIT_CODES`):
 
 - 0: done.
 - 1: refused: LigdiCash refused (or the batch is paused on a refusal about the account),
   or the user declined the confirmation.
-- 2: usage error: bad options or input, a bad batch file, missing credentials.
-- 3: network or server failure, or a payout left in doubt / not yet settled.
+- 2: usage error: bad options or input, a bad batch file or store URL, missing credentials.
+- 3: network, server or store failure, or payouts sent but not settled yet (run again).
+- 4: some payouts failed (refused for good) or rows were skipped; the rest is done.
+- 5: some payouts are in doubt: they may have been sent; a person must check them.
 - 130: interrupted (Ctrl-C or SIGTERM) after finishing and recording what was in flight.
+
+With ``--json``, an error is also one JSON object on stdout (:func:`fail`).
 """
 
 from __future__ import annotations
@@ -42,13 +46,64 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_SOME_FAILED, EXIT_IN_DOUBT = 4, 5
+
+#: The exit codes, as ``ligdicash -h`` lists them.
+EXIT_CODES = (
+    (EXIT_OK, "done"),
+    (EXIT_REFUSED, "refused by LigdiCash, a paused batch, or the confirmation declined"),
+    (EXIT_USAGE, "usage error: bad options, batch file, store URL or credentials"),
+    (EXIT_FAILURE, "network, server or store failure, or payouts not settled yet: run again"),
+    (EXIT_SOME_FAILED, "some payouts failed or rows were skipped; the rest is done"),
+    (EXIT_IN_DOUBT, "some payouts are in doubt (may have been sent): check, then resolve"),
+    (EXIT_INTERRUPTED, "interrupted, after recording what was in flight"),
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def fail(message: str, code: int) -> NoReturn:
-    """Print ``ligdicash: message`` on one line to stderr and exit with ``code``."""
-    print(f"ligdicash: {' '.join(message.split())}", file=sys.stderr)
+# The JSON error's "code" when no SDK error gives one.
+_WORDS = {
+    EXIT_REFUSED: "refused",
+    EXIT_USAGE: "usage",
+    EXIT_FAILURE: "failure",
+    EXIT_IN_DOUBT: "in_doubt",
+}
+
+
+def json_requested() -> bool:
+    """Whether the running command (or a group above it) was given ``--json``."""
+    try:
+        import click
+    except ImportError:  # pragma: no cover - the command needs click to run at all
+        return False
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if ctx.params.get("as_json"):
+            return True
+        ctx = ctx.parent
+    return False
+
+
+def fail(message: str, code: int, *, error: Optional[BaseException] = None) -> NoReturn:
+    """Print ``ligdicash: message`` on one line to stderr and exit with ``code``; under
+    ``--json`` also print ``{"error": {"code", "message", "exit_code"[, "problems"]}}`` on
+    stdout (``code`` the error's own, e.g. ``invalid_batch``; ``problems`` a batch file's
+    bad rows, each with its line)."""
+    line = " ".join(message.split())
+    print(f"ligdicash: {line}", file=sys.stderr)
+    if json_requested():
+        import json
+
+        found: dict[str, Any] = {
+            "code": str(getattr(error, "code", "") or _WORDS.get(code, "error")),
+            "message": " ".join(str(getattr(error, "message", "") or line).split()),
+            "exit_code": code,
+        }
+        problems = getattr(error, "problems", None)
+        if problems:
+            found["problems"] = [{"line": p.line, "message": p.message} for p in problems]
+        print(json.dumps({"error": found}, ensure_ascii=False))
     raise SystemExit(code)
 
 
@@ -76,7 +131,7 @@ def one_line_errors() -> Iterator[None]:
     try:
         yield
     except LigdicashError as exc:
-        fail(str(exc), exit_code_for(exc))
+        fail(str(exc), exit_code_for(exc), error=exc)
     except ImportError as exc:
         fail(str(exc), EXIT_USAGE)
 

@@ -64,9 +64,10 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
     @lang_option
     def counts(store_url: str, as_json: bool) -> None:
-        from .._stores._open import open_store
+        from .._stores._open import check_store_url, open_store
 
         with one_line_errors():
+            check_store_url(store_url)  # a database that is down: one line within 2 s
             store: Any = open_store(store_url)
             try:
                 found = store.inbox_counts()
@@ -92,10 +93,11 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
     @lang_option
     def purge(store_url: str, older_than: float, as_json: bool) -> None:
-        from .._stores._open import open_store
+        from .._stores._open import check_store_url, open_store
 
         purged = 0
         with one_line_errors():
+            check_store_url(store_url)  # a database that is down: one line within 2 s
             store: Any = open_store(store_url)
             try:
                 while True:  # in slices, so that no statement holds the store for long

@@ -1,8 +1,8 @@
 """Operations commands around payments: ``status``, ``invoice create`` and ``payout``.
 
-Each prints a short human answer, or one JSON object with ``--json``, and exits with the
-codes of :mod:`._common` (0 ok, 1 refused, 2 usage error, 3 network/server failure or a
-payout in doubt).
+Each prints a short human answer, or one JSON object with ``--json`` (an error too), and
+exits with the codes of :mod:`._common` (0 ok, 1 refused, 2 usage error, 3 network/server
+failure, 5 a payout in doubt).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ._common import (
-    EXIT_FAILURE,
+    EXIT_IN_DOUBT,
     EXIT_OK,
     EXIT_REFUSED,
     amount_text,
@@ -82,7 +82,9 @@ def register(cli: click.Group) -> None:
             else:
                 tx = client.get_transaction(token, kind)  # type: ignore[arg-type]
         amount = "?" if tx.amount is None else f"{amount_text(tx.amount)} XOF"
-        _emit(as_json, _transaction_dict(tx), f"{tx.status}  {amount}  {tx.operator_name}")
+        # No trailing spaces when a part is empty (a pending payin has no operator yet).
+        line = "  ".join(part for part in (tx.status, amount, tx.operator_name or "") if part)
+        _emit(as_json, _transaction_dict(tx), line)
 
     @cli.group(help="Create invoices (hosted payment page).")
     def invoice() -> None:
@@ -179,8 +181,8 @@ def register(cli: click.Group) -> None:
                 )
             except LigdicashError as exc:
                 if classify_error(exc).fate is Fate.IN_DOUBT:
-                    fail(say("cli.payout_in_doubt", error=exc), EXIT_FAILURE)
-                fail(str(exc), exit_code_for(exc))
+                    fail(say("cli.payout_in_doubt", error=exc), EXIT_IN_DOUBT, error=exc)
+                fail(str(exc), exit_code_for(exc), error=exc)
         _emit(
             as_json,
             {"token": response.token, "status": "sent"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -11,9 +12,11 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from ._common import (
     EXIT_FAILURE,
+    EXIT_IN_DOUBT,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_REFUSED,
+    EXIT_SOME_FAILED,
     EXIT_USAGE,
     amount_text,
     confirm,
@@ -111,12 +114,20 @@ def _open(
     if os.path.isfile(batch):
         # A batch run with --skip-invalid has the id of its valid rows; without it the
         # file had no bad rows: reading with skip_invalid gives the id either way (and
-        # keeps no row in memory).
+        # keeps no row in memory). Rows that repeat a recipient are in the batch if it was
+        # run with --allow-repeat-recipient, left out if with --skip-invalid: the id the
+        # ledger knows is the batch's.
         batch_id = batch_id_of(batch, skip_invalid=True)
         if store:
-            return _closed_with_command(open_ledger(store)), batch_id
-        account = _env_api_key() if account is None else account
-        return _ledger_of_file(batch, account, writing=writing), batch_id
+            ledger = _closed_with_command(open_ledger(store))
+        else:
+            account = _env_api_key() if account is None else account
+            ledger = _ledger_of_file(batch, account, writing=writing)
+        if batch_id not in ledger.batch_ids():
+            strict = batch_id_of(batch, skip_invalid=True, allow_repeat_recipient=False)
+            if strict in ledger.batch_ids():
+                batch_id = strict
+        return ledger, batch_id
     if store:
         ledger = _closed_with_command(open_ledger(store))
     else:
@@ -124,6 +135,9 @@ def _open(
 
         account = _env_api_key() if account is None else account
         if not account:
+            # 'latest' and batch ids name a batch of a ledger: say how to name the ledger.
+            if batch == "latest" or re.fullmatch("b[0-9a-f]{16}", batch):
+                fail(say("cli.which_ledger", batch=repr(batch)), EXIT_USAGE)
             fail(say("cli.not_a_file", batch=repr(batch)), EXIT_USAGE)
         ledger = _closed_with_command(open_ledger(account_ledger_url(account)))
     if batch == "latest":
@@ -169,13 +183,18 @@ def _warn_recent(ledger: Ledger, batch: Any, within: float) -> None:
     print("ligdicash: " + "\n".join(lines), file=sys.stderr)
 
 
-def _run_exit_code(result: RunResult) -> int:
+def _run_exit_code(result: RunResult, skipped: int = 0) -> int:
+    """The documented exit code of a run (docs/payouts.md): what needs a person first."""
     if result.stopped == "interrupted":
         return EXIT_INTERRUPTED
     if result.stopped == "paused":
         return EXIT_REFUSED
-    if result.stopped or result.info.count("in_doubt", "sent", "sending", "pending"):
+    if result.info.count("in_doubt"):
+        return EXIT_IN_DOUBT
+    if result.stopped or result.info.count("sent", "sending", "pending"):
         return EXIT_FAILURE
+    if result.info.count("failed") or skipped:
+        return EXIT_SOME_FAILED
     return EXIT_OK
 
 
@@ -187,6 +206,7 @@ def _work(
     *,
     unpause: bool,
     as_json: bool,
+    skipped: int = 0,
 ) -> None:
     from rich.console import Console
 
@@ -219,14 +239,24 @@ def _work(
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-    _print_result(console, result.info, as_json, extra={"stopped": result.stopped})
+    code = _run_exit_code(result, skipped)
+    extra = {"stopped": result.stopped, "skipped": skipped, "exit_code": code}
+    _print_result(console, result.info, as_json, extra=extra)
     if result.recovered:
         console.print(say("cli.recovered", count=result.recovered))
     if result.detail:
         console.print(say("cli.stopped", detail=result.detail))
-    for line in advice(result.info):
-        console.print(line)
-    raise SystemExit(_run_exit_code(result))
+    doubts: list[Any] = []
+    if result.info.count("in_doubt"):
+        from .._exceptions import LigdicashError
+
+        try:  # only to explain them: a ledger gone away must not hide the run's exit code
+            doubts = ledger.items(batch_id, statuses=["in_doubt"])
+        except LigdicashError:
+            doubts = []
+    for line in advice(result.info, doubts):
+        console.print(line, markup=False)
+    raise SystemExit(code)
 
 
 def _print_result(console: Any, info: BatchInfo, as_json: bool, extra: dict[str, Any]) -> None:
@@ -304,6 +334,12 @@ def register(cli: click.Group) -> None:
         "reference (repeat the option for each one).",
     )
     @click.option(
+        "--allow-repeat-recipient",
+        is_flag=True,
+        help="Pay a number that several rows hold (each row once); without it such rows "
+        "are refused, with their lines (numbers compared once normalised).",
+    )
+    @click.option(
         "--recent-days",
         default=7.0,
         show_default=True,
@@ -320,7 +356,9 @@ def register(cli: click.Group) -> None:
                 file,
                 skip_invalid=options.pop("skip_invalid"),
                 default_type=options.pop("default_type"),
+                allow_repeat_recipient=options.pop("allow_repeat_recipient"),
             )
+            skipped = len(batch.skipped)
             for problem in batch.skipped:
                 print(f"ligdicash: {say('cli.skipped', problem=problem)}", file=sys.stderr)
             client = make_client(options)
@@ -367,6 +405,7 @@ def register(cli: click.Group) -> None:
                     options,
                     unpause=True,
                     as_json=options.pop("as_json"),
+                    skipped=skipped,
                 )
 
     @payouts.command(help="Join BATCH (id or file) from another process or machine.")
@@ -409,8 +448,8 @@ def register(cli: click.Group) -> None:
         ]
         _print_result(console, info, as_json, extra={"in_doubt": listed} if listed else {})
         if not as_json:
-            for line in advice(info):
-                console.print(line)
+            for line in advice(info, doubts):
+                console.print(line, markup=False)
             for it in doubts[:SHOWN_DOUBTS]:
                 evidence = it.evidence or say("cli.no_evidence")
                 console.print(

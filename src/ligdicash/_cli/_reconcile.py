@@ -35,8 +35,8 @@ def register(cli: click.Group) -> None:
     """Add the ``reconcile`` command to the click group ``cli``."""
     import click
 
-    from ._base import CONTEXT_SETTINGS, fail, version_option
-    from ._common import lang_option, language
+    from ._base import CONTEXT_SETTINGS, version_option
+    from ._common import exit_code_for, fail, lang_option, language, one_line_errors
 
     def schedule(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Any:
         if value is None:
@@ -124,6 +124,7 @@ def register(cli: click.Group) -> None:
     ) -> None:
         from .._exceptions import LigdicashError
         from .._reconcile import import_handler, reconciler_for
+        from .._stores._open import check_store_url
 
         lang = language()  # rounds may be reported from another thread than click's
         # As uvicorn does for its app: --handler names a module of the current directory.
@@ -136,21 +137,20 @@ def register(cli: click.Group) -> None:
             options["expire_after"] = expire_after
         if lease is not None:
             options["lease_seconds"] = lease
-        try:
+        with one_line_errors():  # a bad URL, a missing driver, a database that is down
+            check_store_url(store_url)
             reconciler = reconciler_for(
                 store_url,
                 handler=import_handler(handler) if handler else None,
                 on_cancelled=import_handler(on_cancelled) if on_cancelled else None,
                 **options,
             )
-        except LigdicashError as exc:
-            fail(exc.message)
         try:
             if once:
                 try:
                     summary = reconciler.run_once()
                 except LigdicashError as exc:
-                    fail(exc.message, 1)
+                    fail(str(exc), exit_code_for(exc), error=exc)
                 print(_line(summary, as_json, lang))
                 return
             # Failed rounds (store or API away) are logged and retried; say so on stderr.

@@ -31,6 +31,20 @@ __all__ = [
 ]
 
 PAYOUT_TYPES = ("client", "merchant")
+
+#: The countries LigdiCash pays to (the operators' table of docs/wire-contract.md), by
+#: country code, with the number of digits their numbers have after it. Numbers are
+#: written as LigdiCash wants them: country code first (``22670123456``); Benin's numbers
+#: grew from 8 to 10 digits in 2024, both are taken.
+COUNTRIES: dict[str, tuple[str, tuple[int, ...]]] = {
+    "226": ("Burkina Faso", (8,)),
+    "229": ("Benin", (8, 10)),
+    "225": ("Côte d'Ivoire", (10,)),
+    "224": ("Guinea", (9,)),
+    "223": ("Mali", (8,)),
+    "227": ("Niger", (8,)),
+    "243": ("DR Congo", (9,)),
+}
 MAX_REFERENCE_LENGTH = 64
 _TRUE = ("1", "true", "yes", "oui", "y", "o")
 _FALSE = ("", "0", "false", "no", "non", "n")
@@ -196,7 +210,9 @@ def _read_row(row: Mapping[str, Any], line: int, default_type: str) -> PayoutIte
             f"reference must be printable and at most {MAX_REFERENCE_LENGTH} characters"
         )
     phone = row.get("phone")
-    phone = to_phone(str(phone) if isinstance(phone, int) else phone, "phone", required=True)
+    phone = _check_country(
+        to_phone(str(phone) if isinstance(phone, int) else phone, "phone", required=True)
+    )
     amount = row.get("amount")
     if amount is None or (isinstance(amount, str) and not amount.strip()):
         raise InvalidRequestError("amount is empty")
@@ -216,12 +232,38 @@ def _read_row(row: Mapping[str, Any], line: int, default_type: str) -> PayoutIte
     return PayoutItem(reference, phone, francs, kind, to_wallet, description, line)
 
 
+def _check_country(phone: str) -> str:
+    """``phone`` (digits) if it starts with the code of a country LigdiCash pays to and
+    has that country's length; else the problem, before anything is sent (LigdiCash would
+    refuse it at send time: Code05, operator not identified)."""
+    for code, (country, lengths) in COUNTRIES.items():
+        if phone.startswith(code):
+            if len(phone) - len(code) in lengths:
+                return phone
+            digits = " or ".join(str(n) for n in lengths)
+            raise InvalidRequestError(
+                f"phone {phone} is not a {country} number: {digits} digits after {code}"
+            )
+    known = ", ".join(f"{code} {country}" for code, (country, _) in COUNTRIES.items())
+    raise InvalidRequestError(
+        f"phone {phone} does not start with the country code of a country LigdiCash pays "
+        f"to ({known}): write it country code first, e.g. 22670123456"
+    )
+
+
 class _Scan:
     """Validates rows one at a time: keeps the items (or only the digest), the problems,
     and the first line of each reference (to refuse every copy of a repeated one)."""
 
-    def __init__(self, default_type: str, keep_items: bool, exclude: frozenset[str]) -> None:
+    def __init__(
+        self,
+        default_type: str,
+        keep_items: bool,
+        exclude: frozenset[str],
+        allow_repeat_recipient: bool = True,
+    ) -> None:
         self.default_type = default_type
+        self.allow_repeat_recipient = allow_repeat_recipient
         self.keep_items = keep_items
         self.exclude = exclude
         self.items: list[PayoutItem] = []
@@ -230,6 +272,10 @@ class _Scan:
         self.count = 0
         self.first_line: dict[str, int] = {}
         self.repeated: dict[str, list[int]] = {}
+        # Repeated recipients refused: the first row (line, reference) of each number (once
+        # normalised), and every row of the numbers seen more than once.
+        self.first_row: dict[str, tuple[int, str]] = {}
+        self.repeated_recipients: dict[str, list[tuple[int, str]]] = {}
 
     def add(self, line: int, row: Mapping[str, Any]) -> None:
         try:
@@ -240,6 +286,11 @@ class _Scan:
         first = self.first_line.setdefault(item.reference, line)
         if first != line:
             self.repeated.setdefault(item.reference, [first]).append(line)
+        if not self.allow_repeat_recipient:
+            row_of = (line, item.reference)
+            first_row = self.first_row.setdefault(item.phone, row_of)
+            if first_row != row_of:
+                self.repeated_recipients.setdefault(item.phone, [first_row]).append(row_of)
         if item.reference in self.exclude:
             return
         self.count += 1
@@ -254,7 +305,25 @@ class _Scan:
             for line in lines:
                 others = ", ".join(str(n) for n in lines if n != line)
                 found.append(RowProblem(line, f"reference {ref!r} also on line {others}"))
+        for phone, rows in self.repeated_recipients.items():
+            for line, _ in rows:
+                others = ", ".join(str(n) for n, _ in rows if n != line)
+                found.append(
+                    RowProblem(
+                        line,
+                        f"recipient {phone} also on line {others} (numbers compared once "
+                        "normalised); if both payouts are meant: --allow-repeat-recipient",
+                    )
+                )
         return found
+
+    def excluded_references(self) -> frozenset[str]:
+        """The references left out of the batch: every copy of a repeated reference, and
+        (repeated recipients refused) every row of a repeated recipient."""
+        refs = set(self.repeated)
+        for rows in self.repeated_recipients.values():
+            refs.update(ref for _, ref in rows)
+        return frozenset(refs)
 
 
 def _scan(
@@ -264,11 +333,12 @@ def _scan(
     default_type: str,
     format: Optional[str],
     keep_items: bool,
+    allow_repeat_recipient: bool = True,
     exclude: frozenset[str] = frozenset(),
 ) -> _Scan:
     if default_type not in PAYOUT_TYPES:
         raise InvalidRequestError(f"default_type must be 'client' or 'merchant': {default_type!r}")
-    scan = _Scan(default_type, keep_items, exclude)
+    scan = _Scan(default_type, keep_items, exclude, allow_repeat_recipient)
     for line, row in read_rows(source, format, scan.problems):
         scan.add(line, row)
     scan.problems += scan.repeat_problems()
@@ -287,6 +357,7 @@ def load_batch(
     skip_invalid: bool = False,
     default_type: str = "merchant",
     format: Optional[str] = None,
+    allow_repeat_recipient: bool = True,
 ) -> Batch:
     """Read and validate a whole batch; raise before anything could be sent.
 
@@ -302,6 +373,14 @@ def load_batch(
             copy is refused.
         default_type: the payout type of rows without one.
         format: ``"csv"`` or ``"json"``; by default from the file's extension.
+        allow_repeat_recipient: ``False`` refuses two rows paying one number (written
+            alike or not: ``+226 70-12-34-56`` and ``0022670123456`` are one recipient),
+            naming both lines; with ``skip_invalid`` every such row is left out. The
+            ``ligdicash payouts run`` command passes ``False`` unless
+            ``--allow-repeat-recipient``.
+
+    Phone numbers must start with the country code of a country LigdiCash pays to
+    (:data:`COUNTRIES`) and have that country's length.
 
     Raises:
         BatchValidationError: bad rows (with line numbers), unknown or missing columns,
@@ -314,10 +393,12 @@ def load_batch(
         default_type=default_type,
         format=format,
         keep_items=True,
+        allow_repeat_recipient=allow_repeat_recipient,
     )
     items = scan.items
-    if scan.repeated:
-        items = [item for item in items if item.reference not in scan.repeated]
+    excluded = scan.excluded_references()
+    if excluded:
+        items = [item for item in items if item.reference not in excluded]
     if not items:
         raise BatchValidationError(scan.problems or [RowProblem(0, "the batch has no payouts")])
     source_name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else ""
@@ -330,6 +411,7 @@ def batch_id_of(
     skip_invalid: bool = False,
     default_type: str = "merchant",
     format: Optional[str] = None,
+    allow_repeat_recipient: bool = True,
 ) -> str:
     """The id :func:`load_batch` would give ``source``, without keeping its items (a
     million-row file is read twice if it repeats a reference, never held in memory).
@@ -340,18 +422,25 @@ def batch_id_of(
     """
     if not isinstance(source, (str, os.PathLike)):
         return load_batch(
-            source, skip_invalid=skip_invalid, default_type=default_type, format=format
+            source,
+            skip_invalid=skip_invalid,
+            default_type=default_type,
+            format=format,
+            allow_repeat_recipient=allow_repeat_recipient,
         ).id
     options: dict[str, Any] = {
         "skip_invalid": skip_invalid,
         "default_type": default_type,
         "format": format,
+        "allow_repeat_recipient": allow_repeat_recipient,
     }
     scan = _scan(source, keep_items=False, **options)
-    if scan.repeated:
-        # Every copy of a repeated reference is left out of the batch, which the first
-        # reading could not know before the end: read again without them.
-        scan = _scan(source, keep_items=False, exclude=frozenset(scan.repeated), **options)
+    excluded = scan.excluded_references()
+    if excluded:
+        # Every copy of a repeated reference (and every row of a refused repeated
+        # recipient) is left out of the batch, which the first reading could not know
+        # before the end: read again without them.
+        scan = _scan(source, keep_items=False, exclude=excluded, **options)
     if not scan.count:
         raise BatchValidationError(scan.problems or [RowProblem(0, "the batch has no payouts")])
     return scan.digest.id()

@@ -8,9 +8,9 @@ import os
 import sys
 from typing import TYPE_CHECKING, Optional, Union
 
-from .._exceptions import ConfigurationError, InvalidRequestError
+from .._exceptions import InvalidRequestError, StoreURLError
 from .._stores._base import Store
-from .._stores._open import sqlite_path, url_scheme
+from .._stores._open import open_url, probe_postgres, register_scheme, sqlite_path
 from ._ledger import Ledger
 
 if TYPE_CHECKING:
@@ -26,48 +26,53 @@ DATA_DIR_ENV = "LIGDICASH_DATA_DIR"
 def open_ledger(url: Union[str, Store]) -> Ledger:
     """Open (creating its tables if needed) the ledger at ``url``.
 
-    ``url`` takes the SQL forms of :func:`ligdicash.open_store`: ``sqlite:///relative/path.db``,
-    ``sqlite:////absolute/path.db``, ``postgresql://user:password@host:5432/dbname`` or
-    ``postgres://...`` (extra ``[postgres]``). One database may hold the ledger's tables
-    and a store's (callbacks, payments) side by side. It may also be an open SQLite or
-    PostgreSQL :class:`~ligdicash.Store`: the ledger then lives in the store's database
-    and, on PostgreSQL, borrows its connection pool (closing the ledger leaves the pool
-    to the store)::
+    ``url`` takes the SQL forms of :func:`ligdicash.open_store` (the same scheme registry):
+    ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``,
+    ``postgresql://user:password@host:5432/dbname`` or ``postgres://...`` (extra
+    ``[postgres]``; tried with one short connection first). One database may hold the
+    ledger's tables and a store's (callbacks, payments) side by side. It may also be an
+    open SQLite or PostgreSQL :class:`~ligdicash.Store`: the ledger then lives in the
+    store's database and, on PostgreSQL, borrows its connection pool (closing the ledger
+    leaves the pool to the store)::
 
         store = ligdicash.open_store("postgresql://shop@db.internal/shop")
         ledger = open_ledger(store)
 
     Raises:
-        InvalidRequestError: an unknown scheme, a store that is not SQL, a missing
-            directory.
-        StoreUnavailableError: the database cannot be reached or opened.
+        StoreURLError: an empty or malformed URL, an unknown scheme or one a ledger cannot
+            live in (``redis://``), a PostgreSQL database that refuses it (no such
+            database or role, a wrong password); also an :class:`InvalidRequestError`, as
+            before.
+        InvalidRequestError: a store that is not SQL, a missing directory.
+        StoreUnavailableError: the database cannot be reached (within 2 s) or opened.
         ConfigurationError: a newer ligdicash wrote the ledger's tables.
         ImportError: ``postgresql://`` without psycopg installed (names the extra).
     """
     if isinstance(url, Store):
         return _ledger_in_store(url)
     if not isinstance(url, str) or not url.strip():
-        raise InvalidRequestError("the ledger URL is empty (sqlite:///FILE or postgresql://...)")
-    url = url.strip()
-    scheme = url_scheme(url)
-    if scheme == "sqlite":
-        from ._sqlite import SQLiteLedger
+        raise StoreURLError("the ledger URL is empty (sqlite:///FILE or postgresql://...)")
+    ledger: Ledger = open_url("ledger", url)
+    return ledger
 
-        try:
-            path = sqlite_path(url)
-        except ConfigurationError:
-            raise InvalidRequestError(
-                "sqlite:/// needs a file path, e.g. sqlite:///payouts.db"
-            ) from None
-        return SQLiteLedger(path)
-    if scheme in ("postgresql", "postgres"):
-        from ._postgres import PostgresLedger
 
-        return PostgresLedger(url)
-    raise InvalidRequestError(
-        f"unknown ledger URL scheme {scheme or url.split(':', 1)[0]!r}: use sqlite:///FILE "
-        "or postgresql://..."
-    )
+def _open_sqlite_ledger(url: str) -> Ledger:
+    from ._sqlite import SQLiteLedger
+
+    return SQLiteLedger(sqlite_path(url))
+
+
+def _open_postgres_ledger(url: str) -> Ledger:
+    probe_postgres(url, "ledger")
+    from ._postgres import PostgresLedger
+
+    return PostgresLedger(url)
+
+
+register_scheme("ledger", ("sqlite",), _open_sqlite_ledger, example="sqlite:///FILE")
+register_scheme(
+    "ledger", ("postgresql", "postgres"), _open_postgres_ledger, example="postgresql://..."
+)
 
 
 def _ledger_in_store(store: Store) -> Ledger:

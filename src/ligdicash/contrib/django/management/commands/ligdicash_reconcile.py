@@ -21,11 +21,31 @@ from django.core.management.base import (  # type: ignore[import-untyped,unused-
     CommandParser,
 )
 
-from ligdicash._exceptions import LigdicashError
+from ligdicash._exceptions import (
+    ConfigurationError,
+    InvalidRequestError,
+    LigdicashError,
+    RequestRefusedError,
+)
 from ligdicash._reconcile import Reconciler
 from ligdicash._reconcile_round import ReconcileSummary, parse_schedule
 from ligdicash._stores import STORE_URL_ENV
+from ligdicash._stores._open import check_store_url
 from ligdicash.contrib.django import get_processor
+
+
+def _command_error(exc: Exception) -> CommandError:
+    """One line and the ``ligdicash`` command's exit status: 2 for what the user must fix (a
+    bad store URL, a missing extra, no credentials), 3 for a store or network that is down,
+    1 for a refusal."""
+    if isinstance(exc, (ConfigurationError, InvalidRequestError, ImportError)):
+        status = 2
+    elif isinstance(exc, RequestRefusedError):
+        status = 1
+    else:
+        status = 3
+    message = exc.message if isinstance(exc, LigdicashError) else str(exc)
+    return CommandError(message, returncode=status)
 
 
 def _store_url(option: Any) -> str:
@@ -76,10 +96,12 @@ class Command(BaseCommand):  # type: ignore[misc,unused-ignore]
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
         try:
+            store_url = _store_url(options["store"])
+            check_store_url(store_url)  # a database that is down: one line within 2 s
             processor = get_processor()
             client = processor.client if isinstance(processor.client, Client) else None
             reconciler = Reconciler(
-                _store_url(options["store"]),
+                store_url,
                 client=client if client is not None else default_client(),
                 processor=processor,
                 batch_size=options["batch_size"],
@@ -89,8 +111,8 @@ class Command(BaseCommand):  # type: ignore[misc,unused-ignore]
                 thread_cleanup=close_old_connections,
                 **extra,
             )
-        except LigdicashError as exc:
-            raise CommandError(exc.message) from None
+        except (LigdicashError, ImportError) as exc:
+            raise _command_error(exc) from None
 
         def show(summary: ReconcileSummary) -> None:
             counts = summary.to_dict()
@@ -104,7 +126,7 @@ class Command(BaseCommand):  # type: ignore[misc,unused-ignore]
                 try:
                     show(reconciler.run_once())
                 except LigdicashError as exc:
-                    raise CommandError(exc.message) from None
+                    raise _command_error(exc) from None
                 return
             with contextlib.suppress(KeyboardInterrupt):
                 reconciler.run_forever(options["interval"], on_round=show)
