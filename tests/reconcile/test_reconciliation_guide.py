@@ -9,6 +9,7 @@ this process's threads (``celery.contrib.testing.worker``), as beat would send i
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -98,9 +99,15 @@ def test_the_guide_runs_end_to_end_against_the_sandbox(
             custom_data={"transaction_id": "ORDER-43", "sandbox_callback": "none"},
         ).token
         ligdicash_sandbox.set_status(str(token), "completed")
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-            tasks.reconcile.delay()  # what beat sends every minute
-            wait_until(lambda: delivered["ORDER-43"], "the worker's round to deliver ORDER-43")
+        # Celery's in-process worker sets the ROOT logger's level to its own (error) and
+        # leaves it: every later test's WARNING would vanish. Put it back.
+        root_level = logging.getLogger().level
+        try:
+            with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+                tasks.reconcile.delay()  # what beat sends every minute
+                wait_until(lambda: delivered["ORDER-43"], "the worker's round to deliver ORDER-43")
+        finally:
+            logging.getLogger().setLevel(root_level)
         assert delivered == Counter({"ORDER-42": 1, "ORDER-43": 1})
         assert namespace["store"].get_payment("ORDER-43").status == "completed"
         assert ligdicash_sandbox.callbacks() == []

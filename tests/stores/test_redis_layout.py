@@ -7,6 +7,7 @@ starts on a free loopback port in a temporary folder, never on the shared test R
 
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import subprocess
@@ -252,6 +253,7 @@ def test_a_redis_that_refuses_config_get_warns_once_and_goes_on(
     finally:
         admin.close()
     host = own_redis.split("://", 1)[1]
+    caplog.set_level(logging.WARNING, logger="ligdicash.stores")  # whatever the root's level
     store = open_store(f"redis://shop:s3cret-pw@{host}")
     try:
         assert store.claim("order-1").acquired
