@@ -1,0 +1,188 @@
+"""What a payout callback leaves behind, pinned where mutation testing of ``payouts/_settle.py``
+(``scripts/mutation.sh settle``) found that nothing would notice a change: the evidence kept
+for an item without a token (which amounts, which hash verdict), the outcome when another
+copy settled the item during the status call, and the async entry point.
+
+The sandbox answers the status calls and sends the genuine callbacks; a forged callback is
+a body anyone could post.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_settlement_guards import PHONE, in_doubt_item, send_for
+
+import ligdicash
+from ligdicash import Client
+from ligdicash.payouts import (
+    CallbackOutcome,
+    Ledger,
+    WorkerIdentity,
+    aapply_callback,
+    apply_callback,
+    load_batch,
+    open_ledger,
+    poll_sent,
+)
+from ligdicash.sandbox import CallbackReceiver
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+
+
+def forged(item_id: str, *, amount: Any = 150, status: str = "completed", **extra: Any) -> bytes:
+    return json.dumps(
+        {
+            "token": "cb-token",
+            "status": status,
+            "amount": amount,
+            "custom_data": {"transaction_id": item_id},
+            **extra,
+        }
+    ).encode()
+
+
+def wait_until(condition: Any, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("said", "kept"),
+    [(0, 0), (150, 150), (10**15 - 1, 10**15 - 1), (10**15, None), (-1, None), (10**18, None)],
+)
+def test_the_evidence_keeps_a_plausible_amount_and_shows_an_absurd_one_as_absent(
+    ledger: Ledger, sb_client: Client, said: int, kept: Any
+) -> None:
+    _, item = in_doubt_item(ledger)
+    outcome = apply_callback(ledger, sb_client, forged(item.id, amount=said), JSON)
+    assert outcome == CallbackOutcome(item.id, "in_doubt", "recorded")
+    (evidence,) = ledger.callback_evidence(item.id)
+    assert evidence.amount == kept
+    assert ledger.get(item.id).status == "in_doubt"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("keys", "with_hash", "verdict"),
+    [
+        ({}, True, "unchecked"),
+        ({"api_key": "k"}, True, "unchecked"),
+        ({"auth_token": "t"}, True, "unchecked"),
+        ({"api_key": "k", "auth_token": "t"}, True, "wrong"),
+        ({"api_key": "k", "auth_token": "t"}, False, "absent"),
+    ],
+)
+def test_the_hash_verdict_needs_both_keys(
+    ledger: Ledger, sb_client: Client, keys: dict[str, str], with_hash: bool, verdict: str
+) -> None:
+    # With one key missing the hash cannot be checked: "unchecked", never "wrong".
+    _, item = in_doubt_item(ledger)
+    extra = {"hash": "ab" * 32} if with_hash else {}
+    apply_callback(ledger, sb_client, forged(item.id, **extra), JSON, **keys)
+    (evidence,) = ledger.callback_evidence(item.id)
+    assert evidence.hash_check == verdict
+
+
+def test_a_callback_whose_item_another_copy_settled_meanwhile_says_already_final(
+    tmp_path: Path, sb_client: Client, ligdicash_sandbox: Any
+) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    ledger, other_copy = open_ledger(url), open_ledger(url)
+    try:
+        batch_id, item = in_doubt_item(ledger)
+        with CallbackReceiver() as rx:
+            token = send_for(sb_client, item, amount=item.amount, callback_url=rx.callback_url)
+            ledger.resolve(item.id, sent_token=token)
+            (callback, *_) = rx.wait_for(1, timeout=10)
+        # The callback's status call is held 8 s by the sandbox; meanwhile the other copy's
+        # status poll (not held) settles the item.
+        ligdicash_sandbox.add_fault("latency", count=1, path="confirm", latency_ms=8000)
+        outcomes: list[CallbackOutcome] = []
+        worker = threading.Thread(
+            target=lambda: outcomes.append(
+                apply_callback(ledger, sb_client, callback.body.encode(), callback.content_type)
+            )
+        )
+        worker.start()
+        wait_until(lambda: not ligdicash_sandbox.faults(), "the held status call")
+        with Client(
+            api_key=ligdicash_sandbox.api_key,
+            auth_token=ligdicash_sandbox.auth_token,
+            base_url=ligdicash_sandbox.base_url,
+            max_retries=0,
+        ) as poller:
+            assert poll_sent(other_copy, poller, batch_id, interval=0) == 1
+        worker.join(30)
+        assert outcomes == [CallbackOutcome(item.id, "completed", "already_final")]
+    finally:
+        ledger.close()
+        other_copy.close()
+
+
+def test_poll_sent_asks_for_200_items_at_most_by_default(ledger: Ledger, sb_client: Client) -> None:
+    batch = load_batch(
+        [{"reference": f"L{i:03d}", "phone": PHONE, "amount": 100} for i in range(201)]
+    )
+    ledger.add_batch(batch)
+    dead = WorkerIdentity()
+    dead.id += "-dead"
+    claimed = ledger.claim_many(batch.id, dead, 201)
+    assert len(claimed) == 201
+    assert ledger.recover(batch.id, WorkerIdentity()) == 201
+    for item in claimed:  # tokens LigdiCash does not know: the status calls fail
+        ledger.resolve(item.id, sent_token=f"unknown-{item.id}")
+    assert poll_sent(ledger, sb_client, batch.id, interval=0) == 0
+    # 200 were asked for (and marked polled); one is still due.
+    assert len(ledger.due_for_poll(batch.id, 3600)) == 1
+
+
+def async_client(sb: Any) -> ligdicash.AsyncClient:
+    return ligdicash.AsyncClient(
+        api_key=sb.api_key, auth_token=sb.auth_token, base_url=sb.base_url, max_retries=0
+    )
+
+
+@pytest.mark.anyio
+async def test_aapply_callback_settles_a_sent_item_through_an_awaited_status_call(
+    ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
+) -> None:
+    _, item = in_doubt_item(ledger)
+    with CallbackReceiver() as rx:
+        token = send_for(sb_client, item, amount=item.amount, callback_url=rx.callback_url)
+        ledger.resolve(item.id, sent_token=token)
+        received = rx.wait_for(1, timeout=10)
+    async with async_client(ligdicash_sandbox) as client:
+        outcome = await aapply_callback(
+            ledger, client, received[0].body.encode(), received[0].content_type
+        )
+    assert outcome == CallbackOutcome(item.id, "completed", "settled")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("keys", "verdict"),
+    [({"api_key": "k"}, "unchecked"), ({"auth_token": "t"}, "unchecked"), (None, "wrong")],
+)
+async def test_aapply_callback_records_a_form_callback_and_its_hash_verdict(
+    ledger: Ledger, ligdicash_sandbox: Any, keys: Any, verdict: str
+) -> None:
+    _, item = in_doubt_item(ledger)
+    body = (
+        f"token=cb-token&status=completed&amount=150&hash={'ab' * 32}"
+        f"&custom_data%5Btransaction_id%5D={item.id}"
+    ).encode()
+    if keys is None:
+        keys = {"api_key": ligdicash_sandbox.api_key, "auth_token": ligdicash_sandbox.auth_token}
+    async with async_client(ligdicash_sandbox) as client:
+        outcome = await aapply_callback(ledger, client, body, FORM, **keys)
+    assert outcome == CallbackOutcome(item.id, "in_doubt", "recorded")
+    (evidence,) = ledger.callback_evidence(item.id)
+    assert (evidence.status, evidence.amount, evidence.hash_check) == ("completed", 150, verdict)
