@@ -91,6 +91,39 @@ def test_the_hash_verdict_needs_both_keys(
     assert evidence.hash_check == verdict
 
 
+def test_the_evidence_says_unknown_for_a_status_it_does_not_know_and_no_customer_as_empty(
+    ledger: Ledger, sb_client: Client
+) -> None:
+    _, item = in_doubt_item(ledger)
+    apply_callback(ledger, sb_client, forged(item.id, status="refunded"), JSON)
+    (evidence,) = ledger.callback_evidence(item.id)
+    assert (evidence.status, evidence.customer) == ("unknown", "")
+    assert "customer ?" in evidence.describe()
+
+    apply_callback(ledger, sb_client, forged(item.id, customer="22670123456"), JSON)
+    said = {e.status: e.customer for e in ledger.callback_evidence(item.id)}
+    assert said == {"unknown": "", "completed": "226*****456"}
+
+
+def test_only_an_in_doubt_item_asks_the_operator_to_resolve_it(
+    ledger: Ledger, sb_client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, doubt = in_doubt_item(ledger)
+    batch = load_batch([{"reference": "S2", "phone": PHONE, "amount": 100}])
+    ledger.add_batch(batch)
+    sending = ledger.claim(batch.id, WorkerIdentity())  # a live worker is sending it
+    assert sending is not None
+    with caplog.at_level("WARNING", logger="ligdicash.payouts"):
+        assert apply_callback(ledger, sb_client, forged(sending.id), JSON) == CallbackOutcome(
+            sending.id, "sending", "recorded"
+        )
+        assert not [r for r in caplog.records if "payouts resolve" in r.getMessage()]
+        apply_callback(ledger, sb_client, forged(doubt.id), JSON)
+    (warning,) = [r for r in caplog.records if "payouts resolve" in r.getMessage()]
+    assert doubt.id in warning.getMessage()
+    assert "says completed" in warning.getMessage()
+
+
 def test_a_callback_whose_item_another_copy_settled_meanwhile_says_already_final(
     tmp_path: Path, sb_client: Client, ligdicash_sandbox: Any
 ) -> None:
