@@ -45,7 +45,23 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             "tests/payouts/test_settle_mutants.py",
         ],
     ),
-    "ledger": (["src/ligdicash/payouts/_ledger.py"], ["tests/payouts"]),
+    # The ledger's own tests; the runner's and the CLI's (minutes each) go through it too
+    # but pin little more of it.
+    "ledger": (
+        ["src/ligdicash/payouts/_ledger.py"],
+        [
+            "tests/payouts/test_ledger.py",
+            "tests/payouts/test_account_ledger.py",
+            "tests/payouts/test_reference_race.py",
+            "tests/payouts/test_ledger_in_store.py",
+            "tests/payouts/test_postgres_ledger.py",
+            "tests/payouts/test_ledger_faults.py",
+            "tests/payouts/test_paused_worker.py",
+            "tests/payouts/test_settlement_guards.py",
+            "tests/payouts/test_settle_mutants.py",
+            "tests/payouts/test_ledger_mutants.py",
+        ],
+    ),
     "states": (
         ["src/ligdicash/payouts/_states.py"],
         [

@@ -219,3 +219,43 @@ async def test_aapply_callback_records_a_form_callback_and_its_hash_verdict(
     assert outcome == CallbackOutcome(item.id, "in_doubt", "recorded")
     (evidence,) = ledger.callback_evidence(item.id)
     assert (evidence.status, evidence.amount, evidence.hash_check) == ("completed", 150, verdict)
+
+
+@pytest.mark.parametrize("ident", ["ref\x00nul", "\x1b[31mred", "x" * 300])
+def test_a_callback_naming_an_impossible_id_is_not_ours_without_a_query_on_postgresql(
+    pg_url: str, sb_client: Client, ident: str
+) -> None:
+    # PostgreSQL refuses a NUL in a query's text: such an id must never reach it (a raw
+    # psycopg error out of the endpoint); a long or unprintable one is not an item id.
+    ledger = open_ledger(pg_url)
+    try:
+        outcome = apply_callback(ledger, sb_client, forged(ident), JSON)
+    finally:
+        ledger.close()
+    assert outcome == CallbackOutcome(ident, "", "not_ours")
+
+
+LATIN1_FORM = "application/x-www-form-urlencoded; charset=iso-8859-1"
+
+
+def latin1_callback(item_id: str) -> bytes:
+    return (
+        "token=cb-token&status=completed&amount=150&customer_firstname=Ren\xe9"
+        f"&custom_data%5Btransaction_id%5D={item_id}"
+    ).encode("iso-8859-1")
+
+
+def test_a_callback_in_its_declared_charset_is_read(ledger: Ledger, sb_client: Client) -> None:
+    _, item = in_doubt_item(ledger)
+    outcome = apply_callback(ledger, sb_client, latin1_callback(item.id), LATIN1_FORM)
+    assert outcome == CallbackOutcome(item.id, "in_doubt", "recorded")
+
+
+@pytest.mark.anyio
+async def test_aapply_callback_reads_a_callback_in_its_declared_charset(
+    ledger: Ledger, ligdicash_sandbox: Any
+) -> None:
+    _, item = in_doubt_item(ledger)
+    async with async_client(ligdicash_sandbox) as client:
+        outcome = await aapply_callback(ledger, client, latin1_callback(item.id), LATIN1_FORM)
+    assert outcome == CallbackOutcome(item.id, "in_doubt", "recorded")
