@@ -259,3 +259,21 @@ async def test_aapply_callback_reads_a_callback_in_its_declared_charset(
     async with async_client(ligdicash_sandbox) as client:
         outcome = await aapply_callback(ledger, client, latin1_callback(item.id), LATIN1_FORM)
     assert outcome == CallbackOutcome(item.id, "in_doubt", "recorded")
+
+
+# The documented wire (the legacy status answer adds custom_data records a forged body
+# would have to copy).
+@pytest.mark.parametrize("ligdicash_sandbox_server", ["documented"], indirect=True)
+def test_a_callback_confirmed_as_still_pending_settles_nothing(
+    ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
+) -> None:
+    _, item = in_doubt_item(ledger)
+    token = send_for(sb_client, item, amount=item.amount, sandbox_pending_forever=True)
+    ledger.resolve(item.id, sent_token=token)
+    # The status call agrees with the callback: pending. Confirmed, and nothing to settle.
+    body = forged(item.id, status="pending")
+    data = json.loads(body)
+    data["custom_data"] = ligdicash_sandbox.transaction(token)["custom_data"]  # as sent
+    outcome = apply_callback(ledger, sb_client, json.dumps(data).encode(), JSON)
+    assert outcome == CallbackOutcome(item.id, "sent", "unconfirmed")
+    assert ledger.get(item.id).status == "sent"  # type: ignore[union-attr]
