@@ -277,3 +277,33 @@ def test_a_callback_confirmed_as_still_pending_settles_nothing(
     outcome = apply_callback(ledger, sb_client, json.dumps(data).encode(), JSON)
     assert outcome == CallbackOutcome(item.id, "sent", "unconfirmed")
     assert ledger.get(item.id).status == "sent"  # type: ignore[union-attr]
+
+
+def test_a_status_round_settles_every_final_item_whatever_the_items_before_it_said(
+    ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
+) -> None:
+    # Pending and completed payouts interleaved in one round: a pending answer (or a
+    # failed status call) in the middle stops nothing.
+    batch = load_batch(
+        [{"reference": f"M{i}", "phone": PHONE, "amount": 100 + i} for i in range(1, 7)]
+    )
+    ledger.add_batch(batch)
+    dead = WorkerIdentity()
+    dead.id += "-dead"
+    claimed = sorted(ledger.claim_many(batch.id, dead, 6), key=lambda item: item.id)
+    assert ledger.recover(batch.id, WorkerIdentity()) == 6
+    completed = set()
+    for n, item in enumerate(claimed):
+        if n == 4:  # a token LigdiCash does not know: the status call fails
+            ledger.resolve(item.id, sent_token=f"unknown-{item.id}")
+            continue
+        token = send_for(sb_client, item, amount=item.amount, sandbox_pending_forever=True)
+        ledger.resolve(item.id, sent_token=token)
+        if n % 2:
+            ligdicash_sandbox.set_status(token, "completed")
+            completed.add(item.id)
+    assert poll_sent(ledger, sb_client, batch.id, interval=0) == 3
+    statuses = {item.id: item.status for item in ledger.items(batch.id)}
+    assert statuses == {
+        item.id: "completed" if item.id in completed else "sent" for item in claimed
+    }
