@@ -307,3 +307,22 @@ def test_a_status_round_settles_every_final_item_whatever_the_items_before_it_sa
     assert statuses == {
         item.id: "completed" if item.id in completed else "sent" for item in claimed
     }
+
+
+# The legacy status answer carries the payout's custom_data (the documented one does not:
+# there the token alone binds the answer to the item).
+@pytest.mark.parametrize("ligdicash_sandbox_server", ["legacy"], indirect=True)
+def test_a_token_whose_payout_names_another_item_settles_nothing(
+    ledger: Ledger, sb_client: Client
+) -> None:
+    batch = load_batch([{"reference": ref, "phone": PHONE, "amount": 150} for ref in ("A1", "B1")])
+    ledger.add_batch(batch)
+    dead = WorkerIdentity()
+    dead.id += "-dead"
+    first, second = sorted(ledger.claim_many(batch.id, dead, 2), key=lambda item: item.id)
+    assert ledger.recover(batch.id, WorkerIdentity()) == 2
+    # The operator resolves the first item with the token of the second one's payout.
+    other_token = send_for(sb_client, second, amount=150)
+    ledger.resolve(first.id, sent_token=other_token)
+    assert poll_sent(ledger, sb_client, batch.id, interval=0) == 0
+    assert ledger.get(first.id).status == "sent"  # type: ignore[union-attr]
