@@ -81,7 +81,18 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "inbox": (
         ["src/ligdicash/contrib/_inbox.py"],
-        ["tests/contrib", "tests/stores/test_inbox_retention.py", "tests/test_inbox_command.py"],
+        [
+            "tests/contrib/test_callback_inbox.py",
+            "tests/contrib/test_inbox_lease_renewal.py",
+            "tests/contrib/test_sweeper_keeps_sweeping.py",
+            "tests/contrib/test_forged_callbacks.py",
+            "tests/contrib/test_django_inbox_purge.py",
+            "tests/contrib/test_callback_body_size.py",
+            "tests/contrib/test_heartbeat_stop.py",
+            "tests/contrib/test_inbox_mutants.py",
+            "tests/stores/test_inbox_retention.py",
+            "tests/test_inbox_command.py",
+        ],
     ),
     "reconcile_round": (["src/ligdicash/_reconcile_round.py"], ["tests/reconcile"]),
 }

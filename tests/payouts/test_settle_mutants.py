@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from ligdicash.payouts import (
     Ledger,
     WorkerIdentity,
     aapply_callback,
+    apoll_sent,
     apply_callback,
     load_batch,
     open_ledger,
@@ -326,3 +328,57 @@ def test_a_token_whose_payout_names_another_item_settles_nothing(
     ledger.resolve(first.id, sent_token=other_token)
     assert poll_sent(ledger, sb_client, batch.id, interval=0) == 0
     assert ledger.get(first.id).status == "sent"  # type: ignore[union-attr]
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """A thread pool that counts the calls given to it."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=2)
+        self.submitted = 0
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.submitted += 1
+        return super().submit(*args, **kwargs)
+
+
+@pytest.mark.anyio
+async def test_apoll_sent_asks_for_200_items_at_most_in_the_executor_given(
+    ledger: Ledger, sb_client: Client, ligdicash_sandbox: Any
+) -> None:
+    batch = load_batch(
+        [{"reference": f"A{i:03d}", "phone": PHONE, "amount": 100} for i in range(201)]
+    )
+    ledger.add_batch(batch)
+    dead = WorkerIdentity()
+    dead.id += "-dead"
+    claimed = ledger.claim_many(batch.id, dead, 201)
+    assert ledger.recover(batch.id, WorkerIdentity()) == 201
+    for item in claimed:
+        ledger.resolve(item.id, sent_token=f"unknown-{item.id}")
+    executor = CountingExecutor()
+    try:
+        async with async_client(ligdicash_sandbox) as client:
+            settled = await apoll_sent(ledger, client, batch.id, interval=0, executor=executor)
+    finally:
+        executor.shutdown()
+    assert settled == 0
+    assert len(ledger.due_for_poll(batch.id, 3600)) == 1
+    assert executor.submitted >= 2  # the ledger's calls ran in the executor given
+
+
+@pytest.mark.anyio
+async def test_aapply_callback_runs_the_ledger_in_the_executor_given(
+    ledger: Ledger, ligdicash_sandbox: Any
+) -> None:
+    _, item = in_doubt_item(ledger)
+    executor = CountingExecutor()
+    try:
+        async with async_client(ligdicash_sandbox) as client:
+            outcome = await aapply_callback(
+                ledger, client, forged(item.id), JSON, executor=executor
+            )
+    finally:
+        executor.shutdown()
+    assert outcome == CallbackOutcome(item.id, "in_doubt", "recorded")
+    assert executor.submitted >= 2  # get, record_callback
