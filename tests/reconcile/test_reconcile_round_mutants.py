@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from reconcile_helpers import custom, invoice
+from reconcile_helpers import custom, invoice, pay
 from store_helpers import Clock
 from test_reconciler import Handler, reconciler
 
@@ -123,3 +123,22 @@ def test_a_recorded_payout_is_settled_through_the_processor_as_a_payout(
     # (the documented payout status answer carries no custom_data: the handler's key is None)
     assert sum(handler.calls.values()) == 1
     assert store.get_payment("PAYOUT1").status == "completed"  # type: ignore[union-attr]
+
+
+def test_every_final_status_whose_handler_failed_counts_as_an_error(
+    ligdicash_sandbox: Sandbox, client: ligdicash.Client, store: MemoryStore, clock: Clock
+) -> None:
+    def broken(transaction: ligdicash.Transaction) -> None:
+        raise RuntimeError("the shop's database is down")
+
+    processor = CallbackProcessor(
+        lookup=ligdicash.registry_lookup(store), handler=broken, client=client, store=store
+    )
+    for ref in ("BROKEN1", "BROKEN2", "BROKEN3"):
+        ligdicash_sandbox.set_status(pay(client, ref), "completed")
+    clock.advance(60)
+    summary = reconciler(store, client, clock, processor).run_once()
+    assert (summary.polled, summary.settled, summary.errors) == (3, 0, 3)
+    assert {store.get_payment(ref).status for ref in ("BROKEN1", "BROKEN2", "BROKEN3")} == {  # type: ignore[union-attr]
+        "pending"
+    }
