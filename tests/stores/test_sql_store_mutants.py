@@ -1,0 +1,79 @@
+"""The SQL stores' answers, pinned where mutation testing (``scripts/mutation.sh stores``)
+found nothing would notice a change: the default lease and note, a completion without a
+claim, and which argument an error names. On SQLite and PostgreSQL (the SQL is shared)."""
+
+from __future__ import annotations
+
+import pytest
+from store_helpers import Clock
+
+from ligdicash import InvalidRequestError
+from ligdicash._stores import Store
+from ligdicash._stores._types import Claim
+
+SQL = pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+
+
+@SQL
+def test_a_claim_is_leased_for_300_s_by_default(store: Store, clock: Clock) -> None:
+    claim = store.claim("k-default")
+    assert claim.state == "claimed"
+    assert claim.lease_until == clock.now + 300
+    record = store.get("k-default")
+    assert record is not None
+    assert record.lease_until == clock.now + 300
+
+
+@SQL
+def test_completing_and_releasing_keep_an_empty_note_by_default(store: Store) -> None:
+    done = store.claim("k-done")
+    assert store.complete(done) is True
+    assert store.get("k-done").note == ""  # type: ignore[union-attr]
+    released = store.claim("k-released")
+    assert store.release(released) is True
+    record = store.get("k-released")
+    assert record is not None
+    assert (record.state, record.note) == ("unconfirmed", "")
+
+
+@SQL
+def test_completing_a_key_never_claimed_here_marks_it_done_and_says_it_was_not_ours(
+    store: Store, clock: Clock
+) -> None:
+    # e.g. the store was swapped while the handler ran: done for ever all the same.
+    stray = Claim("k-stray", "claimed", "someone-else", clock.now + 60)
+    assert store.complete(stray, note="late") is False
+    record = store.get("k-stray")
+    assert record is not None
+    assert (record.state, record.note) == ("done", "late")
+    assert store.claim("k-stray").state == "done"
+
+
+@SQL
+def test_bad_arguments_are_refused_naming_the_argument(store: Store) -> None:
+    claim = store.claim("k-bad")
+    with pytest.raises(InvalidRequestError, match="note must be a string of at most 1000"):
+        store.complete(claim, note="x" * 1001)
+    with pytest.raises(InvalidRequestError, match="note must be a string of at most 1000"):
+        store.release(claim, note="x" * 1001)
+    with pytest.raises(ValueError, match=r"^state must be 'unconfirmed' or 'failed'$"):
+        store.release(claim, state="done")  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequestError, match="the store digest must be a non-empty string"):
+        store.inbox_claim("", lease_seconds=30)
+    entry = store.inbox_put(b'{"status": "completed"}', "application/json", received_at=1.0)
+    leased = store.inbox_claim(entry.digest, lease_seconds=30)
+    assert leased is not None
+    with pytest.raises(InvalidRequestError, match="outcome must be a string of at most 1000"):
+        store.inbox_finish(leased, outcome="x" * 1001)
+
+
+@SQL
+def test_a_purge_limited_to_nothing_purges_nothing(store: Store, clock: Clock) -> None:
+    entry = store.inbox_put(b'{"status": "completed"}', "application/json", received_at=1.0)
+    leased = store.inbox_claim(entry.digest, lease_seconds=30)
+    assert leased is not None
+    assert store.inbox_finish(leased, outcome="processed") is True
+    clock.advance(3600)
+    assert store.inbox_purge(older_than=60, limit=0) == 0
+    assert store.inbox_get(entry.digest) is not None
+    assert store.inbox_purge(older_than=60) == 1
