@@ -86,3 +86,16 @@ def test_a_store_that_cannot_purge_purges_nothing(fake: FakeLigdicash) -> None:
             assert proc.purge_inbox(older_than=1) == 0
     finally:
         old.close()
+
+
+def test_a_stored_callback_is_read_in_its_declared_charset(
+    proc: CallbackProcessor, fake: FakeLigdicash
+) -> None:
+    body = (
+        "token=cb-token&status=completed&amount=31500&customer_firstname=Ren\xe9"
+        "&custom_data%5Btransaction_id%5D=ORD-20240512"
+    ).encode("iso-8859-1")
+    content_type = "application/x-www-form-urlencoded; charset=iso-8859-1"
+    entry = proc.accept(body, content_type)
+    assert entry is not None
+    assert proc.process_inbox(entry.digest).outcome == "processed"
