@@ -77,3 +77,30 @@ def test_a_purge_limited_to_nothing_purges_nothing(store: Store, clock: Clock) -
     assert store.inbox_purge(older_than=60, limit=0) == 0
     assert store.inbox_get(entry.digest) is not None
     assert store.inbox_purge(older_than=60) == 1
+
+
+@SQL
+def test_a_busy_or_done_claim_names_its_key_and_the_live_lease(store: Store, clock: Clock) -> None:
+    first = store.claim("k-busy", lease_seconds=60)
+    clock.advance(1)
+    assert store.claim("k-busy") == Claim("k-busy", "busy", "", first.lease_until)
+    assert store.complete(first) is True
+    assert store.claim("k-busy") == Claim("k-busy", "done")
+
+
+@SQL
+def test_a_payment_record_reads_back_every_field(store: Store, clock: Clock) -> None:
+    created = clock.now
+    store.record_payment("P-1", kind="payin", amount=1500, token=None)
+    clock.advance(10)
+    assert store.set_payment_token("P-1", "tok-1") is True
+    (claim,) = store.claim_due_payments(lease_seconds=30)
+    clock.advance(5)
+    again = clock.now + 60
+    assert store.finish_payment_poll(claim, status="pending", next_poll_at=again, note="n1")
+    record = store.get_payment("P-1")
+    assert record is not None
+    assert (record.created_at, record.updated_at) == (created, clock.now)
+    assert (record.owner, record.lease_until, record.note) == (claim.owner, 0.0, "n1")
+    assert (record.token, record.next_poll_at, record.poll_attempts) == ("tok-1", again, 1)
+    assert store.list_payments(status="pending") == [record]
