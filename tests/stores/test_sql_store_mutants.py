@@ -104,3 +104,23 @@ def test_a_payment_record_reads_back_every_field(store: Store, clock: Clock) -> 
     assert (record.owner, record.lease_until, record.note) == (claim.owner, 0.0, "n1")
     assert (record.token, record.next_poll_at, record.poll_attempts) == ("tok-1", again, 1)
     assert store.list_payments(status="pending") == [record]
+
+
+@SQL
+def test_an_inbox_entry_reads_back_every_field(store: Store, clock: Clock) -> None:
+    ct = "application/x-www-form-urlencoded; charset=utf-8"
+    entry = store.inbox_put(b"status=completed", ct, received_at=5.0)
+    clock.advance(7)
+    leased = store.inbox_claim(entry.digest, lease_seconds=30)
+    assert leased is not None
+    got = store.inbox_get(entry.digest)
+    assert got is not None
+    assert (got.content_type, got.received_at, got.state) == (ct, 5.0, "processing")
+    assert (got.owner, got.lease_until, got.updated_at) == (
+        leased.owner,
+        clock.now + 30,
+        clock.now,
+    )
+    assert got == leased.entry
+    with pytest.raises(InvalidRequestError, match="content_type must be a string"):
+        store.inbox_put(b"status=completed", "x" * 256, received_at=5.0)
