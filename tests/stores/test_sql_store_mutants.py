@@ -4,11 +4,14 @@ claim, and which argument an error names. On SQLite and PostgreSQL (the SQL is s
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from store_helpers import Clock
 
-from ligdicash import InvalidRequestError
+from ligdicash import InvalidRequestError, StoreUnavailableError
 from ligdicash._stores import Store
+from ligdicash._stores._postgres import PostgresStore
 from ligdicash._stores._types import Claim
 
 SQL = pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -124,3 +127,19 @@ def test_an_inbox_entry_reads_back_every_field(store: Store, clock: Clock) -> No
     assert got == leased.entry
     with pytest.raises(InvalidRequestError, match="content_type must be a string"):
         store.inbox_put(b"status=completed", "x" * 256, received_at=5.0)
+
+
+def test_an_unreachable_postgresql_store_says_which_one_it_is() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    sock.close()
+    store = PostgresStore(f"postgresql://postgres:secret@127.0.0.1:{port}/nowhere", timeout=1)
+    try:
+        with pytest.raises(StoreUnavailableError) as caught:
+            store.get("k")
+    finally:
+        store.close()
+    message = str(caught.value)
+    assert f"the PostgreSQL store postgresql://postgres:***@127.0.0.1:{port}/nowhere" in message
+    assert "secret" not in message
