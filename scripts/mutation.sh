@@ -25,7 +25,9 @@
 # A module key (settle, ledger, states, stores, inbox, reconcile_round;
 # see scripts/mutation_module.py) runs mutmut in .mutation/<key>/ with that module alone and
 # the test files listed for it: minutes instead of an hour, its results kept apart.
-# Then: .venv/bin/mutmut results (the survivors), .venv/bin/mutmut show NAME (a diff).
+# Then: .venv/bin/mutmut results (the survivors), .venv/bin/mutmut show NAME (a diff); for
+# a module key, from .mutation/<key>/ (../../.venv/bin/mutmut ...). Kill rates measured, the
+# equivalent mutants and how to re-run survivors: docs/mutation-testing.md.
 # The modules and the test folders are in pyproject.toml, [tool.mutmut].
 set -euo pipefail
 cd "$(dirname "$0")/.."
