@@ -41,10 +41,21 @@ class Beat:
         self.every = every
         self.due = time.monotonic() + every
         self.lost = False
+        # Held by the heartbeat thread while it calls renew(): stop() waits on it.
+        self._renewing = threading.Lock()
 
     def stop(self) -> None:
-        """Stop renewing (safe to call twice)."""
+        """Stop renewing (safe to call twice).
+
+        Returns once no renewal is running, and none starts after: the caller may close
+        the store next (a renewal still inside a closed SQLite connection crashed the
+        interpreter once). So it may wait for one renewal in flight, at most the store's
+        own timeout.
+        """
         self._heartbeat.forget(self)
+        if threading.current_thread() is not self._heartbeat._thread:
+            with self._renewing:
+                pass
 
 
 class Heartbeat:
@@ -87,12 +98,16 @@ class Heartbeat:
                 now = time.monotonic()
                 due = [beat for beat in self._beats if beat.due <= now]
             for beat in due:
-                beat.due = time.monotonic() + beat.every
-                try:
-                    if not beat.renew():
-                        beat.lost = True
-                        self.forget(beat)
-                except Exception as exc:  # the store is down: try again at the next tick
-                    logger.warning("could not renew a lease: %s", type(exc).__name__)
+                with beat._renewing:
+                    with self._lock:
+                        if beat not in self._beats:  # stopped since: never renew again
+                            continue
+                    beat.due = time.monotonic() + beat.every
+                    try:
+                        if not beat.renew():
+                            beat.lost = True
+                            self.forget(beat)
+                    except Exception as exc:  # the store is down: try again at the next tick
+                        logger.warning("could not renew a lease: %s", type(exc).__name__)
             tick = min([TICK] + [beat.every for beat in due])
             self._wake.wait(tick)
