@@ -82,6 +82,9 @@ class RunningApp:
     shop: Shop
     sandbox: Sandbox
     store_path: Path
+    # Waits for the callbacks the app is still processing after answering 200 (the previous
+    # test's second copy, say), so they cannot land in the next test's results.
+    drain: Callable[[], None] = lambda: None
 
     def pay(self, amount: int = 31500, order_amount: Optional[int] = None) -> tuple[str, str]:
         """Create a hosted payin in the sandbox, store the order; returns (order_id, token)."""
@@ -197,7 +200,14 @@ def flask_app(
     blueprint = make_blueprint(processor)
     app.register_blueprint(blueprint, url_prefix="/ligdicash")
     with serve_wsgi_werkzeug(app) as root:
-        yield RunningApp("flask", root + "/ligdicash/callback", shop, sandbox, store_path)
+        yield RunningApp(
+            "flask",
+            root + "/ligdicash/callback",
+            shop,
+            sandbox,
+            store_path,
+            drain=blueprint.ligdicash_runner.shutdown,
+        )
     blueprint.ligdicash_runner.shutdown()
     processor.store.close()
     client.close()
@@ -307,8 +317,16 @@ def django_app(
         LIGDICASH_IDEMPOTENCY_DB=str(store_path),
         LIGDICASH_VERIFY_CALLBACK_HASH=verify_hash,
     )
+
+    def drain() -> None:
+        runner = ligdicash_django._runner
+        if runner is not None:
+            runner.shutdown(wait=True)  # the next callback starts a new pool
+
     with overrides, serve_wsgi_django(get_wsgi_application()) as root:
-        yield RunningApp("django", root + "/ligdicash/callback/", shop, sandbox, store_path)
+        yield RunningApp(
+            "django", root + "/ligdicash/callback/", shop, sandbox, store_path, drain=drain
+        )
     ligdicash_django.transaction_confirmed.disconnect(receiver)
     ligdicash_django.callback_processed.disconnect(processed)
     ligdicash_django.reset()
@@ -333,6 +351,7 @@ def running(
 @pytest.fixture
 def app(running: RunningApp) -> RunningApp:
     running.sandbox.reset()
+    running.drain()
     running.shop.reset()
     return running
 
